@@ -1,1 +1,21 @@
-//! placeholder
+//! The netaudit control catalogue and its evaluation.
+//!
+//! A control is data: one TOML file (`catalogue/<ID>/control.toml`) with its documentation,
+//! framework mappings, remediation, parameters and the stored query with its expectation, exactly
+//! the shape of a stored check (`vpcs(where: …){...AssetFragment}` with `expect: eq []`). The
+//! built-in catalogue is embedded in the binary; users add directories of their own controls.
+//! [`evaluate`] runs controls over an asset graph and yields one [`Finding`] per
+//! (control, resource): PASS, FAIL, UNKNOWN (with the gaps that hid the answer) or NOT_APPLICABLE
+//! (with the reason). A listing that could not be read becomes an UNKNOWN finding of its own, so a
+//! failed read is never silence.
+
+mod catalogue;
+mod evaluate;
+mod results;
+
+pub use catalogue::{
+    builtin, load_dir, AwsConfigRule, Catalogue, CatalogueError, Category, Control, ControlFile, FilterSpec, Framework,
+    ParamDoc, QuerySpec, Remediation, Severity,
+};
+pub use evaluate::{evaluate, evaluate_control, Params};
+pub use results::{Finding, GapRef, Status};

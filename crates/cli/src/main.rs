@@ -1,1 +1,375 @@
-fn main() {}
+//! The `netaudit` command: argument parsing and glue between the library crates.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod explain;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use netaudit_checks::{Catalogue, Control, Params};
+use netaudit_evidence::EvidenceError;
+use netaudit_model::Graph;
+use netaudit_report::{Outcome, ScanReport};
+use std::collections::BTreeMap;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes; the README documents them.
+const EXIT_CLEAN: u8 = 0;
+const EXIT_FAILURES: u8 = 1;
+const EXIT_INCOMPLETE: u8 = 2;
+const EXIT_FAILURES_AND_INCOMPLETE: u8 = 3;
+const EXIT_USAGE: u8 = 64;
+const EXIT_INTERNAL: u8 = 70;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "netaudit",
+    version,
+    about = "Makes sure an AWS estate keeps a network audit trail, and finds where it does not."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Evaluate the controls over offline evidence.
+    Scan(ScanArgs),
+    /// List the controls.
+    Checks {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Also load controls from this directory.
+        #[arg(long, value_name = "DIR")]
+        checks_dir: Vec<PathBuf>,
+    },
+    /// Print a control's full documentation.
+    Explain {
+        /// The control id (case does not matter), e.g. EC2.51.
+        id: String,
+        #[arg(long, value_name = "DIR")]
+        checks_dir: Vec<PathBuf>,
+    },
+    /// Print the asset graph's schema (GraphQL SDL), for writing queries and checks.
+    Schema,
+    /// Run a query over evidence and print the matching assets as JSON.
+    Query {
+        /// The query, e.g. 'vpcs(where: {hasFlowLog: null}) { ...AssetFragment }'.
+        query: String,
+        #[arg(long, value_name = "DIR")]
+        evidence: PathBuf,
+        /// A query variable, as NAME=VALUE.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+    },
+    /// Print the bash script that collects evidence in the layout `scan --evidence` reads.
+    EvidenceScript,
+}
+
+#[derive(clap::Args, Debug)]
+struct ScanArgs {
+    /// The evidence directory: DIR/<account-id>/<region>/<service>-<operation>.json.
+    #[arg(long, value_name = "DIR")]
+    evidence: PathBuf,
+    /// Only these controls (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    checks: Vec<String>,
+    /// Skip these controls (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    skip: Vec<String>,
+    /// Also load controls from this directory (`*.toml` or `<ID>/control.toml`).
+    #[arg(long, value_name = "DIR")]
+    checks_dir: Vec<PathBuf>,
+    /// A control parameter, as ID.NAME=VALUE (e.g. EC2.6.trafficType=ALL).
+    #[arg(long = "param", value_name = "ID.NAME=VALUE")]
+    params: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// List PASS results in the table, not only their count.
+    #[arg(long)]
+    show_pass: bool,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// A failure that ends the command: a usage error or an internal one.
+enum Failure {
+    Usage(String),
+    Internal(String),
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Failure {
+        Failure::Internal(format!("cannot write the output: {e}"))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_CLEAN };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure::Usage(message)) => {
+            eprintln!("netaudit: error: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(Failure::Internal(message)) => {
+            eprintln!("netaudit: internal error: {message}");
+            ExitCode::from(EXIT_INTERNAL)
+        }
+    }
+}
+
+/// Write to stdout; a closed pipe (`netaudit … | head`) is not an error.
+fn emit(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Failure> {
+    let stdout = io::stdout();
+    let mut lock = stdout.lock();
+    match write(&mut lock).and_then(|()| lock.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Failure> {
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Checks { format, checks_dir } => {
+            let (catalogue, errors) = catalogue(&checks_dir)?;
+            report_errors(&errors);
+            emit(|out| match format {
+                ListFormat::Table => explain::list(&catalogue, out),
+                ListFormat::Json => explain::list_json(&catalogue, out),
+            })?;
+            Ok(if errors.is_empty() { EXIT_CLEAN } else { EXIT_INCOMPLETE })
+        }
+        Command::Explain { id, checks_dir } => {
+            let (catalogue, errors) = catalogue(&checks_dir)?;
+            report_errors(&errors);
+            let control = catalogue
+                .get(&id)
+                .ok_or_else(|| Failure::Usage(format!("unknown control id {id:?}; `netaudit checks` lists them")))?;
+            emit(|out| explain::explain(control, out))?;
+            Ok(EXIT_CLEAN)
+        }
+        Command::Schema => {
+            emit(|out| out.write_all(netaudit_query::schema_sdl().as_bytes()))?;
+            Ok(EXIT_CLEAN)
+        }
+        Command::EvidenceScript => {
+            emit(|out| out.write_all(netaudit_evidence::collection_script().as_bytes()))?;
+            Ok(EXIT_CLEAN)
+        }
+        Command::Query {
+            query,
+            evidence,
+            params,
+        } => run_query(&query, &evidence, &params),
+    }
+}
+
+/// The built-in catalogue plus user directories. A bad user file is reported and skipped.
+fn catalogue(dirs: &[PathBuf]) -> Result<(Catalogue, Vec<String>), Failure> {
+    let (mut catalogue, builtin_errors) = netaudit_checks::builtin();
+    if !builtin_errors.is_empty() {
+        let list: Vec<String> = builtin_errors.iter().map(ToString::to_string).collect();
+        return Err(Failure::Internal(format!(
+            "the built-in catalogue is invalid: {}",
+            list.join("; ")
+        )));
+    }
+    let mut errors = vec![];
+    for dir in dirs {
+        let (controls, file_errors) = netaudit_checks::load_dir(dir).map_err(|e| Failure::Usage(e.to_string()))?;
+        errors.extend(file_errors.iter().map(ToString::to_string));
+        errors.extend(catalogue.extend(controls).iter().map(ToString::to_string));
+    }
+    Ok((catalogue, errors))
+}
+
+fn report_errors(errors: &[String]) {
+    for e in errors {
+        eprintln!("netaudit: error: {e}");
+    }
+}
+
+fn load_graph(dir: &std::path::Path) -> Result<(Graph, Vec<String>), Failure> {
+    let loaded = netaudit_evidence::load_dir(dir).map_err(|e| Failure::Usage(e.to_string()))?;
+    // Failed and missing calls are coverage gaps, not input errors; everything else is both.
+    let errors = loaded
+        .errors
+        .iter()
+        .filter(|e| !matches!(e, EvidenceError::Missing { .. } | EvidenceError::CallFailed { .. }))
+        .map(|e| format!("{}: {e}", dir.display()))
+        .collect();
+    Ok((Graph::build(&loaded.inventory), errors))
+}
+
+/// `ID.NAME=VALUE` → params[ID][NAME] = VALUE (JSON if it parses, else a string).
+fn parse_params(raw: &[String], catalogue: &Catalogue) -> Result<Params, Failure> {
+    let mut params: Params = BTreeMap::new();
+    for p in raw {
+        let (key, value) = p
+            .split_once('=')
+            .ok_or_else(|| Failure::Usage(format!("--param {p:?}: expected ID.NAME=VALUE")))?;
+        let (id, name) = key
+            .rsplit_once('.')
+            .ok_or_else(|| Failure::Usage(format!("--param {p:?}: expected ID.NAME=VALUE")))?;
+        let control = catalogue
+            .get(id)
+            .ok_or_else(|| Failure::Usage(format!("--param {p:?}: unknown control id {id:?}")))?;
+        if !control.defaults.iter().any(|(n, _)| n == name) {
+            let names: Vec<&str> = control.defaults.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(Failure::Usage(format!(
+                "--param {p:?}: {} has no parameter {name:?} (it has: {})",
+                control.id(),
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        }
+        let json = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
+        params
+            .entry(control.id().to_owned())
+            .or_default()
+            .insert(name.to_owned(), json);
+    }
+    Ok(params)
+}
+
+fn scan(args: ScanArgs) -> Result<u8, Failure> {
+    let (catalogue, mut errors) = catalogue(&args.checks_dir)?;
+    let params = parse_params(&args.params, &catalogue)?;
+    for id in args.checks.iter().chain(&args.skip) {
+        if catalogue.get(id).is_none() {
+            errors.push(format!("unknown control id {id:?}; `netaudit checks` lists them"));
+        }
+    }
+    let selected: Vec<&Control> = catalogue
+        .controls()
+        .iter()
+        .filter(|c| args.checks.is_empty() || args.checks.iter().any(|id| id.eq_ignore_ascii_case(c.id())))
+        .filter(|c| !args.skip.iter().any(|id| id.eq_ignore_ascii_case(c.id())))
+        .collect();
+
+    let (graph, evidence_errors) = load_graph(&args.evidence)?;
+    errors.extend(evidence_errors);
+    let (findings, eval_errors) = netaudit_checks::evaluate(&selected, &graph, &params);
+    errors.extend(eval_errors.iter().map(ToString::to_string));
+    report_errors(&errors);
+
+    let report = ScanReport::new(&selected, findings, &graph, errors);
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let render = |out: &mut dyn Write| match args.format {
+        Format::Table => netaudit_report::table::render(
+            &report,
+            out,
+            netaudit_report::table::TableOptions {
+                color,
+                show_pass: args.show_pass,
+            },
+        ),
+        Format::Json => netaudit_report::json::render(&report, out),
+        Format::Csv => netaudit_report::csv::render(&report, out),
+    };
+    match &args.output {
+        Some(path) => {
+            let mut file =
+                std::fs::File::create(path).map_err(|e| Failure::Usage(format!("--output {}: {e}", path.display())))?;
+            render(&mut file)?;
+        }
+        None => emit(render)?,
+    }
+    Ok(match report.outcome {
+        Outcome::Clean => EXIT_CLEAN,
+        Outcome::Failures => EXIT_FAILURES,
+        Outcome::Incomplete => EXIT_INCOMPLETE,
+        Outcome::FailuresAndIncomplete => EXIT_FAILURES_AND_INCOMPLETE,
+    })
+}
+
+fn run_query(text: &str, evidence: &std::path::Path, raw: &[String]) -> Result<u8, Failure> {
+    let mut params = BTreeMap::new();
+    for p in raw {
+        let (name, value) = p
+            .split_once('=')
+            .ok_or_else(|| Failure::Usage(format!("--param {p:?}: expected NAME=VALUE")))?;
+        let json = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
+        params.insert(name.to_owned(), json);
+    }
+    let query = netaudit_query::compile(text, &params).map_err(|e| Failure::Usage(format!("query: {e}")))?;
+    let (graph, errors) = load_graph(evidence)?;
+    report_errors(&errors);
+    let mut incomplete = !errors.is_empty();
+    let mut doc = serde_json::Map::new();
+    for root in &query.roots {
+        let (mut matches, mut undetermined) = (vec![], vec![]);
+        for &node in graph.of_kind(root.kind) {
+            let truth = root.filter.as_ref().map_or(netaudit_query::Truth::True, |f| {
+                netaudit_query::evaluate_filter(&graph, node, f)
+            });
+            match truth {
+                netaudit_query::Truth::True => matches.push(netaudit_query::project(&graph, node, &root.selection)),
+                netaudit_query::Truth::False => {}
+                netaudit_query::Truth::Unknown(gaps) => {
+                    let why: Vec<String> = gaps.iter().map(ToString::to_string).collect();
+                    undetermined.push(serde_json::json!({
+                        "asset": netaudit_query::project(&graph, node, &root.selection),
+                        "why": why,
+                    }));
+                }
+            }
+        }
+        let unlisted: Vec<String> = graph.listing_gaps(root.kind).map(|g| g.gap.to_string()).collect();
+        incomplete |= !undetermined.is_empty() || !unlisted.is_empty();
+        doc.insert(
+            root.key.clone(),
+            serde_json::json!({ "matches": matches, "undetermined": undetermined, "unlisted": unlisted }),
+        );
+    }
+    emit(|out| {
+        serde_json::to_writer_pretty(&mut *out, &serde_json::Value::Object(doc)).map_err(io::Error::other)?;
+        writeln!(out)
+    })?;
+    Ok(if incomplete { EXIT_INCOMPLETE } else { EXIT_CLEAN })
+}

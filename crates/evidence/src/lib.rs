@@ -1,1 +1,110 @@
-//! placeholder
+//! Offline evidence for netaudit: an auditor gets exported AWS CLI output instead of credentials.
+//!
+//! The layout is `DIR/<account-id>/<region>/<service>-<operation>.json` (account-wide calls directly in
+//! `DIR/<account-id>/`), each file the unmodified output of `aws <service> <operation> --output json`.
+//! A failed call leaves `<service>-<operation>.error` with the CLI's stderr instead. [`OPERATIONS`]
+//! lists the calls; [`collection_script`] is the bash script that makes such a directory, and
+//! [`load_dir`] / [`load_files`] read one into a [`netaudit_model::Inventory`].
+//!
+//! A read that failed never looks like an empty one: each listing is its records or the
+//! [`Gap`](netaudit_model::Gap) that stopped it (missing file, failed call, malformed JSON), and one
+//! bad file, region or account only affects itself. Every problem is also returned as an
+//! [`EvidenceError`] naming its file, for the CLI to print.
+
+mod error;
+mod load;
+mod operations;
+mod parse;
+mod script;
+
+pub use error::EvidenceError;
+pub use operations::{Operation, Scope, OPERATIONS};
+pub use script::collection_script;
+
+use load::{Content, Node, Tree};
+use netaudit_model::Inventory;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+/// What an evidence directory held.
+#[derive(Debug)]
+pub struct Loaded {
+    pub inventory: Inventory,
+    /// Every problem found, in path order within each account; those tied to an account are also
+    /// gaps in the inventory.
+    pub errors: Vec<EvidenceError>,
+}
+
+/// Load an evidence directory. `Err` only when the directory itself is unusable (missing, not a
+/// directory, unreadable, or without any account folder); everything else is in [`Loaded::errors`].
+pub fn load_dir(dir: &Path) -> Result<Loaded, EvidenceError> {
+    let path = dir.display().to_string();
+    let dir_err = |message: String| EvidenceError::Dir {
+        path: path.clone(),
+        message,
+    };
+    let meta = fs::metadata(dir).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => dir_err("no such directory".into()),
+        _ => dir_err(format!("cannot read: {e}")),
+    })?;
+    if !meta.is_dir() {
+        return Err(dir_err("not a directory".into()));
+    }
+    let tree = read_tree(dir, 0).map_err(|e| dir_err(format!("cannot read: {e}")))?;
+    let (inventory, errors) = load::load_tree(&tree);
+    if inventory.accounts.is_empty() {
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+        return Err(no_accounts(path, name.as_deref(), &tree));
+    }
+    Ok(Loaded { inventory, errors })
+}
+
+/// Load evidence given as relative paths (`111111111111/us-east-1/ec2-describe-vpcs.json`) and their
+/// contents, by the same rules as [`load_dir`]. A key ending in `/` is an (empty) folder. With no
+/// account folder, the inventory is empty and the error says so.
+pub fn load_files(files: &BTreeMap<String, Vec<u8>>) -> Loaded {
+    let tree = load::tree_from_files(files);
+    let (inventory, mut errors) = load::load_tree(&tree);
+    if inventory.accounts.is_empty() {
+        errors.push(no_accounts(".".into(), None, &tree));
+    }
+    Loaded { inventory, errors }
+}
+
+/// Read `dir` into a tree: accounts, their regions, and the regions' entries (not below: a folder
+/// there is reported, never descended into). File contents are read later, only for evidence files.
+fn read_tree(dir: &Path, depth: usize) -> Result<Tree<'static>, std::io::Error> {
+    let mut tree = Tree::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        // Follows symlinks, so a linked-in account folder loads like a copied one.
+        let node = match fs::metadata(&path) {
+            Err(e) => Node::File(Content::Unreadable(e.to_string())),
+            Ok(m) if m.is_dir() && depth < 2 => Node::Dir(read_tree(&path, depth + 1).map_err(|e| e.to_string())),
+            Ok(m) if m.is_dir() => Node::Dir(Ok(Tree::new())),
+            Ok(m) if m.is_file() => Node::File(Content::Disk(path)),
+            // A FIFO or device would block or never end.
+            Ok(_) => Node::File(Content::Unreadable("not a regular file".into())),
+        };
+        tree.insert(entry.file_name().to_string_lossy().into_owned(), node);
+    }
+    Ok(tree)
+}
+
+fn no_accounts(path: String, dir_name: Option<&str>, tree: &Tree<'_>) -> EvidenceError {
+    let looks_like_account = dir_name.is_some_and(load::is_account_id)
+        || tree
+            .keys()
+            .any(|k| load::is_region_name(k) || Operation::by_stem(k.trim_end_matches(".json")).is_some());
+    let hint = if looks_like_account {
+        "; this looks like one account's folder: pass the directory that contains it".to_owned()
+    } else if tree.is_empty() {
+        "; it is empty".to_owned()
+    } else {
+        let found: Vec<&str> = tree.keys().take(5).map(String::as_str).collect();
+        format!("; found {}", found.join(", "))
+    };
+    EvidenceError::NoAccounts { path, hint }
+}

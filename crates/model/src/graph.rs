@@ -63,6 +63,7 @@ pub struct Graph {
     by_kind: Vec<Vec<NodeId>>,
     listing_gaps: Vec<ListingGap>,
     gaps: Vec<Arc<Gap>>,
+    region_list_gaps: Vec<Arc<Gap>>,
     disabled_regions: Vec<DisabledRegion>,
 }
 
@@ -83,6 +84,10 @@ impl Graph {
     /// Every distinct gap met while building the graph, for the coverage report.
     pub fn gaps(&self) -> &[Arc<Gap>] {
         &self.gaps
+    }
+    /// Accounts whose region list could not be read: a region may be missing without a trace.
+    pub fn region_list_gaps(&self) -> &[Arc<Gap>] {
+        &self.region_list_gaps
     }
     pub fn disabled_regions(&self) -> &[DisabledRegion] {
         &self.disabled_regions
@@ -225,7 +230,10 @@ impl Builder {
                     regions.insert(r.name.clone(), Value::opt_str(r.opt_in_status.as_deref()));
                 }
             }
-            Err(gap) => self.gap(gap),
+            Err(gap) => {
+                self.gap(gap);
+                self.g.region_list_gaps.push(gap.clone());
+            }
         }
         let data: HashMap<&str, &RegionInventory> = acc.region_data.iter().map(|r| (r.region.as_str(), r)).collect();
         for r in data.keys() {

@@ -1,1 +1,14 @@
-//! placeholder
+//! netaudit scan reports.
+//!
+//! [`ScanReport`] is the one document every output is rendered from: per-control summaries, every
+//! finding, and the coverage section (each API, account and region that could not be read, and the
+//! regions that are not enabled). Its JSON form is a stable, versioned interface described by
+//! `schemas/scan-report.schema.json`. One module per output format renders it: [`table`] for
+//! terminals, [`json`], [`csv`].
+
+pub mod csv;
+pub mod json;
+mod model;
+pub mod table;
+
+pub use model::{ControlSummary, Counts, Coverage, CoverageGap, DisabledRegion, Outcome, ScanReport, SCHEMA_VERSION};

@@ -1,0 +1,396 @@
+//! Control files: their format, loading and validation.
+
+use netaudit_model::Kind;
+use netaudit_query::{compile, compile_filter, QueryError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Informational => "informational",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Maps to a benchmark or standard control.
+    Control,
+    /// netaudit's advice beyond any standard.
+    Advisory,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsConfigRule {
+    pub rule: String,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, toml::Value>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Framework {
+    pub framework: String,
+    pub requirement: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Remediation {
+    pub console: String,
+    pub cli: String,
+    pub terraform: String,
+    pub cloudformation: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamDoc {
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterSpec {
+    #[serde(rename = "where")]
+    pub where_: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuerySpec {
+    pub text: String,
+    pub expect: String,
+    #[serde(default)]
+    pub not_applicable: Vec<FilterSpec>,
+    pub scope: Option<FilterSpec>,
+}
+
+/// A control file, as written.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlFile {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub category: Category,
+    pub summary: String,
+    pub fail_message: String,
+    pub description: String,
+    pub rationale: String,
+    pub aws_config: Option<AwsConfigRule>,
+    #[serde(default)]
+    pub frameworks: Vec<Framework>,
+    pub remediation: Remediation,
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, ParamDoc>,
+    pub query: QuerySpec,
+}
+
+/// A validated control.
+#[derive(Debug, Clone)]
+pub struct Control {
+    pub file: ControlFile,
+    /// Where it was loaded from (`builtin:<ID>` for the embedded catalogue).
+    pub origin: String,
+    /// The asset kind its query lists.
+    pub kind: Kind,
+    /// Declared parameters with their defaults, in declaration order.
+    pub defaults: Vec<(String, String)>,
+}
+
+impl Control {
+    pub fn id(&self) -> &str {
+        &self.file.id
+    }
+}
+
+/// A problem with a control file, naming the file and, where known, the line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueError {
+    pub path: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for CatalogueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.path, self.message),
+            (Some(l), None) => write!(f, "{}:{l}: {}", self.path, self.message),
+            _ => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+impl std::error::Error for CatalogueError {}
+
+/// An ordered set of controls with unique ids.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    controls: Vec<Control>,
+}
+
+impl Catalogue {
+    pub fn controls(&self) -> &[Control] {
+        &self.controls
+    }
+
+    /// Look a control up by id, ignoring case.
+    pub fn get(&self, id: &str) -> Option<&Control> {
+        self.controls.iter().find(|c| c.id().eq_ignore_ascii_case(id))
+    }
+
+    /// Add controls; a duplicate id is an error naming both origins.
+    pub fn extend(&mut self, controls: Vec<Control>) -> Vec<CatalogueError> {
+        let mut errors = vec![];
+        for c in controls {
+            if let Some(existing) = self.get(c.id()) {
+                errors.push(CatalogueError {
+                    path: c.origin.clone(),
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "duplicate control id {} (already defined by {})",
+                        c.id(),
+                        existing.origin
+                    ),
+                });
+            } else {
+                self.controls.push(c);
+            }
+        }
+        errors
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Parse and validate one control file.
+pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> {
+    let err = |line: Option<usize>, column: Option<usize>, message: String| CatalogueError {
+        path: path.to_owned(),
+        line,
+        column,
+        message,
+    };
+    let file: ControlFile = toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map(|s| line_col(text, s.start)).unzip();
+        err(line, column, e.message().to_owned())
+    })?;
+
+    // Positions inside the query map back onto the file.
+    let query_line = text.find(file.query.text.as_str()).map(|off| line_col(text, off).0);
+    let in_query = |e: QueryError, what: &str| {
+        let line = match (query_line, e.line) {
+            (Some(start), Some(l)) => Some(start + l - 1),
+            (Some(start), None) => Some(start),
+            _ => None,
+        };
+        err(
+            line,
+            if query_line.is_some() { None } else { e.column },
+            format!("{what}: {e}"),
+        )
+    };
+
+    if !file
+        .id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+        || file.id.is_empty()
+    {
+        return Err(err(
+            None,
+            None,
+            format!(
+                "control id {:?} may hold only letters, digits, '.', '-' and '_'",
+                file.id
+            ),
+        ));
+    }
+    if file.query.expect.split_whitespace().collect::<String>() != "eq[]" {
+        return Err(err(
+            query_line,
+            None,
+            format!("expect {:?}: the only expectation is \"eq []\"", file.query.expect),
+        ));
+    }
+    let query = compile(&file.query.text, &BTreeMap::new()).map_err(|e| in_query(e, "query"))?;
+    let [root] = query.roots.as_slice() else {
+        return Err(err(
+            query_line,
+            None,
+            format!(
+                "query: a control lists exactly one kind of asset, not {}",
+                query.roots.len()
+            ),
+        ));
+    };
+    for na in &file.query.not_applicable {
+        compile_filter(root.kind, &na.where_).map_err(|e| in_query(e, "not_applicable"))?;
+        if na.reason.as_deref().is_none_or(str::is_empty) {
+            return Err(err(
+                None,
+                None,
+                format!("not_applicable {:?} needs a reason", na.where_),
+            ));
+        }
+    }
+    if let Some(scope) = &file.query.scope {
+        compile_filter(root.kind, &scope.where_).map_err(|e| in_query(e, "scope"))?;
+    }
+    let declared: Vec<&str> = query.variables.iter().map(|v| v.name.as_str()).collect();
+    for name in file.parameters.keys() {
+        if !declared.contains(&name.as_str()) {
+            return Err(err(
+                None,
+                None,
+                format!("parameter {name} is documented but the query does not declare it"),
+            ));
+        }
+    }
+    for name in &declared {
+        if !file.parameters.contains_key(*name) {
+            return Err(err(
+                None,
+                None,
+                format!("query variable ${name} needs a [parameters.{name}] description"),
+            ));
+        }
+    }
+    for placeholder in placeholders(&file.fail_message) {
+        if !declared.contains(&placeholder) {
+            return Err(err(
+                None,
+                None,
+                format!("fail_message names {{{placeholder}}}, which is not a parameter"),
+            ));
+        }
+    }
+    let defaults = query
+        .variables
+        .iter()
+        .map(|v| {
+            (
+                v.name.clone(),
+                v.default
+                    .as_ref()
+                    .map_or_else(|| "null".to_owned(), ToString::to_string),
+            )
+        })
+        .collect();
+    Ok(Control {
+        kind: root.kind,
+        file,
+        origin: path.to_owned(),
+        defaults,
+    })
+}
+
+pub(crate) fn placeholders(template: &str) -> Vec<&str> {
+    let mut out = vec![];
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) => {
+                out.push(&after[..end]);
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// The embedded catalogue. Each control's id must match its directory name.
+pub fn builtin() -> (Catalogue, Vec<CatalogueError>) {
+    let mut catalogue = Catalogue::default();
+    let mut errors = vec![];
+    let mut controls = vec![];
+    for (dir, _path, text) in BUILTIN {
+        let origin = format!("builtin:{dir}/control.toml");
+        match parse_control(&origin, text) {
+            Ok(c) if c.id() != *dir => errors.push(CatalogueError {
+                path: origin,
+                line: None,
+                column: None,
+                message: format!("id {} does not match its directory {dir}", c.id()),
+            }),
+            Ok(c) => controls.push(c),
+            Err(e) => errors.push(e),
+        }
+    }
+    errors.extend(catalogue.extend(controls));
+    (catalogue, errors)
+}
+
+/// Load a directory of user controls: `*.toml` files and `<ID>/control.toml` folders. Each bad
+/// file is an error of its own; the good ones still load.
+pub fn load_dir(dir: &Path) -> Result<(Vec<Control>, Vec<CatalogueError>), CatalogueError> {
+    let read = std::fs::read_dir(dir).map_err(|e| CatalogueError {
+        path: dir.display().to_string(),
+        line: None,
+        column: None,
+        message: format!("cannot read the checks directory: {e}"),
+    })?;
+    let mut paths: Vec<PathBuf> = vec![];
+    for entry in read.flatten() {
+        let p = entry.path();
+        if p.is_dir() && p.join("control.toml").is_file() {
+            paths.push(p.join("control.toml"));
+        } else if p.extension().is_some_and(|e| e == "toml") {
+            paths.push(p);
+        }
+    }
+    paths.sort();
+    let (mut controls, mut errors) = (vec![], vec![]);
+    for p in paths {
+        let path = p.display().to_string();
+        match std::fs::read_to_string(&p) {
+            Ok(text) => match parse_control(&path, &text) {
+                Ok(c) => controls.push(c),
+                Err(e) => errors.push(e),
+            },
+            Err(e) => errors.push(CatalogueError {
+                path,
+                line: None,
+                column: None,
+                message: e.to_string(),
+            }),
+        }
+    }
+    Ok((controls, errors))
+}

@@ -1,0 +1,92 @@
+//! The result of evaluating one control on one resource.
+
+use netaudit_model::{Gap, GapKind};
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Fail,
+    Unknown,
+    Pass,
+    NotApplicable,
+    /// Muted by an exception; reported, never hidden.
+    Muted,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Fail,
+        Status::Unknown,
+        Status::Pass,
+        Status::NotApplicable,
+        Status::Muted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Unknown => "UNKNOWN",
+            Status::NotApplicable => "NOT_APPLICABLE",
+            Status::Muted => "MUTED",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A gap, as reported with an UNKNOWN finding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct GapRef {
+    pub kind: GapKind,
+    pub api: String,
+    pub code: String,
+    pub account: String,
+    pub region: Option<String>,
+    pub message: String,
+    pub source: Option<String>,
+}
+
+impl From<&Gap> for GapRef {
+    fn from(g: &Gap) -> GapRef {
+        GapRef {
+            kind: g.kind,
+            api: g.api.clone(),
+            code: g.code.clone(),
+            account: g.account.clone(),
+            region: g.region.clone(),
+            message: g.message.clone(),
+            source: g.source.clone(),
+        }
+    }
+}
+
+/// One (control, resource) verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub control: String,
+    pub status: Status,
+    pub resource_type: String,
+    /// The resource id; `*` for a finding that stands for a whole listing that could not be read.
+    pub resource_id: String,
+    /// The Name tag or the resource's own name, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
+    pub resource_arn: String,
+    pub account_id: String,
+    pub region: String,
+    /// Why: the failure, the reason it does not apply, or what could not be read.
+    pub reason: String,
+    /// For FAIL: the values the query selected beyond the common asset fields, as evidence.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub evidence: serde_json::Map<String, serde_json::Value>,
+    /// For UNKNOWN: the gaps that hid the answer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<GapRef>,
+}

@@ -1,0 +1,208 @@
+//! The report document.
+
+use netaudit_checks::{Control, Finding, Status};
+use netaudit_model::{Gap, GapKind, Graph};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Bumped on any incompatible change to the JSON document.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub unknown: usize,
+    pub not_applicable: usize,
+    pub muted: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, status: Status) {
+        match status {
+            Status::Pass => self.pass += 1,
+            Status::Fail => self.fail += 1,
+            Status::Unknown => self.unknown += 1,
+            Status::NotApplicable => self.not_applicable += 1,
+            Status::Muted => self.muted += 1,
+        }
+    }
+    pub fn get(&self, status: Status) -> usize {
+        match status {
+            Status::Pass => self.pass,
+            Status::Fail => self.fail,
+            Status::Unknown => self.unknown,
+            Status::NotApplicable => self.not_applicable,
+            Status::Muted => self.muted,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlSummary {
+    pub id: String,
+    pub title: String,
+    pub severity: String,
+    pub category: String,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct CoverageGap {
+    pub account: String,
+    pub region: Option<String>,
+    pub api: String,
+    pub code: String,
+    pub kind: GapKind,
+    pub message: String,
+    pub source: Option<String>,
+}
+
+impl From<&Gap> for CoverageGap {
+    fn from(g: &Gap) -> CoverageGap {
+        CoverageGap {
+            account: g.account.clone(),
+            region: g.region.clone(),
+            api: g.api.clone(),
+            code: g.code.clone(),
+            kind: g.kind,
+            message: g.message.clone(),
+            source: g.source.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DisabledRegion {
+    pub account: String,
+    pub region: String,
+    pub opt_in_status: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// True when every result was decided, no error occurred and every account's region list was read.
+    pub complete: bool,
+    pub accounts: Vec<String>,
+    /// Every read that failed or is missing, and every value AWS did not report.
+    pub gaps: Vec<CoverageGap>,
+    /// Regions not enabled for an account: nothing there to evaluate.
+    pub disabled_regions: Vec<DisabledRegion>,
+    /// Problems with the input or the controls themselves (bad files, bad queries, unknown ids).
+    pub errors: Vec<String>,
+}
+
+/// What the scan found, as the exit code reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every result PASS, NOT_APPLICABLE or MUTED, and coverage complete.
+    Clean,
+    /// At least one FAIL; coverage complete.
+    Failures,
+    /// No FAIL, but something could not be read or evaluated.
+    Incomplete,
+    /// FAILs, and something could not be read or evaluated.
+    FailuresAndIncomplete,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub outcome: Outcome,
+    pub totals: Counts,
+    pub controls: Vec<ControlSummary>,
+    pub results: Vec<Finding>,
+    pub coverage: Coverage,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl ScanReport {
+    /// Assemble the report. `errors` are input and control problems met along the way.
+    pub fn new(controls: &[&Control], findings: Vec<Finding>, graph: &Graph, errors: Vec<String>) -> ScanReport {
+        let mut totals = Counts::default();
+        let summaries = controls
+            .iter()
+            .map(|c| {
+                let mut counts = Counts::default();
+                for f in findings.iter().filter(|f| f.control == c.id()) {
+                    counts.add(f.status);
+                }
+                ControlSummary {
+                    id: c.id().to_owned(),
+                    title: c.file.title.clone(),
+                    severity: c.file.severity.as_str().to_owned(),
+                    category: match c.file.category {
+                        netaudit_checks::Category::Control => "control".into(),
+                        netaudit_checks::Category::Advisory => "advisory".into(),
+                    },
+                    counts,
+                }
+            })
+            .collect();
+        for f in &findings {
+            totals.add(f.status);
+        }
+        // Every gap met while reading, and every gap that made a result UNKNOWN.
+        let mut gaps: BTreeSet<CoverageGap> = graph.gaps().iter().map(|g| CoverageGap::from(g.as_ref())).collect();
+        for f in &findings {
+            gaps.extend(f.gaps.iter().map(|g| CoverageGap {
+                account: g.account.clone(),
+                region: g.region.clone(),
+                api: g.api.clone(),
+                code: g.code.clone(),
+                kind: g.kind,
+                message: g.message.clone(),
+                source: g.source.clone(),
+            }));
+        }
+        let accounts: BTreeSet<String> = graph
+            .of_kind(netaudit_model::Kind::Account)
+            .iter()
+            .map(|n| graph.asset(*n).id.clone())
+            .collect();
+        // Complete: every result was decided, nothing went wrong, and every account's region list
+        // was read (otherwise a whole region could be missing unseen). Gaps that decided nothing
+        // are still listed.
+        let complete = errors.is_empty() && totals.unknown == 0 && graph.region_list_gaps().is_empty();
+        let outcome = match (totals.fail > 0, complete) {
+            (false, true) => Outcome::Clean,
+            (true, true) => Outcome::Failures,
+            (false, false) => Outcome::Incomplete,
+            (true, false) => Outcome::FailuresAndIncomplete,
+        };
+        ScanReport {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "netaudit",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            outcome,
+            totals,
+            controls: summaries,
+            results: findings,
+            coverage: Coverage {
+                complete,
+                accounts: accounts.into_iter().collect(),
+                gaps: gaps.into_iter().collect(),
+                disabled_regions: graph
+                    .disabled_regions()
+                    .iter()
+                    .map(|d| DisabledRegion {
+                        account: d.account.clone(),
+                        region: d.region.clone(),
+                        opt_in_status: d.opt_in_status.clone(),
+                    })
+                    .collect(),
+                errors,
+            },
+        }
+    }
+}

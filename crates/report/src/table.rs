@@ -1,0 +1,172 @@
+//! The terminal report: findings grouped by control with counts, then coverage and totals.
+
+use crate::{Counts, ScanReport};
+use netaudit_checks::{Finding, Status};
+use std::io::{self, Write};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TableOptions {
+    /// ANSI colour (the caller decides: a TTY, and NO_COLOR unset).
+    pub color: bool,
+    /// List PASS rows too, not only their count.
+    pub show_pass: bool,
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn status(&self, status: Status, text: &str) -> String {
+        let code = match status {
+            Status::Fail => "1;31",
+            Status::Unknown => "1;33",
+            Status::Pass => "32",
+            Status::NotApplicable | Status::Muted => "2",
+        };
+        self.wrap(code, text)
+    }
+    fn bold(&self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+}
+
+fn counts_line(paint: &Paint, counts: &Counts) -> String {
+    let parts: Vec<String> = Status::ALL
+        .iter()
+        .filter(|s| counts.get(**s) > 0)
+        .map(|s| paint.status(*s, &format!("{} {}", counts.get(*s), s)))
+        .collect();
+    if parts.is_empty() {
+        "no resources".to_owned()
+    } else {
+        parts.join(" · ")
+    }
+}
+
+fn resource(f: &Finding) -> String {
+    match &f.resource_name {
+        Some(name) => format!("{} ({name})", f.resource_id),
+        None => f.resource_id.clone(),
+    }
+}
+
+/// The reason, with a FAIL's evidence as `key=value` pairs.
+fn reason(f: &Finding) -> String {
+    if f.evidence.is_empty() {
+        return f.reason.clone();
+    }
+    let pairs: Vec<String> = f
+        .evidence
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        })
+        .collect();
+    format!("{} ({})", f.reason, pairs.join(", "))
+}
+
+pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -> io::Result<()> {
+    let paint = Paint(options.color);
+    let shown = |f: &&Finding| options.show_pass || f.status != Status::Pass;
+    let rows: Vec<&Finding> = report.results.iter().filter(shown).collect();
+    let width = |get: fn(&Finding) -> usize| rows.iter().map(|f| get(f)).max().unwrap_or(0);
+    let (w_status, w_account, w_region, w_resource) = (
+        width(|f| f.status.as_str().len()),
+        width(|f| f.account_id.len()),
+        width(|f| f.region.len()),
+        width(|f| resource(f).chars().count()),
+    );
+
+    for control in &report.controls {
+        writeln!(
+            out,
+            "{}  {}  [{}]",
+            paint.bold(&control.id),
+            control.title,
+            control.severity
+        )?;
+        writeln!(out, "  {}", counts_line(&paint, &control.counts))?;
+        let mut findings: Vec<&&Finding> = rows.iter().filter(|f| f.control == control.id).collect();
+        findings.sort_by_key(|f| f.status);
+        for f in findings {
+            let status = format!("{:<w_status$}", f.status.as_str());
+            writeln!(
+                out,
+                "  {}  {:<w_account$}  {:<w_region$}  {:<w_resource$}  {}",
+                paint.status(f.status, &status),
+                f.account_id,
+                f.region,
+                resource(f),
+                reason(f)
+            )?;
+        }
+        writeln!(out)?;
+    }
+
+    let coverage = &report.coverage;
+    if coverage.complete {
+        writeln!(
+            out,
+            "{} complete: every listing in {} account(s) was read",
+            paint.bold("Coverage:"),
+            coverage.accounts.len()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{} {} — {} gap(s), {} error(s)",
+            paint.bold("Coverage:"),
+            paint.status(Status::Unknown, "INCOMPLETE"),
+            coverage.gaps.len(),
+            coverage.errors.len()
+        )?;
+    }
+    let w_acc = coverage.gaps.iter().map(|g| g.account.len()).max().unwrap_or(0);
+    let w_reg = coverage
+        .gaps
+        .iter()
+        .map(|g| g.region.as_deref().unwrap_or("-").len())
+        .max()
+        .unwrap_or(0);
+    let w_api = coverage.gaps.iter().map(|g| g.api.len()).max().unwrap_or(0);
+    let w_code = coverage.gaps.iter().map(|g| g.code.len()).max().unwrap_or(0);
+    for g in &coverage.gaps {
+        let mut line = format!(
+            "  {:<w_acc$}  {:<w_reg$}  {:<w_api$}  {:<w_code$}  {}",
+            g.account,
+            g.region.as_deref().unwrap_or("-"),
+            g.api,
+            g.code,
+            g.message
+        );
+        if let Some(source) = g.source.as_ref().filter(|s| !g.message.contains(s.as_str())) {
+            line.push_str(&format!(" [{source}]"));
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    if !coverage.disabled_regions.is_empty() {
+        let list: Vec<String> = coverage
+            .disabled_regions
+            .iter()
+            .map(|d| format!("{}/{} ({})", d.account, d.region, d.opt_in_status))
+            .collect();
+        writeln!(out, "  Not enabled, nothing to evaluate: {}", list.join(", "))?;
+    }
+    if !coverage.errors.is_empty() {
+        writeln!(out, "{}", paint.bold("Errors:"))?;
+        for e in &coverage.errors {
+            writeln!(out, "  {e}")?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "{} {}", paint.bold("Totals:"), counts_line(&paint, &report.totals))?;
+    Ok(())
+}
