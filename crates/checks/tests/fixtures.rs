@@ -16,6 +16,8 @@
 //! control must have fixtures that make it PASS, FAIL and UNKNOWN, and every fixture folder must
 //! belong to a control, so a misspelt folder cannot pass unnoticed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use netaudit_checks::{builtin, evaluate_control, Status};
 use netaudit_model::Graph;
 use serde::Deserialize;

@@ -1,5 +1,7 @@
 //! Everything a user sees, through the binary: reports, exit codes, errors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 

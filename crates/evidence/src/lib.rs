@@ -31,8 +31,8 @@ use std::path::Path;
 #[derive(Debug)]
 pub struct Loaded {
     pub inventory: Inventory,
-    /// Every problem found, in path order within each account; those tied to an account are also
-    /// gaps in the inventory.
+    /// Every problem found: account by account, each account's own files before its region folders.
+    /// Those inside an account folder are also gaps in the inventory.
     pub errors: Vec<EvidenceError>,
 }
 
@@ -95,9 +95,10 @@ fn read_tree(dir: &Path, depth: usize) -> Result<Tree<'static>, std::io::Error> 
 
 fn no_accounts(path: String, dir_name: Option<&str>, tree: &Tree<'_>) -> EvidenceError {
     let looks_like_account = dir_name.is_some_and(load::is_account_id)
-        || tree
-            .keys()
-            .any(|k| load::is_region_name(k) || Operation::by_stem(k.trim_end_matches(".json")).is_some());
+        || tree.keys().any(|k| {
+            let stem = k.rsplit_once('.').map_or(k.as_str(), |(stem, _)| stem);
+            load::is_region_name(k) || Operation::by_stem(stem).is_some()
+        });
     let hint = if looks_like_account {
         "; this looks like one account's folder: pass the directory that contains it".to_owned()
     } else if tree.is_empty() {

@@ -46,40 +46,43 @@ impl<'a> Content<'a> {
 /// Build a tree from relative paths. A key ending in `/` is a folder (so an empty folder can be
 /// given); `.` and empty components are ignored.
 pub(crate) fn tree_from_files(files: &BTreeMap<String, Vec<u8>>) -> Tree<'_> {
-    let mut root = Tree::new();
+    let mut root = MapFolder::default();
     for (key, bytes) in files {
-        let is_dir = key.ends_with('/');
         let parts: Vec<&str> = key.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
         let Some((last, parents)) = parts.split_last() else {
             continue;
         };
         let mut folder = &mut root;
         for part in parents {
-            folder = dir_entry(folder, part);
+            folder = folder.folders.entry((*part).to_owned()).or_default();
         }
-        if is_dir {
-            dir_entry(folder, last);
+        if key.ends_with('/') {
+            folder.folders.entry((*last).to_owned()).or_default();
         } else {
-            folder
-                .entry((*last).to_owned())
-                .or_insert_with(|| Node::File(Content::Bytes(bytes.as_slice())));
+            folder.files.entry((*last).to_owned()).or_insert(bytes);
         }
     }
-    root
+    root.into_tree()
 }
 
-/// The folder `name` in `folder`, created if needed. A real file system cannot hold a file and a
-/// folder of one name; in a map the folder wins.
-fn dir_entry<'t, 'a>(folder: &'t mut Tree<'a>, name: &str) -> &'t mut Tree<'a> {
-    let node = folder
-        .entry(name.to_owned())
-        .or_insert_with(|| Node::Dir(Ok(Tree::new())));
-    if !matches!(node, Node::Dir(Ok(_))) {
-        *node = Node::Dir(Ok(Tree::new()));
-    }
-    match node {
-        Node::Dir(Ok(tree)) => tree,
-        _ => unreachable!("replaced by a folder just above"),
+#[derive(Default)]
+struct MapFolder<'a> {
+    folders: BTreeMap<String, MapFolder<'a>>,
+    files: BTreeMap<String, &'a [u8]>,
+}
+
+impl<'a> MapFolder<'a> {
+    fn into_tree(self) -> Tree<'a> {
+        let mut tree: Tree<'a> = self
+            .files
+            .into_iter()
+            .map(|(name, b)| (name, Node::File(Content::Bytes(b))))
+            .collect();
+        // A file system cannot hold a file and a folder of one name; in a map the folder wins.
+        for (name, folder) in self.folders {
+            tree.insert(name, Node::Dir(Ok(folder.into_tree())));
+        }
+        tree
     }
 }
 

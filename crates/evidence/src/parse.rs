@@ -30,6 +30,19 @@ impl ParseError {
     }
 }
 
+/// A page that still carries a pagination token is not the whole listing (`--max-items` or
+/// `--no-paginate` output): taking it as complete would hide everything on later pages.
+fn complete_listing(token: Option<serde_json::Value>) -> Result<(), ParseError> {
+    match token {
+        None | Some(serde_json::Value::Null) => Ok(()),
+        Some(_) => Err(ParseError::Malformed(
+            "truncated: the listing carries a pagination token (NextToken), so later pages are missing; \
+             collect without --max-items or --no-paginate"
+                .into(),
+        )),
+    }
+}
+
 /// One evidence document: its top-level key and how it becomes records.
 pub(crate) trait Doc: DeserializeOwned {
     type Record;
@@ -79,12 +92,15 @@ macro_rules! list_doc {
         pub(crate) struct $doc {
             #[serde(rename = $key)]
             items: Option<Vec<$raw>>,
+            #[serde(rename = "NextToken", alias = "nextToken", alias = "ContinuationToken", default)]
+            next_token: Option<serde_json::Value>,
         }
 
         impl Doc for $doc {
             type Record = $record;
             fn records(self) -> Result<Vec<$record>, ParseError> {
                 let items = self.items.ok_or_else(|| ParseError::missing_key($key))?;
+                complete_listing(self.next_token)?;
                 Ok(items.into_iter().map(<$record>::from).collect())
             }
         }
@@ -121,12 +137,15 @@ list_doc!(BucketsDoc, "Buckets", "an object with a `Buckets` list", RawBucket =>
 pub(crate) struct AlarmsDoc {
     #[serde(rename = "MetricAlarms")]
     items: Option<Vec<RawAlarm>>,
+    #[serde(rename = "NextToken", default)]
+    next_token: Option<serde_json::Value>,
 }
 
 impl Doc for AlarmsDoc {
     type Record = AlarmRecord;
     fn records(self) -> Result<Vec<AlarmRecord>, ParseError> {
         let items = self.items.ok_or_else(|| ParseError::missing_key("MetricAlarms"))?;
+        complete_listing(self.next_token)?;
         Ok(items.into_iter().flat_map(RawAlarm::into_records).collect())
     }
 }

@@ -112,6 +112,9 @@ impl Graph {
 
 type Place = (String, String); // (account, region)
 
+/// Alarms per (place, VPN id), each with the tunnel IP it watches (none: the whole connection).
+type AlarmsByVpn = HashMap<(Place, String), Vec<(NodeId, Option<String>)>>;
+
 fn place(account: &str, region: &str) -> Place {
     (account.to_owned(), region.to_owned())
 }
@@ -619,19 +622,19 @@ impl Builder {
                 telemetry: None,
             })
             .collect();
-        for t in c.telemetry.iter().flatten() {
+        // Entries that carry an IP first, so an IP-less one cannot take a slot another entry names.
+        // An entry without an IP only fills a slot that has none either: which tunnel it describes
+        // is otherwise a guess, and a guess must not decide a verdict.
+        let mut telemetry: Vec<&TelemetryRecord> = c.telemetry.iter().flatten().collect();
+        telemetry.sort_by_key(|t| ip_of(&t.outside_ip_address).is_none());
+        for t in telemetry {
             let ip = ip_of(&t.outside_ip_address);
+            let free = |s: &Slot| s.telemetry.is_none();
             let slot = match &ip {
-                Some(ip) => slots
-                    .iter()
-                    .position(|s| s.ip.as_deref() == Some(ip.as_str()) && s.telemetry.is_none()),
+                Some(ip) => slots.iter().position(|s| free(s) && s.ip.as_deref() == Some(ip.as_str())),
                 None => None,
             }
-            .or_else(|| {
-                slots
-                    .iter()
-                    .position(|s| s.telemetry.is_none() && (s.ip.is_none() || ip.is_none()))
-            });
+            .or_else(|| slots.iter().position(|s| free(s) && s.ip.is_none()));
             match slot {
                 Some(i) => {
                     if slots[i].ip.is_none() {
@@ -639,11 +642,9 @@ impl Builder {
                     }
                     slots[i].telemetry = Some(t.clone());
                 }
-                None => slots.push(Slot {
-                    ip,
-                    options: None,
-                    telemetry: Some(t.clone()),
-                }),
+                // A connection has two tunnels; an entry that fits neither is not attributed.
+                None if slots.len() < 2 => slots.push(Slot { ip, options: None, telemetry: Some(t.clone()) }),
+                None => {}
             }
         }
         while slots.len() < 2 {
@@ -926,7 +927,7 @@ impl Builder {
         }
 
         // Tunnels: log groups and alarms.
-        let mut alarms_by_vpn: HashMap<(Place, String), Vec<(NodeId, Option<String>)>> = HashMap::new();
+        let mut alarms_by_vpn: AlarmsByVpn = HashMap::new();
         for (node, al) in &self.alarms {
             let asset = &self.g.assets[node.0 as usize];
             let dim = |k: &str| al.dimensions.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());

@@ -269,7 +269,7 @@ pub fn compile(text: &str, params: &BTreeMap<String, serde_json::Value>) -> Resu
             .values()
             .next()
             .cloned()
-            .ok_or_else(|| no_operation())?,
+            .ok_or_else(no_operation)?,
         (None, 0) => return Err(no_operation()),
         _ => {
             return Err(QueryError {

@@ -15,6 +15,17 @@ pub enum Truth {
     Unknown(Vec<Arc<Gap>>),
 }
 
+impl std::ops::Not for Truth {
+    type Output = Truth;
+    fn not(self) -> Truth {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            u => u,
+        }
+    }
+}
+
 impl Truth {
     fn of(b: bool) -> Truth {
         if b {
@@ -24,13 +35,6 @@ impl Truth {
         }
     }
 
-    pub fn not(self) -> Truth {
-        match self {
-            Truth::True => Truth::False,
-            Truth::False => Truth::True,
-            u => u,
-        }
-    }
 
     /// Kleene conjunction: false wins, then unknown.
     fn and(items: impl Iterator<Item = Truth>) -> Truth {
@@ -55,7 +59,7 @@ impl Truth {
 
     /// Kleene disjunction: true wins, then unknown.
     fn or(items: impl Iterator<Item = Truth>) -> Truth {
-        Truth::and(items.map(Truth::not)).not()
+        !Truth::and(items.map(|t| !t))
     }
 }
 
@@ -88,7 +92,7 @@ pub fn evaluate_filter(graph: &Graph, node: NodeId, filter: &Filter) -> Truth {
         Filter::True => Truth::True,
         Filter::And(parts) => Truth::and(parts.iter().map(|f| evaluate_filter(graph, node, f))),
         Filter::Or(parts) => Truth::or(parts.iter().map(|f| evaluate_filter(graph, node, f))),
-        Filter::Not(inner) => evaluate_filter(graph, node, inner).not(),
+        Filter::Not(inner) => !evaluate_filter(graph, node, inner),
         Filter::Field {
             field,
             op,
@@ -109,7 +113,7 @@ pub fn evaluate_filter(graph: &Graph, node: NodeId, filter: &Filter) -> Truth {
                 let each = list.iter().map(|n| evaluate_filter(graph, *n, filter));
                 match quantifier {
                     Quantifier::Some => Truth::or(each),
-                    Quantifier::None => Truth::or(each).not(),
+                    Quantifier::None => !Truth::or(each),
                     Quantifier::All => Truth::and(each),
                     Quantifier::Single => single(each),
                 }

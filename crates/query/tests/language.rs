@@ -1,5 +1,7 @@
 //! The query language end to end: parse, validate, bind parameters, evaluate in three values.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use netaudit_model::inventory::*;
 use netaudit_model::{Gap, GapKind, Graph, Inventory, Kind, NodeId};
 use netaudit_query::{compile, compile_filter, evaluate_filter, project, Truth};

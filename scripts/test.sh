@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs every check and test: formatting, lints, the whole workspace.
+# Usage: bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "netaudit tests need $1: $2" >&2; exit 1; }; }
+need cargo "install Rust from https://rustup.rs"
+need bash "install bash"
+for component in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+    rustup component add "$component"
+  fi
+done
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+# Snapshots must match what is committed; never rewrite them here.
+INSTA_UPDATE=no cargo test --workspace --locked
