@@ -30,10 +30,15 @@ fn generate(dir: &Path, assets: usize) -> std::io::Result<usize> {
     for a in 0..ACCOUNTS {
         let account = format!("{:012}", 100_000_000_000u64 + a as u64);
         let base = dir.join(&account);
-        let regions: Vec<_> =
-            REGIONS.iter().map(|r| json!({"RegionName": r, "OptInStatus": "opt-in-not-required"})).collect();
+        let regions: Vec<_> = REGIONS
+            .iter()
+            .map(|r| json!({"RegionName": r, "OptInStatus": "opt-in-not-required"}))
+            .collect();
         write(&base.join("ec2-describe-regions.json"), &json!({ "Regions": regions }))?;
-        write(&base.join("s3api-list-buckets.json"), &json!({ "Buckets": [{"Name": "central-flow-logs"}] }))?;
+        write(
+            &base.join("s3api-list-buckets.json"),
+            &json!({ "Buckets": [{"Name": "central-flow-logs"}] }),
+        )?;
         write(
             &base.join("sts-get-caller-identity.json"),
             &json!({"Account": account, "Arn": format!("arn:aws:iam::{account}:user/bench"), "UserId": "AIDA"}),
@@ -65,7 +70,8 @@ fn generate(dir: &Path, assets: usize) -> std::io::Result<usize> {
                         json!({"OutsideIpAddress": format!("3.5.{}.{}", v % 250, i), "IkeVersions": [{"Value": "ikev2"}],
                                "LogOptions": {"CloudWatchLogOptions": {"LogEnabled": true, "LogGroupArn": format!("arn:aws:logs:{region}:{account}:log-group:{group}")}}})
                     };
-                    let telemetry = |i: usize| json!({"OutsideIpAddress": format!("3.5.{}.{}", v % 250, i), "Status": "UP"});
+                    let telemetry =
+                        |i: usize| json!({"OutsideIpAddress": format!("3.5.{}.{}", v % 250, i), "Status": "UP"});
                     vpns.push(json!({"VpnConnectionId": vpn, "State": "available", "Type": "ipsec.1",
                         "Options": {"TunnelOptions": [tunnel(1), tunnel(2)]}, "VgwTelemetry": [telemetry(1), telemetry(2)]}));
                     alarms.push(json!({"AlarmName": format!("{vpn}-down"), "Namespace": "AWS/VPN", "MetricName": "TunnelState",
@@ -75,13 +81,34 @@ fn generate(dir: &Path, assets: usize) -> std::io::Result<usize> {
             }
             write(&r.join("ec2-describe-vpcs.json"), &json!({ "Vpcs": vpcs }))?;
             write(&r.join("ec2-describe-subnets.json"), &json!({ "Subnets": subnets }))?;
-            write(&r.join("ec2-describe-network-interfaces.json"), &json!({ "NetworkInterfaces": enis }))?;
-            write(&r.join("ec2-describe-flow-logs.json"), &json!({ "FlowLogs": flow_logs }))?;
-            write(&r.join("logs-describe-log-groups.json"), &json!({ "logGroups": groups }))?;
-            write(&r.join("ec2-describe-vpn-connections.json"), &json!({ "VpnConnections": vpns }))?;
-            write(&r.join("cloudwatch-describe-alarms.json"), &json!({ "MetricAlarms": alarms, "CompositeAlarms": [] }))?;
-            write(&r.join("ec2-describe-client-vpn-endpoints.json"), &json!({ "ClientVpnEndpoints": [] }))?;
-            write(&r.join("firehose-list-delivery-streams.json"), &json!({ "DeliveryStreamNames": [], "HasMoreDeliveryStreams": false }))?;
+            write(
+                &r.join("ec2-describe-network-interfaces.json"),
+                &json!({ "NetworkInterfaces": enis }),
+            )?;
+            write(
+                &r.join("ec2-describe-flow-logs.json"),
+                &json!({ "FlowLogs": flow_logs }),
+            )?;
+            write(
+                &r.join("logs-describe-log-groups.json"),
+                &json!({ "logGroups": groups }),
+            )?;
+            write(
+                &r.join("ec2-describe-vpn-connections.json"),
+                &json!({ "VpnConnections": vpns }),
+            )?;
+            write(
+                &r.join("cloudwatch-describe-alarms.json"),
+                &json!({ "MetricAlarms": alarms, "CompositeAlarms": [] }),
+            )?;
+            write(
+                &r.join("ec2-describe-client-vpn-endpoints.json"),
+                &json!({ "ClientVpnEndpoints": [] }),
+            )?;
+            write(
+                &r.join("firehose-list-delivery-streams.json"),
+                &json!({ "DeliveryStreamNames": [], "HasMoreDeliveryStreams": false }),
+            )?;
         }
     }
     Ok(written)
@@ -124,13 +151,23 @@ fn run(assets: usize) -> Result<Run, String> {
     if !errors.is_empty() {
         return Err(format!("evaluation: {errors:?}"));
     }
-    Ok(Run { assets: written, graph_nodes: graph.len(), load, build, evaluate, findings: findings.len() })
+    Ok(Run {
+        assets: written,
+        graph_nodes: graph.len(),
+        load,
+        build,
+        evaluate,
+        findings: findings.len(),
+    })
 }
 
 fn main() -> std::process::ExitCode {
     let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
-    println!("{:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}", "assets", "nodes", "load ms", "build ms", "eval ms", "total ms", "findings", "peak MiB");
+    println!(
+        "{:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "assets", "nodes", "load ms", "build ms", "eval ms", "total ms", "findings", "peak MiB"
+    );
     let mut runs = vec![];
     for size in sizes {
         match run(size) {

@@ -92,7 +92,12 @@ macro_rules! list_doc {
         pub(crate) struct $doc {
             #[serde(rename = $key)]
             items: Option<Vec<$raw>>,
-            #[serde(rename = "NextToken", alias = "nextToken", alias = "ContinuationToken", default)]
+            #[serde(
+                rename = "NextToken",
+                alias = "nextToken",
+                alias = "ContinuationToken",
+                default
+            )]
             next_token: Option<serde_json::Value>,
         }
 

@@ -282,7 +282,7 @@ impl Builder {
                         kind: GapKind::Missing,
                         account: a.to_owned(),
                         region: Some(region.clone()),
-                        api: "ec2:*".into(),
+                        api: "netaudit:LoadEvidence".into(),
                         code: "MissingEvidence".into(),
                         message: "the region is enabled but no evidence was collected for it".into(),
                         source: None,
@@ -352,7 +352,7 @@ impl Builder {
                 IS_SHARED,
                 v.owner_id.as_ref().map_or(Value::Bool(false), |o| Value::Bool(o != a)),
             );
-            self.set(node, IS_DEFAULT, Value::Bool(v.is_default.unwrap_or(false)));
+            self.set(node, IS_DEFAULT, Value::opt_bool(v.is_default));
             self.set(node, STATE, Value::opt_str(v.state.as_deref()));
             self.set(node, CIDR_BLOCK, Value::opt_str(v.cidr_block.as_deref()));
             self.vpcs.insert((here.clone(), v.vpc_id.clone()), node);
@@ -631,7 +631,9 @@ impl Builder {
             let ip = ip_of(&t.outside_ip_address);
             let free = |s: &Slot| s.telemetry.is_none();
             let slot = match &ip {
-                Some(ip) => slots.iter().position(|s| free(s) && s.ip.as_deref() == Some(ip.as_str())),
+                Some(ip) => slots
+                    .iter()
+                    .position(|s| free(s) && s.ip.as_deref() == Some(ip.as_str())),
                 None => None,
             }
             .or_else(|| slots.iter().position(|s| free(s) && s.ip.is_none()));
@@ -643,7 +645,11 @@ impl Builder {
                     slots[i].telemetry = Some(t.clone());
                 }
                 // A connection has two tunnels; an entry that fits neither is not attributed.
-                None if slots.len() < 2 => slots.push(Slot { ip, options: None, telemetry: Some(t.clone()) }),
+                None if slots.len() < 2 => slots.push(Slot {
+                    ip,
+                    options: None,
+                    telemetry: Some(t.clone()),
+                }),
                 None => {}
             }
         }

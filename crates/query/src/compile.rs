@@ -263,13 +263,7 @@ pub fn compile(text: &str, params: &BTreeMap<String, serde_json::Value>) -> Resu
     let doc = validate(&source)?;
     let operation = match (doc.operations.anonymous.as_ref(), doc.operations.named.len()) {
         (Some(op), 0) => op.clone(),
-        (None, 1) => doc
-            .operations
-            .named
-            .values()
-            .next()
-            .cloned()
-            .ok_or_else(no_operation)?,
+        (None, 1) => doc.operations.named.values().next().cloned().ok_or_else(no_operation)?,
         (None, 0) => return Err(no_operation()),
         _ => {
             return Err(QueryError {

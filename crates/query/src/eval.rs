@@ -35,7 +35,6 @@ impl Truth {
         }
     }
 
-
     /// Kleene conjunction: false wins, then unknown.
     fn and(items: impl Iterator<Item = Truth>) -> Truth {
         let mut gaps: Vec<Arc<Gap>> = vec![];

@@ -129,7 +129,7 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
             coverage.errors.len()
         )?;
     }
-    let w_acc = coverage.gaps.iter().map(|g| g.account.len()).max().unwrap_or(0);
+    let w_acc = coverage.gaps.iter().map(|g| g.account.len().max(1)).max().unwrap_or(0);
     let w_reg = coverage
         .gaps
         .iter()
@@ -141,7 +141,7 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
     for g in &coverage.gaps {
         let mut line = format!(
             "  {:<w_acc$}  {:<w_reg$}  {:<w_api$}  {:<w_code$}  {}",
-            g.account,
+            if g.account.is_empty() { "-" } else { g.account.as_str() },
             g.region.as_deref().unwrap_or("-"),
             g.api,
             g.code,
