@@ -1,7 +1,7 @@
 //! The report document.
 
-use netaudit_checks::{Control, Finding, Status};
-use netaudit_model::{Gap, GapKind, Graph};
+use netaudit_checks::{Control, Finding, GapRef, Status};
+use netaudit_model::Graph;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -48,30 +48,8 @@ pub struct ControlSummary {
     pub counts: Counts,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct CoverageGap {
-    pub account: String,
-    pub region: Option<String>,
-    pub api: String,
-    pub code: String,
-    pub kind: GapKind,
-    pub message: String,
-    pub source: Option<String>,
-}
-
-impl From<&Gap> for CoverageGap {
-    fn from(g: &Gap) -> CoverageGap {
-        CoverageGap {
-            account: g.account.clone(),
-            region: g.region.clone(),
-            api: g.api.clone(),
-            code: g.code.clone(),
-            kind: g.kind,
-            message: g.message.clone(),
-            source: g.source.clone(),
-        }
-    }
-}
+/// A gap as the coverage section lists it: the same shape as a finding's gaps.
+pub type CoverageGap = GapRef;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DisabledRegion {
@@ -153,15 +131,7 @@ impl ScanReport {
         // Every gap met while reading, and every gap that made a result UNKNOWN.
         let mut gaps: BTreeSet<CoverageGap> = graph.gaps().iter().map(|g| CoverageGap::from(g.as_ref())).collect();
         for f in &findings {
-            gaps.extend(f.gaps.iter().map(|g| CoverageGap {
-                account: g.account.clone(),
-                region: g.region.clone(),
-                api: g.api.clone(),
-                code: g.code.clone(),
-                kind: g.kind,
-                message: g.message.clone(),
-                source: g.source.clone(),
-            }));
+            gaps.extend(f.gaps.iter().cloned());
         }
         let accounts: BTreeSet<String> = graph
             .of_kind(netaudit_model::Kind::Account)
