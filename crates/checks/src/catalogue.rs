@@ -70,6 +70,8 @@ pub struct Remediation {
 #[serde(deny_unknown_fields)]
 pub struct ParamDoc {
     pub description: String,
+    /// The only values the parameter takes, when it is an enumeration.
+    pub allowed: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -112,6 +114,26 @@ pub struct ControlFile {
     pub query: QuerySpec,
 }
 
+/// Where the query and filters sit in a control file, for error positions.
+#[derive(Deserialize)]
+struct LocateFile {
+    query: LocateQuery,
+}
+
+#[derive(Deserialize)]
+struct LocateQuery {
+    text: toml::Spanned<String>,
+    #[serde(default)]
+    not_applicable: Vec<LocateFilter>,
+    scope: Option<LocateFilter>,
+}
+
+#[derive(Deserialize)]
+struct LocateFilter {
+    #[serde(rename = "where")]
+    where_: toml::Spanned<String>,
+}
+
 /// A validated control.
 #[derive(Debug, Clone)]
 pub struct Control {
@@ -127,6 +149,43 @@ pub struct Control {
 impl Control {
     pub fn id(&self) -> &str {
         &self.file.id
+    }
+
+    /// Check parameter values before a run: known names, no nulls, allowed values, and a query
+    /// that compiles with them.
+    pub fn check_params(&self, params: &BTreeMap<String, serde_json::Value>) -> Result<(), String> {
+        for (name, value) in params {
+            let Some(doc) = self.file.parameters.get(name) else {
+                let names: Vec<&str> = self.defaults.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(format!(
+                    "{} has no parameter {name:?} (it has: {})",
+                    self.id(),
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ));
+            };
+            if value.is_null() {
+                return Err(format!(
+                    "{}.{name} needs a value; leave it out to use the default",
+                    self.id()
+                ));
+            }
+            if let (Some(allowed), Some(v)) = (&doc.allowed, value.as_str()) {
+                if !allowed.iter().any(|a| a == v) {
+                    return Err(format!(
+                        "{}.{name} is one of {}, not {v:?}",
+                        self.id(),
+                        allowed.join(", ")
+                    ));
+                }
+            }
+        }
+        compile(&self.file.query.text, params)
+            .map(|_| ())
+            .map_err(|e| format!("{}: {}", self.id(), e.message))
     }
 }
 
@@ -210,20 +269,32 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
         err(line, column, e.message().to_owned())
     })?;
 
-    // Positions inside the query map back onto the file.
-    let query_line = text.find(file.query.text.as_str()).map(|off| line_col(text, off).0);
-    let in_query = |e: QueryError, what: &str| {
-        let line = match (query_line, e.line) {
-            (Some(start), Some(l)) => Some(start + l - 1),
-            (Some(start), None) => Some(start),
-            _ => None,
+    // Positions inside the query and filters map back onto the file.
+    let spans: Option<LocateFile> = toml::from_str(text).ok();
+    let locate = |span: Option<std::ops::Range<usize>>, e: QueryError, what: &str| {
+        let Some(span) = span else {
+            return err(None, None, format!("{what}: {e}"));
         };
-        err(
-            line,
-            if query_line.is_some() { None } else { e.column },
-            format!("{what}: {e}"),
-        )
+        let (line, column) = line_col(text, span.start);
+        let raw = &text[span.start..];
+        // Multi-line strings start their content on the next line; others right after the quote.
+        let (first_line, first_column) = if raw.starts_with("'''\n") || raw.starts_with("\"\"\"\n") {
+            (line + 1, 1)
+        } else if raw.starts_with("'''") || raw.starts_with("\"\"\"") {
+            (line, column + 3)
+        } else {
+            (line, column + 1)
+        };
+        let file_line = e.line.map(|l| first_line + l - 1);
+        let file_column = match e.line {
+            Some(1) => e.column.map(|c| first_column + c - 1),
+            _ => e.column,
+        };
+        err(file_line.or(Some(line)), file_column, format!("{what}: {}", e.message))
     };
+    let query_span = spans.as_ref().map(|s| s.query.text.span());
+    let in_query = |e: QueryError, what: &str| locate(query_span.clone(), e, what);
+    let query_line = query_span.as_ref().map(|s| line_col(text, s.start).0);
 
     if !file
         .id
@@ -258,8 +329,12 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
             ),
         ));
     };
-    for na in &file.query.not_applicable {
-        compile_filter(root.kind, &na.where_).map_err(|e| in_query(e, "not_applicable"))?;
+    for (i, na) in file.query.not_applicable.iter().enumerate() {
+        let span = spans
+            .as_ref()
+            .and_then(|s| s.query.not_applicable.get(i))
+            .map(|f| f.where_.span());
+        compile_filter(root.kind, &na.where_).map_err(|e| locate(span, e, "not_applicable"))?;
         if na.reason.as_deref().is_none_or(str::is_empty) {
             return Err(err(
                 None,
@@ -269,7 +344,11 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
         }
     }
     if let Some(scope) = &file.query.scope {
-        compile_filter(root.kind, &scope.where_).map_err(|e| in_query(e, "scope"))?;
+        let span = spans
+            .as_ref()
+            .and_then(|s| s.query.scope.as_ref())
+            .map(|f| f.where_.span());
+        compile_filter(root.kind, &scope.where_).map_err(|e| locate(span, e, "scope"))?;
     }
     let declared: Vec<&str> = query.variables.iter().map(|v| v.name.as_str()).collect();
     for name in file.parameters.keys() {

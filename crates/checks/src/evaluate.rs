@@ -84,11 +84,14 @@ fn evidence(
     selection: &[Selection],
 ) -> serde_json::Map<String, serde_json::Value> {
     match project(graph, node, selection) {
-        serde_json::Value::Object(mut map) => {
-            for common in netaudit_model::schema::COMMON_FIELDS {
-                map.remove(common.name);
-            }
-            map
+        serde_json::Value::Object(map) => {
+            // Sorted, so the order never depends on serde_json's map features.
+            let mut pairs: Vec<(String, serde_json::Value)> = map
+                .into_iter()
+                .filter(|(k, _)| !netaudit_model::schema::COMMON_FIELDS.iter().any(|c| c.name == k))
+                .collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            pairs.into_iter().collect()
         }
         _ => serde_json::Map::new(),
     }
@@ -106,6 +109,7 @@ pub fn evaluate_control(
         column: None,
         message,
     };
+    control.check_params(params).map_err(err)?;
     let query = compile(&control.file.query.text, params).map_err(|e| err(format!("{}: {e}", control.id())))?;
     let [root] = query.roots.as_slice() else {
         return Err(err(format!(

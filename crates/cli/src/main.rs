@@ -180,7 +180,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 .get(&id)
                 .ok_or_else(|| Failure::Usage(format!("unknown control id {id:?}; `netaudit checks` lists them")))?;
             emit(|out| explain::explain(control, out))?;
-            Ok(EXIT_CLEAN)
+            Ok(if errors.is_empty() { EXIT_CLEAN } else { EXIT_INCOMPLETE })
         }
         Command::Schema => {
             emit(|out| out.write_all(netaudit_query::schema_sdl().as_bytes()))?;
@@ -248,23 +248,18 @@ fn parse_params(raw: &[String], catalogue: &Catalogue) -> Result<Params, Failure
         let control = catalogue
             .get(id)
             .ok_or_else(|| Failure::Usage(format!("--param {p:?}: unknown control id {id:?}")))?;
-        if !control.defaults.iter().any(|(n, _)| n == name) {
-            let names: Vec<&str> = control.defaults.iter().map(|(n, _)| n.as_str()).collect();
-            return Err(Failure::Usage(format!(
-                "--param {p:?}: {} has no parameter {name:?} (it has: {})",
-                control.id(),
-                if names.is_empty() {
-                    "none".to_owned()
-                } else {
-                    names.join(", ")
-                }
-            )));
-        }
         let json = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
         params
             .entry(control.id().to_owned())
             .or_default()
             .insert(name.to_owned(), json);
+    }
+    for (id, values) in &params {
+        if let Some(control) = catalogue.get(id) {
+            control
+                .check_params(values)
+                .map_err(|e| Failure::Usage(format!("--param: {e}")))?;
+        }
     }
     Ok(params)
 }

@@ -225,6 +225,23 @@ fn usage_errors_exit_64_with_a_clear_message() {
         err.contains("EC2.6 has no parameter \"trafic\" (it has: trafficType)"),
         "{err}"
     );
+
+    // A parameter value is checked before anything runs: never a silent flip of verdicts.
+    for (param, says) in [
+        (
+            "EC2.6.trafficType=reject",
+            "EC2.6.trafficType is one of ACCEPT, REJECT, ALL, not \"reject\"",
+        ),
+        (
+            "CloudWatch.16.minRetentionTime=null",
+            "CloudWatch.16.minRetentionTime needs a value",
+        ),
+        ("CloudWatch.16.minRetentionTime=abc", "expected an integer"),
+    ] {
+        let (_, err, code) = stdout_of(netaudit().args(["scan", "--param", param, "--evidence"]).arg(estate()));
+        assert_eq!(code, 64, "{param}: {err}");
+        assert!(err.contains(says), "{param}: {err}");
+    }
 }
 
 #[test]
@@ -462,4 +479,63 @@ fn output_file_gets_the_report() {
         csv.contains("EC2.6,FAIL,medium,111111111111,us-east-1,Vpc,vpc-1"),
         "{csv}"
     );
+}
+
+#[test]
+fn a_shared_vpc_takes_its_flow_logs_from_its_owner() {
+    // 111111111111 sees vpc-0c9d8e7f6a5b40001 shared from 222222222222, whose view has its flow log.
+    let query = r#"vpcs(where: {isShared: true}) { id accountId hasFlowLog { id trafficType } }"#;
+    let (out, _, _) = stdout_of(netaudit().args(["query", query, "--evidence"]).arg(estate()));
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let shared = &doc["vpcs"]["matches"][0];
+    assert_eq!(shared["id"], "vpc-0c9d8e7f6a5b40001");
+    assert_eq!(shared["accountId"], "111111111111");
+    assert_eq!(shared["hasFlowLog"][0]["trafficType"], "ALL", "{out}");
+}
+
+#[test]
+fn the_example_readme_lists_exactly_what_a_scan_gives() {
+    let (out, _, _) = stdout_of(
+        netaudit()
+            .args(["scan", "--format", "json", "--evidence"])
+            .arg(estate()),
+    );
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let readme = std::fs::read_to_string(estate().join("../README.md")).expect("examples/README.md");
+    let results = report["results"].as_array().expect("results");
+    for control in report["controls"].as_array().expect("controls") {
+        let id = control["id"].as_str().expect("id");
+        let cells: Vec<String> = ["PASS", "FAIL", "UNKNOWN", "NOT_APPLICABLE"]
+            .iter()
+            .map(|status| {
+                let items: Vec<String> = results
+                    .iter()
+                    .filter(|f| f["control"] == id && f["status"] == *status)
+                    .map(|f| {
+                        let rid = f["resource_id"].as_str().unwrap_or("");
+                        if rid == "*" {
+                            let account = f["account_id"].as_str().unwrap_or("");
+                            format!(
+                                "`*` ({}…/{})",
+                                &account[..3.min(account.len())],
+                                f["region"].as_str().unwrap_or("")
+                            )
+                        } else {
+                            format!("`{rid}`")
+                        }
+                    })
+                    .collect();
+                if items.is_empty() {
+                    "—".to_owned()
+                } else {
+                    items.join(", ")
+                }
+            })
+            .collect();
+        let row = format!("| {id} | {} |", cells.join(" | "));
+        assert!(
+            readme.contains(&row),
+            "examples/README.md is missing or has a stale row:\n{row}"
+        );
+    }
 }

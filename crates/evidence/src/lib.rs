@@ -16,10 +16,12 @@ mod load;
 mod operations;
 mod parse;
 mod script;
+mod write;
 
 pub use error::EvidenceError;
 pub use operations::{Operation, Scope, OPERATIONS};
 pub use script::collection_script;
+pub use write::write_dir;
 
 use load::{Content, Node, Tree};
 use netaudit_model::Inventory;

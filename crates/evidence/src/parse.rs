@@ -590,10 +590,7 @@ impl RawAlarm {
                 dimensions: None,
             });
         }
-        let action_count = self
-            .alarm_actions
-            .as_ref()
-            .map_or(0, |a| i64::try_from(a.len()).unwrap_or(i64::MAX));
+        let actions = self.alarm_actions.clone().unwrap_or_default();
         metrics
             .into_iter()
             .map(|m| AlarmRecord {
@@ -608,7 +605,7 @@ impl RawAlarm {
                     .map(|d| (d.name, d.value))
                     .collect(),
                 actions_enabled: self.actions_enabled,
-                alarm_action_count: action_count,
+                alarm_actions: actions.clone(),
                 state_value: self.state_value.clone(),
             })
             .collect()

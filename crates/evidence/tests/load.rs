@@ -292,7 +292,7 @@ fn every_file_type_is_parsed_into_records() {
                     .collect::<Vec<_>>()
                     .join(","),
                 a.actions_enabled,
-                a.alarm_action_count,
+                a.alarm_actions.len(),
                 a.state_value.as_deref(),
             )
         })

@@ -14,6 +14,9 @@ pub struct NodeId(pub u32);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Edge {
     Known(Vec<NodeId>),
+    /// These related assets are certain, but there may be more: a listing that could add to them
+    /// was not read.
+    Partial(Vec<NodeId>, Arc<Gap>),
     Unknown(Arc<Gap>),
 }
 
@@ -112,8 +115,8 @@ impl Graph {
 
 type Place = (String, String); // (account, region)
 
-/// Alarms per (place, VPN id), each with the tunnel IP it watches (none: the whole connection).
-type AlarmsByVpn = HashMap<(Place, String), Vec<(NodeId, Option<String>)>>;
+/// TunnelState alarms per place, with the VpnId and TunnelIpAddress dimensions they watch.
+type AlarmsByPlace = HashMap<Place, Vec<(NodeId, Option<String>, Option<String>)>>;
 
 fn place(account: &str, region: &str) -> Place {
     (account.to_owned(), region.to_owned())
@@ -150,6 +153,10 @@ struct Builder {
     tunnels: Vec<(NodeId, Option<TunnelOptionsRecord>)>,
     alarms: Vec<(NodeId, AlarmRecord)>,
     region_nodes: HashMap<Place, NodeId>,
+    account_nodes: HashMap<String, NodeId>,
+    region_list_gaps_by_account: Vec<(String, Arc<Gap>)>,
+    /// Every tunnel with its options, kept after linking for the reverse-edge pass.
+    tunnels_seen: Vec<(NodeId, Option<TunnelOptionsRecord>)>,
 }
 
 impl Builder {
@@ -182,8 +189,17 @@ impl Builder {
     }
 
     fn push_edge(&mut self, node: NodeId, edge: EdgeIx, target: NodeId) {
-        if let Edge::Known(list) = &mut self.g.assets[node.0 as usize].edges[edge.0] {
-            list.push(target);
+        match &mut self.g.assets[node.0 as usize].edges[edge.0] {
+            Edge::Known(list) | Edge::Partial(list, _) => list.push(target),
+            Edge::Unknown(_) => {}
+        }
+    }
+
+    /// Mark an edge as possibly incomplete because of `gap` (an unknown edge stays unknown).
+    fn mark_partial(&mut self, node: NodeId, edge: EdgeIx, gap: &Arc<Gap>) {
+        let slot = &mut self.g.assets[node.0 as usize].edges[edge.0];
+        if let Edge::Known(list) = slot {
+            *slot = Edge::Partial(std::mem::take(list), gap.clone());
         }
     }
 
@@ -236,6 +252,7 @@ impl Builder {
             Err(gap) => {
                 self.gap(gap);
                 self.g.region_list_gaps.push(gap.clone());
+                self.region_list_gaps_by_account.push((a.to_owned(), gap.clone()));
             }
         }
         let data: HashMap<&str, &RegionInventory> = acc.region_data.iter().map(|r| (r.region.as_str(), r)).collect();
@@ -419,7 +436,17 @@ impl Builder {
                     source: None,
                 }))
             };
-            self.set(node, FLOW_LOG_STATUS, Value::opt_str(f.flow_log_status.as_deref()));
+            self.set(
+                node,
+                FLOW_LOG_STATUS,
+                required(
+                    f.flow_log_status.as_deref(),
+                    a,
+                    r,
+                    "ec2:DescribeFlowLogs",
+                    format!("{} has no FlowLogStatus", f.flow_log_id),
+                ),
+            );
             self.set(node, RESOURCE_ID, Value::opt_str(f.resource_id.as_deref()));
             self.set(
                 node,
@@ -475,7 +502,17 @@ impl Builder {
                 e.name_tag.clone(),
             );
             use schema::client_vpn_endpoint::*;
-            self.set(node, STATUS, Value::opt_str(e.status.as_deref()));
+            self.set(
+                node,
+                STATUS,
+                required(
+                    e.status.as_deref(),
+                    a,
+                    r,
+                    "ec2:DescribeClientVpnEndpoints",
+                    format!("{} has no Status", e.endpoint_id),
+                ),
+            );
             let log = e.connection_log.clone().unwrap_or_default();
             // An endpoint created without logging options has logging off (the AWS default).
             self.set(node, CONNECTION_LOG_ENABLED, Value::Bool(log.enabled.unwrap_or(false)));
@@ -554,7 +591,7 @@ impl Builder {
             self.set(node, VPN_ID, Value::opt_str(dim("VpnId")));
             self.set(node, TUNNEL_IP_ADDRESS, Value::opt_str(dim("TunnelIpAddress")));
             self.set(node, ACTIONS_ENABLED, Value::opt_bool(al.actions_enabled));
-            self.set(node, ALARM_ACTION_COUNT, Value::Int(al.alarm_action_count));
+            self.set(node, ALARM_ACTION_COUNT, Value::Int(al.alarm_actions.len() as i64));
             self.set(node, STATE_VALUE, Value::opt_str(al.state_value.as_deref()));
             self.alarms.push((node, al.clone()));
         }
@@ -583,7 +620,17 @@ impl Builder {
         let node = self.add(Kind::VpnConnection, id, conn_arn.clone(), a, r, c.name_tag.clone());
         {
             use schema::vpn_connection::*;
-            self.set(node, STATE, Value::opt_str(c.state.as_deref()));
+            self.set(
+                node,
+                STATE,
+                required(
+                    c.state.as_deref(),
+                    a,
+                    r,
+                    "ec2:DescribeVpnConnections",
+                    format!("{id} has no State"),
+                ),
+            );
             self.set(node, TYPE, Value::opt_str(c.connection_type.as_deref()));
             self.set(
                 node,
@@ -693,7 +740,17 @@ impl Builder {
             );
             use schema::vpn_tunnel::*;
             self.set(t, VPN_CONNECTION_ID, Value::Str(id.clone()));
-            self.set(t, CONNECTION_STATE, Value::opt_str(c.state.as_deref()));
+            self.set(
+                t,
+                CONNECTION_STATE,
+                required(
+                    c.state.as_deref(),
+                    a,
+                    r,
+                    "ec2:DescribeVpnConnections",
+                    format!("{id} has no State"),
+                ),
+            );
             self.set(t, TUNNEL_NUMBER, Value::Int(number as i64));
             self.set(
                 t,
@@ -705,7 +762,17 @@ impl Builder {
             );
             match &slot.telemetry {
                 Some(tel) => {
-                    self.set(t, STATUS, Value::opt_str(tel.status.as_deref()));
+                    self.set(
+                        t,
+                        STATUS,
+                        required(
+                            tel.status.as_deref(),
+                            a,
+                            r,
+                            "ec2:DescribeVpnConnections",
+                            format!("{id}: a VgwTelemetry entry has no Status"),
+                        ),
+                    );
                     self.set(t, LAST_STATUS_CHANGE, Value::opt_str(tel.last_status_change.as_deref()));
                     self.set(t, STATUS_MESSAGE, Value::opt_str(tel.status_message.as_deref()));
                 }
@@ -828,7 +895,33 @@ impl Builder {
             let here = place(&asset.account_id, &asset.region);
             let key = (here.clone(), asset.id.clone());
             let listings = self.places.get(&here);
-            let flow = self.flow_log_edge(&here, &flow_logs_by_resource, &asset.id);
+            // A shared VPC's flow logs belong to its owner: only the owner's view can show them.
+            let owner = match asset.field(schema::vpc::OWNER_ID) {
+                Value::Str(o) if o != &asset.account_id => Some(o.clone()),
+                _ => None,
+            };
+            let flow = match owner {
+                None => self.flow_log_edge(&here, &flow_logs_by_resource, &asset.id),
+                Some(owner) => {
+                    let owner_place = place(&owner, &asset.region);
+                    if self.places.contains_key(&owner_place) {
+                        self.flow_log_edge(&owner_place, &flow_logs_by_resource, &asset.id)
+                    } else {
+                        Edge::Unknown(Arc::new(Gap {
+                            kind: GapKind::NotCollected,
+                            account: owner.clone(),
+                            region: Some(asset.region.clone()),
+                            api: "ec2:DescribeFlowLogs".into(),
+                            code: "NotCollected".into(),
+                            message: format!(
+                                "{} is shared from {owner}, whose flow logs only that account can see; it was not collected",
+                                asset.id
+                            ),
+                            source: None,
+                        }))
+                    }
+                }
+            };
             let subnets = match listings.and_then(|l| l.subnets.clone()) {
                 Some(gap) => Edge::Unknown(gap),
                 None => Edge::Known(subnets_by_vpc.get(&key).cloned().unwrap_or_default()),
@@ -932,19 +1025,22 @@ impl Builder {
             }
         }
 
-        // Tunnels: log groups and alarms.
-        let mut alarms_by_vpn: AlarmsByVpn = HashMap::new();
+        // Tunnels: log groups and alarms. An alarm watches a tunnel through its VpnId dimension
+        // (alone: the whole connection), its TunnelIpAddress dimension, or both.
+        let mut alarms_by_place: AlarmsByPlace = HashMap::new();
         for (node, al) in &self.alarms {
             let asset = &self.g.assets[node.0 as usize];
             let dim = |k: &str| al.dimensions.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-            if let Some(vpn) = dim("VpnId") {
-                alarms_by_vpn
-                    .entry((place(&asset.account_id, &asset.region), vpn))
+            let (vpn, tunnel_ip) = (dim("VpnId"), dim("TunnelIpAddress"));
+            if vpn.is_some() || tunnel_ip.is_some() {
+                alarms_by_place
+                    .entry(place(&asset.account_id, &asset.region))
                     .or_default()
-                    .push((*node, dim("TunnelIpAddress")));
+                    .push((*node, vpn, tunnel_ip));
             }
         }
         let tunnels = std::mem::take(&mut self.tunnels);
+        self.tunnels_seen = tunnels.clone();
         for (node, options) in &tunnels {
             let (a, r, conn, ip) = {
                 let asset = &self.g.assets[node.0 as usize];
@@ -958,44 +1054,58 @@ impl Builder {
                 };
                 (asset.account_id.clone(), asset.region.clone(), conn, ip)
             };
-            let log = options
-                .as_ref()
-                .and_then(|o| o.cloudwatch_log.clone())
-                .unwrap_or_default();
-            if let (Some(true), Some(arn)) = (log.log_enabled, log.log_group_arn.as_deref()) {
-                let edge = self.resolve_log_group(&a, &r, arn);
-                self.add_reverse(&edge, schema::log_group::VPN_TUNNELS, *node);
-                self.set_edge(*node, schema::vpn_tunnel::LOG_GROUP, edge);
-            }
-            if let (Some(true), Some(arn)) = (log.bgp_log_enabled, log.bgp_log_group_arn.as_deref()) {
-                let edge = self.resolve_log_group(&a, &r, arn);
-                self.add_reverse(&edge, schema::log_group::VPN_TUNNELS, *node);
-                self.set_edge(*node, schema::vpn_tunnel::BGP_LOG_GROUP, edge);
+            match options {
+                Some(o) => {
+                    let log = o.cloudwatch_log.clone().unwrap_or_default();
+                    if let (Some(true), Some(arn)) = (log.log_enabled, log.log_group_arn.as_deref()) {
+                        let edge = self.resolve_log_group(&a, &r, arn);
+                        self.add_reverse(&edge, schema::log_group::VPN_TUNNELS, *node);
+                        self.set_edge(*node, schema::vpn_tunnel::LOG_GROUP, edge);
+                    }
+                    if let (Some(true), Some(arn)) = (log.bgp_log_enabled, log.bgp_log_group_arn.as_deref()) {
+                        let edge = self.resolve_log_group(&a, &r, arn);
+                        self.add_reverse(&edge, schema::log_group::VPN_TUNNELS, *node);
+                        self.set_edge(*node, schema::vpn_tunnel::BGP_LOG_GROUP, edge);
+                    }
+                }
+                // Options not reported: where the tunnel logs is unknown, not "nowhere".
+                None => {
+                    if let Value::Unknown(gap) = self.g.assets[node.0 as usize]
+                        .field(schema::vpn_tunnel::LOG_ENABLED)
+                        .clone()
+                    {
+                        self.set_edge(*node, schema::vpn_tunnel::LOG_GROUP, Edge::Unknown(gap.clone()));
+                        self.set_edge(*node, schema::vpn_tunnel::BGP_LOG_GROUP, Edge::Unknown(gap));
+                    }
+                }
             }
             let here = place(&a, &r);
-            let candidates = alarms_by_vpn.get(&(here.clone(), conn)).cloned().unwrap_or_default();
+            let ip_gap = match self.g.assets[node.0 as usize].field(schema::vpn_tunnel::OUTSIDE_IP_ADDRESS) {
+                Value::Unknown(gap) => Some(gap.clone()),
+                _ => None,
+            };
             let edge = match self.places.get(&here).and_then(|l| l.alarms.clone()) {
                 Some(gap) => Edge::Unknown(gap),
                 None => {
-                    let ip_specific = candidates.iter().any(|(_, tip)| tip.is_some());
-                    match (&ip, ip_specific) {
-                        (None, true) => {
-                            match self.g.assets[node.0 as usize].field(schema::vpn_tunnel::OUTSIDE_IP_ADDRESS) {
-                                Value::Unknown(gap) => Edge::Unknown(gap.clone()),
-                                _ => Edge::Known(vec![]),
-                            }
+                    let (mut certain, mut undecided) = (vec![], false);
+                    for (alarm, vpn, tunnel_ip) in alarms_by_place.get(&here).map_or(&[][..], Vec::as_slice) {
+                        if vpn.as_deref().is_some_and(|v| v != conn) {
+                            continue;
                         }
-                        _ => Edge::Known(
-                            candidates
-                                .iter()
-                                .filter(|(_, tip)| tip.is_none() || tip.as_deref() == ip.as_deref())
-                                .map(|(n, _)| *n)
-                                .collect(),
-                        ),
+                        match (tunnel_ip, &ip) {
+                            (None, _) => certain.push(*alarm),
+                            (Some(t), Some(ip)) if t == ip => certain.push(*alarm),
+                            (Some(_), Some(_)) => {}
+                            (Some(_), None) => undecided = true,
+                        }
+                    }
+                    match (undecided, ip_gap) {
+                        (true, Some(gap)) => Edge::Partial(certain, gap),
+                        _ => Edge::Known(certain),
                     }
                 }
             };
-            if let Edge::Known(list) = &edge {
+            if let Edge::Known(list) | Edge::Partial(list, _) = &edge {
                 for alarm in list {
                     self.push_edge(*alarm, schema::alarm::TUNNELS, *node);
                 }
@@ -1003,28 +1113,81 @@ impl Builder {
             self.set_edge(*node, schema::vpn_tunnel::ALARMS, edge);
         }
 
-        // Reverse edges are complete only where the listings that feed them were read.
+        self.complete_reverse_edges();
+    }
+
+    /// A reverse edge lists what points here; it is complete only if every listing that could
+    /// point here was read. Flow logs may deliver across accounts within a region (and to buckets
+    /// anywhere), so any collected account's failed flow-log listing leaves those edges partial.
+    fn complete_reverse_edges(&mut self) {
+        let mut flow_gaps_by_region: HashMap<String, Arc<Gap>> = HashMap::new();
+        let mut any_flow_gap: Option<Arc<Gap>> = None;
+        for ((_, region), l) in &self.places {
+            if let Some(gap) = &l.flow_logs {
+                flow_gaps_by_region.entry(region.clone()).or_insert_with(|| gap.clone());
+                any_flow_gap.get_or_insert_with(|| gap.clone());
+            }
+        }
+        // Tunnels whose options were not reported could log anywhere in their place.
+        let mut unreported_tunnels: HashMap<Place, Arc<Gap>> = HashMap::new();
+        for (node, options) in &self.tunnels_seen {
+            if options.is_none() {
+                let asset = &self.g.assets[node.0 as usize];
+                if let Value::Unknown(gap) = asset.field(schema::vpn_tunnel::LOG_ENABLED) {
+                    unreported_tunnels
+                        .entry(place(&asset.account_id, &asset.region))
+                        .or_insert_with(|| gap.clone());
+                }
+            }
+        }
         for node in self.g.of_kind(Kind::LogGroup).to_vec() {
             let here = {
                 let asset = &self.g.assets[node.0 as usize];
                 place(&asset.account_id, &asset.region)
             };
-            if let Some(l) = self.places.get(&here) {
-                let pairs = [
-                    (schema::log_group::FLOW_LOGS, l.flow_logs.clone()),
-                    (schema::log_group::CLIENT_VPN_ENDPOINTS, l.client_vpn_endpoints.clone()),
-                    (schema::log_group::VPN_TUNNELS, l.vpn_connections.clone()),
-                ];
-                for (edge, gap) in pairs {
-                    if let Some(gap) = gap {
-                        self.set_edge(node, edge, Edge::Unknown(gap));
-                    }
-                }
+            if let Some(gap) = flow_gaps_by_region.get(&here.1).cloned() {
+                self.mark_partial(node, schema::log_group::FLOW_LOGS, &gap);
+            }
+            let (cvpn_gap, vpn_gap) = match self.places.get(&here) {
+                Some(l) => (l.client_vpn_endpoints.clone(), l.vpn_connections.clone()),
+                None => (None, None),
+            };
+            if let Some(gap) = cvpn_gap {
+                self.mark_partial(node, schema::log_group::CLIENT_VPN_ENDPOINTS, &gap);
+            }
+            let tunnel_gap = vpn_gap.or_else(|| unreported_tunnels.get(&here).cloned());
+            if let Some(gap) = tunnel_gap {
+                self.mark_partial(node, schema::log_group::VPN_TUNNELS, &gap);
+            }
+            match &mut self.g.assets[node.0 as usize].edges[schema::log_group::VPN_TUNNELS.0] {
+                Edge::Known(list) | Edge::Partial(list, _) => list.dedup(),
+                Edge::Unknown(_) => {}
             }
         }
-        for node in self.g.of_kind(Kind::LogGroup).to_vec() {
-            if let Edge::Known(list) = &mut self.g.assets[node.0 as usize].edges[schema::log_group::VPN_TUNNELS.0] {
-                list.dedup();
+        if let Some(gap) = any_flow_gap {
+            for node in self.g.of_kind(Kind::Bucket).to_vec() {
+                self.mark_partial(node, schema::bucket::FLOW_LOGS, &gap);
+            }
+        }
+        for node in self.g.of_kind(Kind::DeliveryStream).to_vec() {
+            let region = self.g.assets[node.0 as usize].region.clone();
+            if let Some(gap) = flow_gaps_by_region.get(&region).cloned() {
+                self.mark_partial(node, schema::delivery_stream::FLOW_LOGS, &gap);
+            }
+        }
+        for node in self.g.of_kind(Kind::Alarm).to_vec() {
+            let here = {
+                let asset = &self.g.assets[node.0 as usize];
+                place(&asset.account_id, &asset.region)
+            };
+            let gap = self.places.get(&here).and_then(|l| l.vpn_connections.clone());
+            if let Some(gap) = gap {
+                self.mark_partial(node, schema::alarm::TUNNELS, &gap);
+            }
+        }
+        for (account, gap) in std::mem::take(&mut self.region_list_gaps_by_account) {
+            if let Some(node) = self.account_nodes.get(&account).copied() {
+                self.mark_partial(node, schema::account::REGIONS, &gap);
             }
         }
     }
@@ -1118,6 +1281,22 @@ impl Builder {
         self.g.gaps.sort();
         self.g.gaps.dedup();
         self.g
+    }
+}
+
+/// A value AWS always sends: absent means not reported, which is unknown, not "no value".
+fn required(value: Option<&str>, account: &str, region: &str, api: &str, what: String) -> Value {
+    match value {
+        Some(v) => Value::Str(v.to_owned()),
+        None => Value::Unknown(Arc::new(Gap {
+            kind: GapKind::NotReported,
+            account: account.to_owned(),
+            region: Some(region.to_owned()),
+            api: api.to_owned(),
+            code: "NotReported".into(),
+            message: what,
+            source: None,
+        })),
     }
 }
 

@@ -216,7 +216,8 @@ pub struct AlarmRecord {
     pub metric_name: Option<String>,
     pub dimensions: Vec<(String, String)>,
     pub actions_enabled: Option<bool>,
-    pub alarm_action_count: i64,
+    /// The ARNs notified on ALARM.
+    pub alarm_actions: Vec<String>,
     pub state_value: Option<String>,
 }
 

@@ -186,7 +186,14 @@ struct Source {
 
 /// Accept the stored-check shorthand (`vpcs(where: …){…}`) as well as full operations.
 fn prepare(text: &str) -> Source {
-    let trimmed = text.trim_start();
+    // Skip GraphQL's ignored tokens (blank lines, commas, # comments) before telling the forms apart.
+    let mut trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+    while let Some(rest) = trimmed.strip_prefix('#') {
+        trimmed = rest
+            .split_once('\n')
+            .map_or("", |(_, after)| after)
+            .trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+    }
     let full = trimmed.starts_with('{') || trimmed.starts_with("query") || trimmed.starts_with("fragment");
     let mut source = if full {
         text.to_owned()
@@ -339,9 +346,17 @@ pub fn compile(text: &str, params: &BTreeMap<String, serde_json::Value>) -> Resu
 
 /// Compile a bare `where` object (as in a check's `not_applicable` or `scope`) for assets of `kind`.
 pub fn compile_filter(kind: Kind, where_text: &str) -> Result<Filter, QueryError> {
-    let text = format!("{{\n{}(where: {where_text}) {{ id }}\n}}", kind.def().root_field);
+    let prefix = format!("{}(where: ", kind.def().root_field);
+    let text = format!("{{\n{prefix}{where_text}) {{ id }}\n}}");
     let source = Source { text, line_offset: 1 };
-    let doc = validate(&source)?;
+    // Columns on the filter's first line count from the filter, not from the wrapper around it.
+    let unwrap = |mut e: QueryError| {
+        if e.line == Some(1) {
+            e.column = e.column.map(|c| c.saturating_sub(prefix.chars().count()).max(1));
+        }
+        e
+    };
+    let doc = validate(&source).map_err(unwrap)?;
     let ctx = Ctx {
         doc: &doc,
         line_offset: 1,
@@ -350,7 +365,7 @@ pub fn compile_filter(kind: Kind, where_text: &str) -> Result<Filter, QueryError
     let op = doc.operations.anonymous.as_ref().ok_or_else(no_operation)?;
     for field in root_fields(&doc, &op.selection_set) {
         if let Some(arg) = field.arguments.iter().find(|a| a.name == "where") {
-            return ctx.filter(kind, &arg.value);
+            return ctx.filter(kind, &arg.value).map_err(unwrap);
         }
     }
     Ok(Filter::True)
@@ -461,6 +476,9 @@ impl Ctx<'_> {
         match key {
             "AND" => return Ok(Filter::And(self.filter_list(kind, value)?)),
             "OR" => return Ok(Filter::Or(self.filter_list(kind, value)?)),
+            "NOT" if matches!(value.as_ref(), ast::Value::Null) => {
+                return Err(self.error_at(value, "NOT takes a filter object, not null"))
+            }
             "NOT" => return Ok(Filter::Not(Box::new(self.filter(kind, value)?))),
             _ => {}
         }
@@ -468,6 +486,13 @@ impl Ctx<'_> {
         if let Some((field, ty)) = field_ref(kind, base) {
             let op = op_of(suffix).ok_or_else(|| self.error_at(value, format!("unknown operator in {key}")))?;
             let constant = self.constant(value)?;
+            let needs_value = !matches!(op, Op::Eq | Op::Not | Op::In | Op::NotIn);
+            if needs_value && constant == Const::Null {
+                return Err(self.error_at(
+                    value,
+                    format!("{key}: compared with null it matches nothing; give a value"),
+                ));
+            }
             let regex = if op == Op::Matches {
                 match &constant {
                     Const::Str(pattern) => Some(

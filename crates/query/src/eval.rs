@@ -101,23 +101,52 @@ pub fn evaluate_filter(graph: &Graph, node: NodeId, filter: &Filter) -> Truth {
         Filter::EdgeEmpty { edge, empty } => match asset.edge(*edge) {
             Edge::Unknown(g) => Truth::Unknown(vec![g.clone()]),
             Edge::Known(list) => Truth::of(list.is_empty() == *empty),
+            // Known members prove "not empty"; none known proves nothing.
+            Edge::Partial(list, g) if list.is_empty() => Truth::Unknown(vec![g.clone()]),
+            Edge::Partial(_, _) => Truth::of(!*empty),
         },
         Filter::Edge {
             edge,
             quantifier,
             filter,
-        } => match asset.edge(*edge) {
-            Edge::Unknown(g) => Truth::Unknown(vec![g.clone()]),
-            Edge::Known(list) => {
-                let each = list.iter().map(|n| evaluate_filter(graph, *n, filter));
-                match quantifier {
-                    Quantifier::Some => Truth::or(each),
-                    Quantifier::None => !Truth::or(each),
-                    Quantifier::All => Truth::and(each),
-                    Quantifier::Single => single(each),
+        } => {
+            let (list, missing) = match asset.edge(*edge) {
+                Edge::Unknown(g) => return Truth::Unknown(vec![g.clone()]),
+                Edge::Known(list) => (list, None),
+                Edge::Partial(list, g) => (list, Some(g)),
+            };
+            let each = list.iter().map(|n| evaluate_filter(graph, *n, filter));
+            let known = match quantifier {
+                Quantifier::Some => Truth::or(each),
+                Quantifier::None => !Truth::or(each),
+                Quantifier::All => Truth::and(each),
+                Quantifier::Single => single(each),
+            };
+            match (missing, &known, quantifier) {
+                (None, _, _) => known,
+                // Unlisted members could only add matches: SOME true and NONE/SINGLE false stand,
+                // as does ALL false; anything else waits on the members not listed.
+                (Some(_), Truth::True, Quantifier::Some) => known,
+                (Some(_), Truth::False, Quantifier::None | Quantifier::All) => known,
+                // SINGLE is false for good only when two listed members already match.
+                (Some(_), Truth::False, Quantifier::Single)
+                    if list
+                        .iter()
+                        .filter(|n| evaluate_filter(graph, **n, filter) == Truth::True)
+                        .count()
+                        > 1 =>
+                {
+                    known
+                }
+                (Some(g), _, _) => {
+                    let mut gaps = vec![g.clone()];
+                    if let Truth::Unknown(more) = known {
+                        merge(&mut gaps, more);
+                    }
+                    Truth::Unknown(gaps)
                 }
             }
-        },
+        }
     }
 }
 
@@ -243,6 +272,11 @@ pub fn project(graph: &Graph, node: NodeId, selection: &[Selection]) -> serde_js
             } => {
                 let json = match asset.edge(*edge) {
                     Edge::Unknown(g) => serde_json::json!({ "unknown": g.to_string() }),
+                    Edge::Partial(list, g) => {
+                        let known: Vec<serde_json::Value> =
+                            list.iter().map(|n| project(graph, *n, selection)).collect();
+                        serde_json::json!({ "known": known, "unknown": format!("there may be more: {g}") })
+                    }
                     Edge::Known(list) => {
                         let matching: Vec<serde_json::Value> = list
                             .iter()

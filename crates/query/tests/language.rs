@@ -232,3 +232,100 @@ fn the_schema_is_valid_sdl_that_names_every_kind() {
     // Compiling anything validates the schema itself.
     compile("accounts { id }", &BTreeMap::new()).unwrap();
 }
+
+/// Account 222222222222's log group receives account 111111111111's flow log; account 333333333333's
+/// flow logs in the same region could not be read, so the group's `flowLogs` edge is partial.
+fn partial_estate() -> Graph {
+    let mut a = RegionInventory::empty("us-east-1");
+    a.vpcs = Ok(vec![vpc("vpc-a")]);
+    let mut log = flow_log("fl-1", "vpc-a", "ALL");
+    log.log_destination = Some("arn:aws:logs:us-east-1:222222222222:log-group:/central".into());
+    a.flow_logs = Ok(vec![log]);
+    let mut b = RegionInventory::empty("us-east-1");
+    b.log_groups = Ok(vec![
+        LogGroupRecord {
+            log_group_name: "/central".into(),
+            retention_in_days: Some(30),
+            ..Default::default()
+        },
+        LogGroupRecord {
+            log_group_name: "/other".into(),
+            retention_in_days: Some(1),
+            ..Default::default()
+        },
+    ]);
+    let mut c = RegionInventory::empty("us-east-1");
+    c.flow_logs = Err(gap("ec2:DescribeFlowLogs"));
+    let account = |id: &str, region: RegionInventory| AccountInventory {
+        account_id: id.into(),
+        caller_arn: None,
+        regions: Ok(vec![]),
+        region_data: vec![region],
+        buckets: Ok(vec![]),
+        other_gaps: vec![],
+    };
+    Graph::build(&Inventory {
+        accounts: vec![
+            account("111111111111", a),
+            account("222222222222", b),
+            account("333333333333", c),
+        ],
+    })
+}
+
+#[test]
+fn a_partial_edge_decides_only_what_its_known_members_decide() {
+    let g = partial_estate();
+    let check = |filter: &str| -> Vec<(String, String)> {
+        let text = format!("logGroups(where: {filter}) {{ id }}");
+        verdicts(&g, &text, &BTreeMap::new())
+    };
+    // /central has a known flow log: SOME is true, NONE and "no flow log" false, whatever is unlisted.
+    assert_eq!(
+        check("{flowLogs_SOME: {}}")[0],
+        ("/central".to_owned(), "match".to_owned())
+    );
+    assert_eq!(
+        check("{flowLogs_NONE: {}}")[0],
+        ("/central".to_owned(), "no match".to_owned())
+    );
+    assert_eq!(
+        check("{flowLogs: null}")[0],
+        ("/central".to_owned(), "no match".to_owned())
+    );
+    // /other has none known: an unlisted flow log could point at it.
+    assert_eq!(
+        check("{flowLogs_SOME: {}}")[1],
+        ("/other".to_owned(), "unknown: ec2:DescribeFlowLogs".to_owned())
+    );
+    assert_eq!(
+        check("{flowLogs: null}")[1],
+        ("/other".to_owned(), "unknown: ec2:DescribeFlowLogs".to_owned())
+    );
+    // ALL over a partial list is false only once a known member fails it.
+    assert_eq!(check(r#"{flowLogs_ALL: {trafficType: "REJECT"}}"#)[0].1, "no match");
+    assert_eq!(
+        check(r#"{flowLogs_ALL: {trafficType: "ALL"}}"#)[0].1,
+        "unknown: ec2:DescribeFlowLogs"
+    );
+}
+
+#[test]
+fn null_comparisons_and_not_null_are_errors() {
+    let err = compile("logGroups(where: {retentionInDays_LT: null}) { id }", &BTreeMap::new()).unwrap_err();
+    assert!(err.message.contains("compared with null it matches nothing"), "{err}");
+    let text = r#"query($days: Int) { logGroups(where: {retentionInDays_LT: $days}) { id } }"#;
+    let err = compile(text, &BTreeMap::new()).unwrap_err();
+    assert!(
+        err.message.contains("compared with null"),
+        "an unset variable is null too: {err}"
+    );
+    let err = compile("vpcs(where: {NOT: null}) { id }", &BTreeMap::new()).unwrap_err();
+    assert!(err.message.contains("NOT takes a filter object"), "{err}");
+}
+
+#[test]
+fn comments_before_a_full_operation_are_ignored() {
+    let q = compile("# stored check\n# second line\nquery { vpcs { id } }", &BTreeMap::new()).unwrap();
+    assert_eq!(q.roots[0].kind, Kind::Vpc);
+}

@@ -113,9 +113,14 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
 
     let coverage = &report.coverage;
     if coverage.complete {
+        let unused = if coverage.gaps.is_empty() {
+            String::new()
+        } else {
+            format!("; the {} gap(s) below decided none of them", coverage.gaps.len())
+        };
         writeln!(
             out,
-            "{} complete: every listing in {} account(s) was read",
+            "{} complete: every result in {} account(s) was decided{unused}",
             paint.bold("Coverage:"),
             coverage.accounts.len()
         )?;

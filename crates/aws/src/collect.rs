@@ -1,0 +1,364 @@
+//! Collection: one SDK configuration, clients per region, every region at once.
+
+use crate::convert;
+use crate::errors::gap_from_sdk;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use futures::stream::{self, StreamExt};
+use netaudit_model::inventory::*;
+use netaudit_model::{Gap, GapKind, Inventory};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How to reach AWS and how patient to be.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    pub profile: Option<String>,
+    /// Assume this role first (with `external_id` when given).
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    /// Scan these regions; `None`: every region enabled for the account.
+    pub regions: Option<Vec<String>>,
+    /// Send every call here (an emulator, a VPC endpoint); `None`: the SDK's own resolution.
+    pub endpoint_url: Option<String>,
+    /// Attempts per call, with adaptive retry (backoff plus client-side rate limiting).
+    pub max_attempts: u32,
+    /// Limit for one attempt of one call.
+    pub attempt_timeout: Duration,
+    /// Limit for one call, retries included.
+    pub operation_timeout: Duration,
+    /// Regions collected at once.
+    pub concurrency: usize,
+}
+
+impl Default for LiveOptions {
+    fn default() -> LiveOptions {
+        LiveOptions {
+            profile: None,
+            role_arn: None,
+            external_id: None,
+            regions: None,
+            endpoint_url: None,
+            max_attempts: 5,
+            attempt_timeout: Duration::from_secs(20),
+            operation_timeout: Duration::from_secs(120),
+            concurrency: 8,
+        }
+    }
+}
+
+/// The clients one region's listings use.
+#[derive(Debug, Clone)]
+pub struct RegionClients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub firehose: aws_sdk_firehose::Client,
+}
+
+impl RegionClients {
+    /// Clients for `region`, sharing the configuration (credentials, retries, timeouts).
+    pub fn new(config: &SdkConfig, region: &str) -> RegionClients {
+        let config = config.to_builder().region(Region::new(region.to_owned())).build();
+        RegionClients {
+            ec2: aws_sdk_ec2::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            firehose: aws_sdk_firehose::Client::new(&config),
+        }
+    }
+}
+
+/// Load the SDK configuration once: profile, endpoint, retries, timeouts, and the role to assume.
+pub async fn sdk_config(options: &LiveOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::adaptive().with_max_attempts(options.max_attempts.max(1)))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(options.attempt_timeout)
+                .operation_timeout(options.operation_timeout)
+                .connect_timeout(options.attempt_timeout.min(Duration::from_secs(10)))
+                .build(),
+        );
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let mut config = loader.load().await;
+    if config.region().is_none() {
+        // Global calls (STS, DescribeRegions, ListBuckets) need a home region.
+        config = config.to_builder().region(Region::from_static("us-east-1")).build();
+    }
+    if let Some(role) = &options.role_arn {
+        let mut provider = aws_config::sts::AssumeRoleProvider::builder(role)
+            .session_name("netaudit")
+            .configure(&config);
+        if let Some(external_id) = &options.external_id {
+            provider = provider.external_id(external_id);
+        }
+        let provider = provider.build().await;
+        config = config
+            .to_builder()
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+            .build();
+    }
+    config
+}
+
+/// Collect every region of the account the configuration's credentials belong to.
+pub async fn collect_account(config: &SdkConfig, options: &LiveOptions) -> Result<AccountInventory, Arc<Gap>> {
+    let sts = aws_sdk_sts::Client::new(config);
+    let identity = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| gap_from_sdk(&e, "", None, "sts:GetCallerIdentity"))?;
+    let account = identity.account().unwrap_or_default().to_owned();
+    let home = config
+        .region()
+        .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
+
+    let ec2 = aws_sdk_ec2::Client::new(config);
+    let regions: Listing<RegionRecord> = ec2
+        .describe_regions()
+        .all_regions(true)
+        .send()
+        .await
+        .map(|out| out.regions().iter().filter_map(convert::region).collect())
+        .map_err(|e| gap_from_sdk(&e, &account, None, "ec2:DescribeRegions"));
+
+    let targets: Vec<String> = match (&options.regions, &regions) {
+        (Some(chosen), _) => chosen.clone(),
+        (None, Ok(list)) => list
+            .iter()
+            .filter(|r| r.opt_in_status.as_deref() != Some("not-opted-in"))
+            .map(|r| r.name.clone())
+            .collect(),
+        // Without the region list only the home region can be scanned; the gap says so.
+        (None, Err(_)) => vec![home.clone()],
+    };
+
+    let s3 = aws_sdk_s3::Client::new(config);
+    let buckets: Listing<BucketRecord> = s3
+        .list_buckets()
+        .into_paginator()
+        .send()
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map(|pages| {
+            pages
+                .iter()
+                .flat_map(|p| p.buckets().iter().filter_map(convert::bucket))
+                .collect()
+        })
+        .map_err(|e| gap_from_sdk(&e, &account, None, "s3:ListBuckets"));
+
+    let region_data: Vec<RegionInventory> = stream::iter(targets)
+        .map(|region| {
+            let clients = RegionClients::new(config, &region);
+            let account = account.clone();
+            async move { collect_region(&clients, &account, &region).await }
+        })
+        .buffer_unordered(options.concurrency.max(1))
+        .collect()
+        .await;
+    let mut region_data = region_data;
+    region_data.sort_by(|a, b| a.region.cmp(&b.region));
+
+    Ok(AccountInventory {
+        account_id: account,
+        caller_arn: identity.arn().map(str::to_owned),
+        regions,
+        region_data,
+        buckets,
+        other_gaps: vec![],
+    })
+}
+
+/// Collect one region: each listing is one paginated call sequence, all of them at once.
+pub async fn collect_region(clients: &RegionClients, account: &str, region: &str) -> RegionInventory {
+    let r = Some(region);
+    let ec2 = &clients.ec2;
+    let (vpcs, subnets, enis, flow_logs, endpoints, connections, log_groups, alarms, streams) = tokio::join!(
+        async {
+            ec2.describe_vpcs()
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.iter().map(convert::vpc).collect())
+                .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeVpcs"))
+        },
+        async {
+            ec2.describe_subnets()
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.iter().map(convert::subnet).collect())
+                .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeSubnets"))
+        },
+        async {
+            ec2.describe_network_interfaces()
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.iter().map(convert::network_interface).collect())
+                .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeNetworkInterfaces"))
+        },
+        async {
+            ec2.describe_flow_logs()
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.iter().map(convert::flow_log).collect())
+                .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeFlowLogs"))
+        },
+        async {
+            ec2.describe_client_vpn_endpoints()
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.iter().map(convert::client_vpn_endpoint).collect())
+                .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeClientVpnEndpoints"))
+        },
+        async {
+            // Not paginated: one call returns every connection.
+            ec2.describe_vpn_connections()
+                .send()
+                .await
+                .map(|out| out.vpn_connections().iter().map(convert::vpn_connection).collect())
+                .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeVpnConnections"))
+        },
+        async {
+            clients
+                .logs
+                .describe_log_groups()
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.iter().map(convert::log_group).collect())
+                .map_err(|e| gap_from_sdk(&e, account, r, "logs:DescribeLogGroups"))
+        },
+        async {
+            clients
+                .cloudwatch
+                .describe_alarms()
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map(|pages| {
+                    pages
+                        .iter()
+                        .flat_map(|p| p.metric_alarms().iter().flat_map(convert::alarms))
+                        .collect()
+                })
+                .map_err(|e| gap_from_sdk(&e, account, r, "cloudwatch:DescribeAlarms"))
+        },
+        delivery_streams(&clients.firehose, account, region),
+    );
+    RegionInventory {
+        region: region.to_owned(),
+        vpcs,
+        subnets,
+        network_interfaces: enis,
+        flow_logs,
+        client_vpn_endpoints: endpoints,
+        vpn_connections: connections,
+        log_groups,
+        alarms,
+        delivery_streams: streams,
+    }
+}
+
+/// ListDeliveryStreams pages by the last name seen, until AWS says there are no more.
+async fn delivery_streams(
+    client: &aws_sdk_firehose::Client,
+    account: &str,
+    region: &str,
+) -> Listing<DeliveryStreamRecord> {
+    let mut names: Vec<DeliveryStreamRecord> = vec![];
+    let mut start: Option<String> = None;
+    loop {
+        let out = client
+            .list_delivery_streams()
+            .set_exclusive_start_delivery_stream_name(start.clone())
+            .send()
+            .await
+            .map_err(|e| gap_from_sdk(&e, account, Some(region), "firehose:ListDeliveryStreams"))?;
+        let page: Vec<String> = out.delivery_stream_names().to_vec();
+        let more = out.has_more_delivery_streams();
+        names.extend(page.iter().map(|n| DeliveryStreamRecord { name: n.clone() }));
+        match (more, page.last()) {
+            (true, Some(last)) => start = Some(last.clone()),
+            (true, None) => {
+                return Err(Arc::new(Gap {
+                    kind: GapKind::Malformed,
+                    account: account.to_owned(),
+                    region: Some(region.to_owned()),
+                    api: "firehose:ListDeliveryStreams".into(),
+                    code: "TruncatedListing".into(),
+                    message: "AWS reported more delivery streams but returned an empty page".into(),
+                    source: None,
+                }))
+            }
+            (false, _) => return Ok(names),
+        }
+    }
+}
+
+/// Collect the account the options' credentials belong to. `Err` when not even the account can be
+/// identified (no credentials, STS unreachable).
+pub fn collect(options: &LiveOptions) -> Result<Inventory, Arc<Gap>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Arc::new(Gap {
+                kind: GapKind::ApiError,
+                account: String::new(),
+                region: None,
+                api: "netaudit:Runtime".into(),
+                code: "RuntimeError".into(),
+                message: e.to_string(),
+                source: None,
+            })
+        })?;
+    runtime.block_on(async {
+        let config = sdk_config(options).await;
+        let account = collect_account(&config, options).await?;
+        Ok(Inventory {
+            accounts: vec![account],
+        })
+    })
+}

@@ -1,0 +1,17 @@
+//! Live AWS collection for netaudit, on the official AWS SDK for Rust.
+//!
+//! It fills the same [`netaudit_model::Inventory`] as offline evidence, so every check works
+//! unchanged. Per account and region it makes one paginated listing per resource type (DescribeVpcs,
+//! DescribeFlowLogs, DescribeNetworkInterfaces, …), never one call per VPC, and runs regions
+//! concurrently. Every failure — AccessDenied, an opt-in region, throttling past the retry budget, a
+//! timeout, a failed page of a paginated listing — becomes the listing's [`netaudit_model::Gap`],
+//! naming API, account, region and error code; it is never an empty list.
+//!
+//! This is the only crate that depends on the AWS SDK.
+
+mod collect;
+mod convert;
+mod errors;
+
+pub use collect::{collect, collect_account, collect_region, LiveOptions, RegionClients};
+pub use errors::gap_from_sdk;
