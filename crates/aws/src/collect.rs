@@ -1,10 +1,12 @@
 //! Collection: one SDK configuration, clients per region, every region at once.
 
+use crate::calls::CallLog;
 use crate::convert;
 use crate::errors::gap_from_sdk;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use futures::stream::{self, StreamExt};
 use netaudit_model::inventory::*;
 use netaudit_model::{Gap, GapKind, Inventory};
@@ -28,8 +30,13 @@ pub struct LiveOptions {
     pub attempt_timeout: Duration,
     /// Limit for one call, retries included.
     pub operation_timeout: Duration,
-    /// Regions collected at once.
+    /// Regions collected at once, per account.
     pub concurrency: usize,
+    /// Scan every active account of the Organization, through `org_role` in each.
+    pub org: bool,
+    pub org_role: String,
+    /// Accounts collected at once.
+    pub account_concurrency: usize,
 }
 
 impl Default for LiveOptions {
@@ -44,6 +51,9 @@ impl Default for LiveOptions {
             attempt_timeout: Duration::from_secs(20),
             operation_timeout: Duration::from_secs(120),
             concurrency: 8,
+            org: false,
+            org_role: "OrganizationAccountAccessRole".into(),
+            account_concurrency: 4,
         }
     }
 }
@@ -59,15 +69,58 @@ pub struct RegionClients {
 
 impl RegionClients {
     /// Clients for `region`, sharing the configuration (credentials, retries, timeouts).
-    pub fn new(config: &SdkConfig, region: &str) -> RegionClients {
+    pub fn new(config: &SdkConfig, region: &str, calls: &CallLog) -> RegionClients {
         let config = config.to_builder().region(Region::new(region.to_owned())).build();
         RegionClients {
-            ec2: aws_sdk_ec2::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
-            firehose: aws_sdk_firehose::Client::new(&config),
+            ec2: ec2_client(&config, calls),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(&config)
+                    .interceptor(calls.interceptor("logs"))
+                    .build(),
+            ),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(&config)
+                    .interceptor(calls.interceptor("cloudwatch"))
+                    .build(),
+            ),
+            firehose: aws_sdk_firehose::Client::from_conf(
+                aws_sdk_firehose::config::Builder::from(&config)
+                    .interceptor(calls.interceptor("firehose"))
+                    .build(),
+            ),
         }
     }
+}
+
+fn ec2_client(config: &SdkConfig, calls: &CallLog) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::config::Builder::from(config)
+            .interceptor(calls.interceptor("ec2"))
+            .build(),
+    )
+}
+
+fn sts_client(config: &SdkConfig, calls: &CallLog) -> aws_sdk_sts::Client {
+    aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(config)
+            .interceptor(calls.interceptor("sts"))
+            .build(),
+    )
+}
+
+/// Credentials of `role`, assumed from `config`'s own, in a copy of `config`.
+async fn assume(config: &SdkConfig, role: &str, external_id: Option<&str>) -> SdkConfig {
+    let mut provider = aws_config::sts::AssumeRoleProvider::builder(role)
+        .session_name("netaudit")
+        .configure(config);
+    if let Some(external_id) = external_id {
+        provider = provider.external_id(external_id);
+    }
+    let provider = provider.build().await;
+    config
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build()
 }
 
 /// Load the SDK configuration once: profile, endpoint, retries, timeouts, and the role to assume.
@@ -93,24 +146,18 @@ pub async fn sdk_config(options: &LiveOptions) -> SdkConfig {
         config = config.to_builder().region(Region::from_static("us-east-1")).build();
     }
     if let Some(role) = &options.role_arn {
-        let mut provider = aws_config::sts::AssumeRoleProvider::builder(role)
-            .session_name("netaudit")
-            .configure(&config);
-        if let Some(external_id) = &options.external_id {
-            provider = provider.external_id(external_id);
-        }
-        let provider = provider.build().await;
-        config = config
-            .to_builder()
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
-            .build();
+        config = assume(&config, role, options.external_id.as_deref()).await;
     }
     config
 }
 
 /// Collect every region of the account the configuration's credentials belong to.
-pub async fn collect_account(config: &SdkConfig, options: &LiveOptions) -> Result<AccountInventory, Arc<Gap>> {
-    let sts = aws_sdk_sts::Client::new(config);
+pub async fn collect_account(
+    config: &SdkConfig,
+    options: &LiveOptions,
+    calls: &CallLog,
+) -> Result<AccountInventory, Arc<Gap>> {
+    let sts = sts_client(config, calls);
     let identity = sts
         .get_caller_identity()
         .send()
@@ -121,7 +168,7 @@ pub async fn collect_account(config: &SdkConfig, options: &LiveOptions) -> Resul
         .region()
         .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
 
-    let ec2 = aws_sdk_ec2::Client::new(config);
+    let ec2 = ec2_client(config, calls);
     let regions: Listing<RegionRecord> = ec2
         .describe_regions()
         .all_regions(true)
@@ -141,7 +188,17 @@ pub async fn collect_account(config: &SdkConfig, options: &LiveOptions) -> Resul
         (None, Err(_)) => vec![home.clone()],
     };
 
-    let s3 = aws_sdk_s3::Client::new(config);
+    // --regions scopes the scan: the regions left out are not part of it, not unread.
+    let regions = match &options.regions {
+        Some(chosen) => regions.map(|list| list.into_iter().filter(|r| chosen.contains(&r.name)).collect()),
+        None => regions,
+    };
+
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .interceptor(calls.interceptor("s3"))
+            .build(),
+    );
     let buckets: Listing<BucketRecord> = s3
         .list_buckets()
         .into_paginator()
@@ -160,7 +217,7 @@ pub async fn collect_account(config: &SdkConfig, options: &LiveOptions) -> Resul
 
     let region_data: Vec<RegionInventory> = stream::iter(targets)
         .map(|region| {
-            let clients = RegionClients::new(config, &region);
+            let clients = RegionClients::new(config, &region, calls);
             let account = account.clone();
             async move { collect_region(&clients, &account, &region).await }
         })
@@ -339,7 +396,7 @@ async fn delivery_streams(
 
 /// Collect the account the options' credentials belong to. `Err` when not even the account can be
 /// identified (no credentials, STS unreachable).
-pub fn collect(options: &LiveOptions) -> Result<Inventory, Arc<Gap>> {
+pub fn collect(options: &LiveOptions, calls: &CallLog) -> Result<Inventory, Arc<Gap>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -356,9 +413,86 @@ pub fn collect(options: &LiveOptions) -> Result<Inventory, Arc<Gap>> {
         })?;
     runtime.block_on(async {
         let config = sdk_config(options).await;
-        let account = collect_account(&config, options).await?;
+        if options.org {
+            return collect_org(&config, options, calls).await;
+        }
+        let account = collect_account(&config, options, calls).await?;
         Ok(Inventory {
             accounts: vec![account],
         })
     })
+}
+
+/// Every active account of the Organization: the caller's own with its own credentials, the others
+/// through `org_role`. An account whose role cannot be assumed is a coverage gap; the rest go on.
+pub async fn collect_org(config: &SdkConfig, options: &LiveOptions, calls: &CallLog) -> Result<Inventory, Arc<Gap>> {
+    let caller = sts_client(config, calls)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| gap_from_sdk(&e, "", None, "sts:GetCallerIdentity"))?;
+    let own = caller.account().unwrap_or_default().to_owned();
+    let org = aws_sdk_organizations::Client::from_conf(
+        aws_sdk_organizations::config::Builder::from(config)
+            .interceptor(calls.interceptor("organizations"))
+            .build(),
+    );
+    let pages = org
+        .list_accounts()
+        .into_paginator()
+        .send()
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| gap_from_sdk(&e, &own, None, "organizations:ListAccounts"))?;
+    let accounts: Vec<&aws_sdk_organizations::types::Account> = pages.iter().flat_map(|p| p.accounts()).collect();
+    let partition = caller
+        .arn()
+        .and_then(|a| a.split(':').nth(1))
+        .unwrap_or("aws")
+        .to_owned();
+    let ids: Vec<String> = accounts
+        .iter()
+        .filter(|a| a.status().is_none_or(|s| s.as_str() == "ACTIVE"))
+        .filter_map(|a| a.id().map(str::to_owned))
+        .collect();
+    let mut collected: Vec<AccountInventory> = stream::iter(ids)
+        .map(|id| {
+            let (own, partition) = (own.clone(), partition.clone());
+            async move {
+                let account_config = if id == own {
+                    config.clone()
+                } else {
+                    let role = format!("arn:{partition}:iam::{id}:role/{}", options.org_role);
+                    assume(config, &role, options.external_id.as_deref()).await
+                };
+                match collect_account(&account_config, options, calls).await {
+                    Ok(inventory) => inventory,
+                    Err(gap) => unreachable_account(&id, &gap, &options.org_role),
+                }
+            }
+        })
+        .buffer_unordered(options.account_concurrency.max(1))
+        .collect()
+        .await;
+    collected.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    Ok(Inventory { accounts: collected })
+}
+
+/// An account that could not be entered: every listing is unknown, for the reason given.
+fn unreachable_account(id: &str, cause: &Arc<Gap>, role: &str) -> AccountInventory {
+    let gap = Arc::new(Gap {
+        account: id.to_owned(),
+        message: format!("cannot enter the account through {role}: {}", cause.message),
+        ..(**cause).clone()
+    });
+    AccountInventory {
+        account_id: id.to_owned(),
+        caller_arn: None,
+        regions: Err(gap.clone()),
+        region_data: vec![],
+        buckets: Err(gap.clone()),
+        other_gaps: vec![gap],
+    }
 }

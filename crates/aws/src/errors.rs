@@ -2,20 +2,24 @@
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use netaudit_model::{Gap, GapKind};
 use std::sync::Arc;
 
 /// The gap an SDK error leaves: the service's error code when it sent one, otherwise what failed
 /// on the way (timeout, connection, response).
-pub fn gap_from_sdk<E, R>(err: &SdkError<E, R>, account: &str, region: Option<&str>, api: &str) -> Arc<Gap>
+pub fn gap_from_sdk<E>(err: &SdkError<E, HttpResponse>, account: &str, region: Option<&str>, api: &str) -> Arc<Gap>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let (code, message) = match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            let code = e.code().map(str::to_owned).unwrap_or_else(|| "ServiceError".to_owned());
+            // Without an AWS error code, the HTTP status is the most exact thing to report.
+            let code = e
+                .code()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("HTTP{}", service.raw().status().as_u16()));
             let message = e.message().map(str::to_owned).unwrap_or_else(|| describe(err));
             (code, message)
         }

@@ -9,9 +9,13 @@
 //!
 //! This is the only crate that depends on the AWS SDK.
 
+mod calls;
 mod collect;
 mod convert;
 mod errors;
+mod policy;
 
-pub use collect::{collect, collect_account, collect_region, LiveOptions, RegionClients};
+pub use calls::{Call, CallLog};
+pub use collect::{collect, collect_account, collect_org, collect_region, sdk_config, LiveOptions, RegionClients};
 pub use errors::gap_from_sdk;
+pub use policy::{action_for, read_only_policy, API_ACTIONS, ORG_API_ACTIONS};

@@ -35,8 +35,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Evaluate the controls over offline evidence.
-    Scan(ScanArgs),
+        /// Evaluate the controls over live AWS or offline evidence.
+    Scan(Box<ScanArgs>),
     /// List the controls.
     Checks {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
@@ -66,13 +66,33 @@ enum Command {
     },
     /// Print the bash script that collects evidence in the layout `scan --evidence` reads.
     EvidenceScript,
+    /// Print the read-only IAM policy a live scan needs.
+    IamPolicy {
+        /// Include what --org needs (list accounts, assume the member role).
+        #[arg(long)]
+        org: bool,
+        #[arg(long, value_name = "NAME", default_value = "OrganizationAccountAccessRole")]
+        org_role: String,
+    },
 }
 
 #[derive(clap::Args, Debug)]
 struct ScanArgs {
-    /// The evidence directory: DIR/<account-id>/<region>/<service>-<operation>.json.
+    /// Scan offline evidence: DIR/<account-id>/<region>/<service>-<operation>.json. Without it,
+    /// netaudit scans live AWS with the default credential chain.
     #[arg(long, value_name = "DIR")]
-    evidence: PathBuf,
+    evidence: Option<PathBuf>,
+    #[command(flatten)]
+    live: LiveArgs,
+    /// Also write what was read in the evidence layout, to replay or audit the scan later.
+    #[arg(long, value_name = "DIR")]
+    save_evidence: Option<PathBuf>,
+    /// Print the API calls made, per API, to standard error.
+    #[arg(long)]
+    stats: bool,
+    /// Print each API call with its region, status and duration to standard error.
+    #[arg(long, short)]
+    verbose: bool,
     /// Only these controls (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     checks: Vec<String>,
@@ -95,6 +115,57 @@ struct ScanArgs {
     show_pass: bool,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+}
+
+/// How to reach AWS for a live scan.
+#[derive(clap::Args, Debug)]
+struct LiveArgs {
+    /// The named profile to use.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// Assume this role before scanning.
+    #[arg(long, value_name = "ARN")]
+    role_arn: Option<String>,
+    /// The external id the role requires.
+    #[arg(long, value_name = "ID", requires = "role_arn")]
+    external_id: Option<String>,
+    /// Only these regions (comma-separated); default: every region enabled for the account.
+    #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
+    regions: Vec<String>,
+    /// Scan every active account of the Organization (from the management or a delegated account).
+    #[arg(long)]
+    org: bool,
+    /// The role to assume in each member account with --org.
+    #[arg(long, value_name = "NAME", default_value = "OrganizationAccountAccessRole")]
+    org_role: String,
+    /// Send every AWS call to this endpoint (an emulator, for example).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Attempts per call, with adaptive retry.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    max_attempts: u32,
+    /// Seconds one attempt of one call may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20)]
+    timeout: u64,
+}
+
+impl LiveArgs {
+    fn options(&self) -> netaudit_aws::LiveOptions {
+        let timeout = std::time::Duration::from_secs(self.timeout.max(1));
+        netaudit_aws::LiveOptions {
+            profile: self.profile.clone(),
+            role_arn: self.role_arn.clone(),
+            external_id: self.external_id.clone(),
+            regions: (!self.regions.is_empty()).then(|| self.regions.clone()),
+            endpoint_url: self.endpoint_url.clone(),
+            max_attempts: self.max_attempts,
+            attempt_timeout: timeout,
+            operation_timeout: timeout * self.max_attempts.max(1) * 2,
+            org: self.org,
+            org_role: self.org_role.clone(),
+            ..netaudit_aws::LiveOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -163,7 +234,7 @@ fn emit(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Fail
 
 fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
-        Command::Scan(args) => scan(args),
+                Command::Scan(args) => scan(*args),
         Command::Checks { format, checks_dir } => {
             let (catalogue, errors) = catalogue(&checks_dir)?;
             report_errors(&errors);
@@ -184,6 +255,14 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Schema => {
             emit(|out| out.write_all(netaudit_query::schema_sdl().as_bytes()))?;
+            Ok(EXIT_CLEAN)
+        }
+        Command::IamPolicy { org, org_role } => {
+            let policy = netaudit_aws::read_only_policy(org, &org_role);
+            emit(|out| {
+                serde_json::to_writer_pretty(&mut *out, &policy).map_err(io::Error::other)?;
+                writeln!(out)
+            })?;
             Ok(EXIT_CLEAN)
         }
         Command::EvidenceScript => {
@@ -223,7 +302,35 @@ fn report_errors(errors: &[String]) {
     }
 }
 
-fn load_graph(dir: &std::path::Path) -> Result<(Graph, Vec<String>), Failure> {
+/// Collect from live AWS, reporting calls as asked.
+fn collect_live(args: &ScanArgs) -> Result<netaudit_model::Inventory, Failure> {
+    let calls = if args.verbose {
+        netaudit_aws::CallLog::with_observer(|c| {
+            let status = c.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
+            eprintln!(
+                "netaudit: {} {} {status} {} ms",
+                c.api,
+                c.region.as_deref().unwrap_or("-"),
+                c.duration.as_millis()
+            );
+        })
+    } else {
+        netaudit_aws::CallLog::new()
+    };
+    let inventory = netaudit_aws::collect(&args.live.options(), &calls)
+        .map_err(|gap| Failure::Usage(format!("cannot start the scan: {gap}")))?;
+    if args.stats {
+        let counts = calls.counts();
+        let total: usize = counts.values().sum();
+        eprintln!("netaudit: {total} API calls");
+        for (api, n) in counts {
+            eprintln!("  {n:>6}  {api}");
+        }
+    }
+    Ok(inventory)
+}
+
+fn load_evidence(dir: &std::path::Path) -> Result<(netaudit_model::Inventory, Vec<String>), Failure> {
     let loaded = netaudit_evidence::load_dir(dir).map_err(|e| Failure::Usage(e.to_string()))?;
     // Failed and missing calls are coverage gaps, not input errors; everything else is both.
     let errors = loaded
@@ -232,7 +339,7 @@ fn load_graph(dir: &std::path::Path) -> Result<(Graph, Vec<String>), Failure> {
         .filter(|e| !matches!(e, EvidenceError::Missing { .. } | EvidenceError::CallFailed { .. }))
         .map(|e| format!("{}: {e}", dir.display()))
         .collect();
-    Ok((Graph::build(&loaded.inventory), errors))
+    Ok((loaded.inventory, errors))
 }
 
 /// `ID.NAME=VALUE` → params[ID][NAME] = VALUE (JSON if it parses, else a string).
@@ -279,8 +386,19 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
         .filter(|c| !args.skip.iter().any(|id| id.eq_ignore_ascii_case(c.id())))
         .collect();
 
-    let (graph, evidence_errors) = load_graph(&args.evidence)?;
+    let (inventory, evidence_errors) = match &args.evidence {
+        Some(dir) => load_evidence(dir)?,
+        None => (collect_live(&args)?, vec![]),
+    };
     errors.extend(evidence_errors);
+    if let Some(dir) = &args.save_evidence {
+        let written = netaudit_evidence::write_dir(&inventory, dir)
+            .map_err(|e| Failure::Usage(format!("--save-evidence: {e}")))?;
+        if args.verbose {
+            eprintln!("netaudit: wrote {written} evidence files to {}", dir.display());
+        }
+    }
+    let graph = Graph::build(&inventory);
     let (findings, eval_errors) = netaudit_checks::evaluate(&selected, &graph, &params);
     errors.extend(eval_errors.iter().map(ToString::to_string));
     report_errors(&errors);
@@ -333,7 +451,8 @@ fn run_query(text: &str, evidence: &std::path::Path, raw: &[String]) -> Result<u
         params.insert(name.to_owned(), json);
     }
     let query = netaudit_query::compile(text, &params).map_err(|e| Failure::Usage(format!("query: {e}")))?;
-    let (graph, errors) = load_graph(evidence)?;
+    let (inventory, errors) = load_evidence(evidence)?;
+    let graph = Graph::build(&inventory);
     report_errors(&errors);
     let mut incomplete = !errors.is_empty();
     let mut doc = serde_json::Map::new();

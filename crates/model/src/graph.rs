@@ -115,6 +115,19 @@ impl Graph {
 
 type Place = (String, String); // (account, region)
 
+/// Kinds listed per region.
+const REGIONAL_KINDS: [Kind; 9] = [
+    Kind::Vpc,
+    Kind::Subnet,
+    Kind::FlowLog,
+    Kind::ClientVpnEndpoint,
+    Kind::VpnConnection,
+    Kind::VpnTunnel,
+    Kind::LogGroup,
+    Kind::Alarm,
+    Kind::DeliveryStream,
+];
+
 /// TunnelState alarms per place, with the VpnId and TunnelIpAddress dimensions they watch.
 type AlarmsByPlace = HashMap<Place, Vec<(NodeId, Option<String>, Option<String>)>>;
 
@@ -306,6 +319,19 @@ impl Builder {
                     });
                     self.add_region(a, &RegionInventory::unreadable(&region, &gap));
                 }
+            }
+        }
+
+        // An account entered not at all (no region list, no region read): every regional listing
+        // is unknown, so every control reports it rather than falling silent.
+        if let (Err(gap), true) = (&acc.regions, acc.region_data.is_empty()) {
+            for kind in REGIONAL_KINDS {
+                self.g.listing_gaps.push(ListingGap {
+                    kind,
+                    account: a.to_owned(),
+                    region: "*".into(),
+                    gap: gap.clone(),
+                });
             }
         }
 

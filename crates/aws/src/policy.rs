@@ -1,0 +1,59 @@
+//! The least-privilege IAM policy a scan needs, derived from the calls the collector makes.
+
+use serde_json::json;
+
+/// Every API the collector calls, with the IAM action that allows it (they differ for S3).
+pub const API_ACTIONS: &[(&str, &str)] = &[
+    ("sts:GetCallerIdentity", "sts:GetCallerIdentity"),
+    ("ec2:DescribeRegions", "ec2:DescribeRegions"),
+    ("s3:ListBuckets", "s3:ListAllMyBuckets"),
+    ("ec2:DescribeVpcs", "ec2:DescribeVpcs"),
+    ("ec2:DescribeSubnets", "ec2:DescribeSubnets"),
+    ("ec2:DescribeNetworkInterfaces", "ec2:DescribeNetworkInterfaces"),
+    ("ec2:DescribeFlowLogs", "ec2:DescribeFlowLogs"),
+    ("ec2:DescribeClientVpnEndpoints", "ec2:DescribeClientVpnEndpoints"),
+    ("ec2:DescribeVpnConnections", "ec2:DescribeVpnConnections"),
+    ("logs:DescribeLogGroups", "logs:DescribeLogGroups"),
+    ("cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarms"),
+    ("firehose:ListDeliveryStreams", "firehose:ListDeliveryStreams"),
+];
+
+/// Calls made only with `--org` (in the management or delegated-administrator account).
+pub const ORG_API_ACTIONS: &[(&str, &str)] = &[("organizations:ListAccounts", "organizations:ListAccounts")];
+
+/// The IAM action that allows `api`, if the collector is meant to call it.
+pub fn action_for(api: &str) -> Option<&'static str> {
+    API_ACTIONS
+        .iter()
+        .chain(ORG_API_ACTIONS)
+        .find(|(a, _)| *a == api)
+        .map(|(_, action)| *action)
+}
+
+/// The read-only policy for a scan; with `org`, the management-account statement and the role
+/// assumption into member accounts too.
+pub fn read_only_policy(org: bool, org_role: &str) -> serde_json::Value {
+    let actions: Vec<&str> = API_ACTIONS.iter().map(|(_, a)| *a).collect();
+    let mut statements = vec![json!({
+        "Sid": "NetauditReadNetworkAuditTrail",
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": "*",
+    })];
+    if org {
+        let org_actions: Vec<&str> = ORG_API_ACTIONS.iter().map(|(_, a)| *a).collect();
+        statements.push(json!({
+            "Sid": "NetauditListOrganizationAccounts",
+            "Effect": "Allow",
+            "Action": org_actions,
+            "Resource": "*",
+        }));
+        statements.push(json!({
+            "Sid": "NetauditEnterMemberAccounts",
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": format!("arn:aws:iam::*:role/{org_role}"),
+        }));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
