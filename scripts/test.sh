@@ -7,6 +7,18 @@ cd "$(dirname "$0")/.."
 need() { command -v "$1" >/dev/null 2>&1 || { echo "netaudit tests need $1: $2" >&2; exit 1; }; }
 need cargo "install Rust from https://rustup.rs"
 need bash "install bash"
+need python3 "install Python 3.9 or newer (the AWS emulator the tests run against is Python)"
+
+# The AWS emulator: moto in server mode, pinned, in a virtualenv of its own. The tests start it on
+# free loopback ports; nothing else is contacted.
+MOTO_VERSION=5.2.5
+venv="${NETAUDIT_CACHE:-$HOME/.cache/netaudit}/venv-moto-$MOTO_VERSION"
+if [ ! -x "$venv/bin/moto_server" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+export NETAUDIT_MOTO_SERVER="$venv/bin/moto_server"
+
 for component in rustfmt clippy; do
   if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
     rustup component add "$component"

@@ -35,7 +35,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-        /// Evaluate the controls over live AWS or offline evidence.
+    /// Evaluate the controls over live AWS or offline evidence.
     Scan(Box<ScanArgs>),
     /// List the controls.
     Checks {
@@ -234,7 +234,7 @@ fn emit(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Fail
 
 fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
-                Command::Scan(args) => scan(*args),
+        Command::Scan(args) => scan(*args),
         Command::Checks { format, checks_dir } => {
             let (catalogue, errors) = catalogue(&checks_dir)?;
             report_errors(&errors);

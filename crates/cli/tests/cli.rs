@@ -203,9 +203,25 @@ fn exit_codes_tell_clean_failures_and_incomplete_apart() {
 
 #[test]
 fn usage_errors_exit_64_with_a_clear_message() {
-    let (_, err, code) = stdout_of(netaudit().args(["scan"]));
+    // A live scan with no credentials anywhere cannot start; it says why and touches no network
+    // (the instance metadata service is off, no profile or key exists).
+    let (_, err, code) = stdout_of(
+        netaudit()
+            .args(["scan", "--regions", "us-east-1"])
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/config")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+            .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+            .env("AWS_REGION", "us-east-1"),
+    );
     assert_eq!(code, 64, "{err}");
-    assert!(err.contains("--evidence"), "{err}");
+    assert!(err.contains("cannot start the scan: sts:GetCallerIdentity"), "{err}");
 
     let (_, err, code) = stdout_of(netaudit().args(["scan", "--evidence", "/nonexistent/evidence"]));
     assert_eq!(code, 64);
