@@ -441,3 +441,64 @@ async fn saved_evidence_replays_to_the_same_results() {
     let offline: Vec<_> = offline.iter().map(key).collect();
     assert_eq!(live, offline);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_organization_in_one_run() {
+    let moto = Moto::start();
+    let management = config(&moto.url, "us-east-1").await;
+    let org = aws_sdk_organizations::Client::new(&management);
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("organization");
+    let mut members = vec![];
+    for name in ["workloads", "network"] {
+        let created = org
+            .create_account()
+            .account_name(name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .expect("member account");
+        members.push(
+            created
+                .create_account_status()
+                .and_then(|s| s.account_id())
+                .expect("account id")
+                .to_owned(),
+        );
+    }
+    // A VPC with no flow log inside the first member, created through the role netaudit will use.
+    let role = format!("arn:aws:iam::{}:role/OrganizationAccountAccessRole", members[0]);
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+        .session_name("seed")
+        .configure(&management)
+        .build()
+        .await;
+    let member = management
+        .to_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+        .build();
+    let member_vpc = vpc(&aws_sdk_ec2::Client::new(&member), "10.9.0.0/16").await;
+
+    let calls = CallLog::new();
+    let options = LiveOptions { org: true, ..options() };
+    let inventory = netaudit_aws::collect_org(&management, &options, &calls)
+        .await
+        .expect("organization listed");
+    let ids: Vec<&str> = inventory.accounts.iter().map(|a| a.account_id.as_str()).collect();
+    for account in members.iter().map(String::as_str).chain([ACCOUNT]) {
+        assert!(ids.contains(&account), "{account} missing from {ids:?}");
+    }
+    let findings = verdicts(&inventory);
+    let member_finding = findings
+        .iter()
+        .find(|f| f.control == "EC2.6" && f.resource_id == member_vpc)
+        .expect("the member's VPC is evaluated");
+    assert_eq!(
+        (member_finding.account_id.as_str(), member_finding.status),
+        (members[0].as_str(), Status::Fail)
+    );
+    assert!(calls.counts().contains_key("organizations:ListAccounts"));
+}

@@ -555,3 +555,38 @@ fn the_example_readme_lists_exactly_what_a_scan_gives() {
         );
     }
 }
+
+#[test]
+fn iam_policy_is_read_only_and_complete() {
+    let (out, _, code) = stdout_of(netaudit().args(["iam-policy", "--org"]));
+    assert_eq!(code, 0);
+    let policy: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let actions: Vec<&str> = policy["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .flat_map(|s| match &s["Action"] {
+            serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>(),
+            serde_json::Value::String(a) => vec![a.as_str()],
+            _ => vec![],
+        })
+        .collect();
+    for needed in [
+        "ec2:DescribeFlowLogs",
+        "s3:ListAllMyBuckets",
+        "organizations:ListAccounts",
+        "sts:AssumeRole",
+    ] {
+        assert!(actions.contains(&needed), "{needed} missing: {actions:?}");
+    }
+    let writes: Vec<&&str> = actions
+        .iter()
+        .filter(|a| {
+            !["Describe", "List", "Get"]
+                .iter()
+                .any(|p| a.split(':').nth(1).is_some_and(|op| op.starts_with(p)))
+        })
+        .filter(|a| **a != "sts:AssumeRole")
+        .collect();
+    assert!(writes.is_empty(), "not read-only: {writes:?}");
+}
