@@ -237,71 +237,58 @@ pub async fn collect_account(
     })
 }
 
+/// Every item of a paginated listing, or the gap its first failing page leaves (never a partial list).
+macro_rules! paginated_items {
+    ($request:expr, $convert:expr, $account:expr, $region:expr, $api:literal) => {
+        async {
+            $request
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map(|items| items.iter().map($convert).collect())
+                .map_err(|e| gap_from_sdk(&e, $account, $region, $api))
+        }
+    };
+}
+
 /// Collect one region: each listing is one paginated call sequence, all of them at once.
 pub async fn collect_region(clients: &RegionClients, account: &str, region: &str) -> RegionInventory {
     let r = Some(region);
     let ec2 = &clients.ec2;
     let (vpcs, subnets, enis, flow_logs, endpoints, connections, log_groups, alarms, streams) = tokio::join!(
-        async {
-            ec2.describe_vpcs()
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
-                .map(|v| v.iter().map(convert::vpc).collect())
-                .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeVpcs"))
-        },
-        async {
-            ec2.describe_subnets()
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
-                .map(|v| v.iter().map(convert::subnet).collect())
-                .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeSubnets"))
-        },
-        async {
-            ec2.describe_network_interfaces()
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
-                .map(|v| v.iter().map(convert::network_interface).collect())
-                .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeNetworkInterfaces"))
-        },
-        async {
-            ec2.describe_flow_logs()
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
-                .map(|v| v.iter().map(convert::flow_log).collect())
-                .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeFlowLogs"))
-        },
-        async {
-            ec2.describe_client_vpn_endpoints()
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
-                .map(|v| v.iter().map(convert::client_vpn_endpoint).collect())
-                .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeClientVpnEndpoints"))
-        },
+        paginated_items!(ec2.describe_vpcs(), convert::vpc, account, r, "ec2:DescribeVpcs"),
+        paginated_items!(
+            ec2.describe_subnets(),
+            convert::subnet,
+            account,
+            r,
+            "ec2:DescribeSubnets"
+        ),
+        paginated_items!(
+            ec2.describe_network_interfaces(),
+            convert::network_interface,
+            account,
+            r,
+            "ec2:DescribeNetworkInterfaces"
+        ),
+        paginated_items!(
+            ec2.describe_flow_logs(),
+            convert::flow_log,
+            account,
+            r,
+            "ec2:DescribeFlowLogs"
+        ),
+        paginated_items!(
+            ec2.describe_client_vpn_endpoints(),
+            convert::client_vpn_endpoint,
+            account,
+            r,
+            "ec2:DescribeClientVpnEndpoints"
+        ),
         async {
             // Not paginated: one call returns every connection.
             ec2.describe_vpn_connections()
@@ -310,20 +297,13 @@ pub async fn collect_region(clients: &RegionClients, account: &str, region: &str
                 .map(|out| out.vpn_connections().iter().map(convert::vpn_connection).collect())
                 .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeVpnConnections"))
         },
-        async {
-            clients
-                .logs
-                .describe_log_groups()
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
-                .map(|v| v.iter().map(convert::log_group).collect())
-                .map_err(|e| gap_from_sdk(&e, account, r, "logs:DescribeLogGroups"))
-        },
+        paginated_items!(
+            clients.logs.describe_log_groups(),
+            convert::log_group,
+            account,
+            r,
+            "logs:DescribeLogGroups"
+        ),
         async {
             clients
                 .cloudwatch
