@@ -304,7 +304,24 @@ fn report_errors(errors: &[String]) {
 
 /// Collect from live AWS, reporting calls as asked.
 fn collect_live(args: &ScanArgs) -> Result<netaudit_model::Inventory, Failure> {
-    let calls = if args.verbose {
+    // On a terminal, a spinner counts the calls; in CI and pipes, nothing unless --verbose.
+    let progress = (!args.verbose && io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar.set_message("collecting");
+        bar
+    });
+    let calls = if let Some(bar) = progress.clone() {
+        let count = std::sync::atomic::AtomicUsize::new(0);
+        netaudit_aws::CallLog::with_observer(move |c| {
+            let n = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            bar.set_message(format!(
+                "{n} API calls · {} {}",
+                c.region.as_deref().unwrap_or("-"),
+                c.api
+            ));
+        })
+    } else if args.verbose {
         netaudit_aws::CallLog::with_observer(|c| {
             let status = c.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
             eprintln!(
@@ -317,8 +334,11 @@ fn collect_live(args: &ScanArgs) -> Result<netaudit_model::Inventory, Failure> {
     } else {
         netaudit_aws::CallLog::new()
     };
-    let inventory = netaudit_aws::collect(&args.live.options(), &calls)
-        .map_err(|gap| Failure::Usage(format!("cannot start the scan: {gap}")))?;
+    let collected = netaudit_aws::collect(&args.live.options(), &calls);
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let inventory = collected.map_err(|gap| Failure::Usage(format!("cannot start the scan: {gap}")))?;
     if args.stats {
         let counts = calls.counts();
         let total: usize = counts.values().sum();
