@@ -13,6 +13,7 @@ Not run by the tests.
 """
 import argparse
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -72,9 +73,13 @@ def seed(url, regions, vpcs):
                                      DeliverLogsPermissionArn="arn:aws:iam::123456789012:role/flow")
 
 
+REQUEST = re.compile(r'"(?:\x1b\[[0-9;]*m)*(?:GET|POST|PUT|DELETE|HEAD) /')
+
+
 def requests_in(log_path):
+    # One access-log line per request; error lines are coloured, so skip ANSI codes.
     with open(log_path) as f:
-        return sum(1 for line in f if '"POST ' in line or '"GET ' in line)
+        return sum(1 for line in f if REQUEST.search(line))
 
 
 def measure(cmd, env, log_path):

@@ -302,25 +302,42 @@ fn report_errors(errors: &[String]) {
     }
 }
 
+/// Progress of a live scan on a terminal: a spinner per region with its call count.
+#[derive(Clone, Default)]
+struct RegionProgress {
+    lines: indicatif::MultiProgress,
+    bars: std::sync::Arc<std::sync::Mutex<BTreeMap<String, (indicatif::ProgressBar, usize)>>>,
+}
+
+impl RegionProgress {
+    fn record(&self, call: &netaudit_aws::Call) {
+        let region = call.region.clone().unwrap_or_else(|| "account".to_owned());
+        let Ok(mut bars) = self.bars.lock() else { return };
+        let (bar, count) = bars.entry(region.clone()).or_insert_with(|| {
+            let bar = self.lines.add(indicatif::ProgressBar::new_spinner());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            (bar, 0)
+        });
+        *count += 1;
+        bar.set_message(format!("{region:<15} {count:>4} calls  {}", call.api));
+    }
+
+    fn finish(&self) {
+        if let Ok(bars) = self.bars.lock() {
+            for (bar, _) in bars.values() {
+                bar.finish_and_clear();
+            }
+        }
+        let _ = self.lines.clear();
+    }
+}
+
 /// Collect from live AWS, reporting calls as asked.
 fn collect_live(args: &ScanArgs) -> Result<netaudit_model::Inventory, Failure> {
-    // On a terminal, a spinner counts the calls; in CI and pipes, nothing unless --verbose.
-    let progress = (!args.verbose && io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar.set_message("collecting");
-        bar
-    });
-    let calls = if let Some(bar) = progress.clone() {
-        let count = std::sync::atomic::AtomicUsize::new(0);
-        netaudit_aws::CallLog::with_observer(move |c| {
-            let n = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            bar.set_message(format!(
-                "{n} API calls · {} {}",
-                c.region.as_deref().unwrap_or("-"),
-                c.api
-            ));
-        })
+    // On a terminal, one line per region counts its calls; in CI and pipes, nothing unless --verbose.
+    let progress = (!args.verbose && io::stderr().is_terminal()).then(RegionProgress::default);
+    let calls = if let Some(progress) = progress.clone() {
+        netaudit_aws::CallLog::with_observer(move |c| progress.record(c))
     } else if args.verbose {
         netaudit_aws::CallLog::with_observer(|c| {
             let status = c.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
@@ -335,8 +352,8 @@ fn collect_live(args: &ScanArgs) -> Result<netaudit_model::Inventory, Failure> {
         netaudit_aws::CallLog::new()
     };
     let collected = netaudit_aws::collect(&args.live.options(), &calls);
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
+    if let Some(progress) = progress {
+        progress.finish();
     }
     let inventory = collected.map_err(|gap| Failure::Usage(format!("cannot start the scan: {gap}")))?;
     if args.stats {
