@@ -7,6 +7,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 use futures::stream::{self, StreamExt};
 use netaudit_model::inventory::*;
 use netaudit_model::{Gap, GapKind, Inventory};
@@ -199,14 +200,8 @@ pub async fn collect_account(
             .interceptor(calls.interceptor("s3"))
             .build(),
     );
-    let buckets: Listing<BucketRecord> = s3
-        .list_buckets()
-        .into_paginator()
-        .send()
-        .collect::<Vec<_>>()
+    let buckets: Listing<BucketRecord> = all_pages(s3.list_buckets().into_paginator().send())
         .await
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
         .map(|pages| {
             pages
                 .iter()
@@ -235,6 +230,11 @@ pub async fn collect_account(
         buckets,
         other_gaps: vec![],
     })
+}
+
+/// Every page of a listing, or the error of the first page that failed (never a partial list).
+async fn all_pages<T, E>(pages: PaginationStream<Result<T, E>>) -> Result<Vec<T>, E> {
+    pages.collect::<Vec<_>>().await.into_iter().collect()
 }
 
 /// Every item of a paginated listing, or the gap its first failing page leaves (never a partial list).
@@ -305,15 +305,8 @@ pub async fn collect_region(clients: &RegionClients, account: &str, region: &str
             "logs:DescribeLogGroups"
         ),
         async {
-            clients
-                .cloudwatch
-                .describe_alarms()
-                .into_paginator()
-                .send()
-                .collect::<Vec<_>>()
+            all_pages(clients.cloudwatch.describe_alarms().into_paginator().send())
                 .await
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
                 .map(|pages| {
                     pages
                         .iter()
@@ -417,14 +410,8 @@ pub async fn collect_org(config: &SdkConfig, options: &LiveOptions, calls: &Call
             .interceptor(calls.interceptor("organizations"))
             .build(),
     );
-    let pages = org
-        .list_accounts()
-        .into_paginator()
-        .send()
-        .collect::<Vec<_>>()
+    let pages = all_pages(org.list_accounts().into_paginator().send())
         .await
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| gap_from_sdk(&e, &own, None, "organizations:ListAccounts"))?;
     let accounts: Vec<&aws_sdk_organizations::types::Account> = pages.iter().flat_map(|p| p.accounts()).collect();
     let partition = caller
