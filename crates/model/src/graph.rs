@@ -115,19 +115,6 @@ impl Graph {
 
 type Place = (String, String); // (account, region)
 
-/// Kinds listed per region.
-const REGIONAL_KINDS: [Kind; 9] = [
-    Kind::Vpc,
-    Kind::Subnet,
-    Kind::FlowLog,
-    Kind::ClientVpnEndpoint,
-    Kind::VpnConnection,
-    Kind::VpnTunnel,
-    Kind::LogGroup,
-    Kind::Alarm,
-    Kind::DeliveryStream,
-];
-
 /// TunnelState alarms per place, with the VpnId and TunnelIpAddress dimensions they watch.
 type AlarmsByPlace = HashMap<Place, Vec<(NodeId, Option<String>, Option<String>)>>;
 
@@ -325,7 +312,7 @@ impl Builder {
         // An account entered not at all (no region list, no region read): every regional listing
         // is unknown, so every control reports it rather than falling silent.
         if let (Err(gap), true) = (&acc.regions, acc.region_data.is_empty()) {
-            for kind in REGIONAL_KINDS {
+            for kind in Kind::ALL.into_iter().filter(|k| k.is_regional()) {
                 self.g.listing_gaps.push(ListingGap {
                     kind,
                     account: a.to_owned(),
@@ -451,27 +438,20 @@ impl Builder {
                 f.name_tag.clone(),
             );
             use schema::flow_log::*;
-            let not_reported = |what: &str| {
-                Value::Unknown(Arc::new(Gap {
-                    kind: GapKind::NotReported,
-                    account: a.to_owned(),
-                    region: Some(r.to_owned()),
-                    api: "ec2:DescribeFlowLogs".into(),
-                    code: "NotReported".into(),
-                    message: format!("{} has no {what}", f.flow_log_id),
-                    source: None,
-                }))
+            // Fields DescribeFlowLogs always sends: absent means not reported, not "none".
+            let flow_field = |value: Option<&str>, what: &str| {
+                required(
+                    value,
+                    a,
+                    r,
+                    "ec2:DescribeFlowLogs",
+                    format!("{} has no {what}", f.flow_log_id),
+                )
             };
             self.set(
                 node,
                 FLOW_LOG_STATUS,
-                required(
-                    f.flow_log_status.as_deref(),
-                    a,
-                    r,
-                    "ec2:DescribeFlowLogs",
-                    format!("{} has no FlowLogStatus", f.flow_log_id),
-                ),
+                flow_field(f.flow_log_status.as_deref(), "FlowLogStatus"),
             );
             self.set(node, RESOURCE_ID, Value::opt_str(f.resource_id.as_deref()));
             self.set(
@@ -479,19 +459,11 @@ impl Builder {
                 RESOURCE_TYPE,
                 Value::opt_str(f.resource_id.as_deref().and_then(resource_type_of)),
             );
-            self.set(
-                node,
-                TRAFFIC_TYPE,
-                f.traffic_type
-                    .as_deref()
-                    .map_or_else(|| not_reported("TrafficType"), |t| Value::Str(t.into())),
-            );
+            self.set(node, TRAFFIC_TYPE, flow_field(f.traffic_type.as_deref(), "TrafficType"));
             self.set(
                 node,
                 DELIVER_LOGS_STATUS,
-                f.deliver_logs_status
-                    .as_deref()
-                    .map_or_else(|| not_reported("DeliverLogsStatus"), |t| Value::Str(t.into())),
+                flow_field(f.deliver_logs_status.as_deref(), "DeliverLogsStatus"),
             );
             self.set(
                 node,

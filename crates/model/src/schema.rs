@@ -180,6 +180,11 @@ impl Kind {
         }
     }
 
+    /// Listed per region (everything but accounts, regions and account-wide buckets).
+    pub fn is_regional(self) -> bool {
+        !matches!(self, Kind::Account | Kind::Region | Kind::Bucket)
+    }
+
     pub fn index(self) -> usize {
         self as usize
     }
