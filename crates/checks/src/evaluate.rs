@@ -74,6 +74,7 @@ fn finding(control: &Control, asset: &Asset, status: Status, reason: String, gap
         reason,
         evidence: serde_json::Map::new(),
         gaps,
+        exception: None,
     }
 }
 
@@ -160,6 +161,7 @@ pub fn evaluate_control(
             ),
             evidence: serde_json::Map::new(),
             gaps: gap_refs(std::slice::from_ref(&gap.gap)),
+            exception: None,
         });
     }
 

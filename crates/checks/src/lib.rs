@@ -11,6 +11,7 @@
 
 mod catalogue;
 mod evaluate;
+mod exceptions;
 mod results;
 
 pub use catalogue::{
@@ -18,4 +19,8 @@ pub use catalogue::{
     ParamDoc, QuerySpec, Remediation, Severity,
 };
 pub use evaluate::{evaluate, evaluate_control, Params};
+pub use exceptions::{
+    apply_exceptions, parse_exceptions, Date, Exception, ExceptionRef, ExceptionState, ExceptionUse, ExceptionsError,
+    ExceptionsSummary, ResourceMatch,
+};
 pub use results::{Finding, GapRef, Status};

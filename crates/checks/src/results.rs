@@ -1,10 +1,10 @@
 //! The result of evaluating one control on one resource.
 
 use netaudit_model::{Gap, GapKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     Fail,
@@ -42,7 +42,7 @@ impl fmt::Display for Status {
 }
 
 /// A gap, as reported with an UNKNOWN finding.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct GapRef {
     pub kind: GapKind,
     pub api: String,
@@ -68,7 +68,7 @@ impl From<&Gap> for GapRef {
 }
 
 /// One (control, resource) verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub control: String,
     pub status: Status,
@@ -76,7 +76,7 @@ pub struct Finding {
     /// The resource id; `*` for a finding that stands for a whole listing that could not be read.
     pub resource_id: String,
     /// The Name tag or the resource's own name, when it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_name: Option<String>,
     pub resource_arn: String,
     pub account_id: String,
@@ -84,9 +84,12 @@ pub struct Finding {
     /// Why: the failure, the reason it does not apply, or what could not be read.
     pub reason: String,
     /// For FAIL: the values the query selected beyond the common asset fields, as evidence.
-    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub evidence: serde_json::Map<String, serde_json::Value>,
     /// For UNKNOWN: the gaps that hid the answer.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gaps: Vec<GapRef>,
+    /// The exception that muted this result, or that would have and has expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<crate::exceptions::ExceptionRef>,
 }

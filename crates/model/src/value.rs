@@ -23,7 +23,7 @@ pub struct Gap {
 }
 
 /// Broad classes of gap, for grouping in reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GapKind {
     /// The API call failed (its error was recorded).

@@ -1,0 +1,393 @@
+//! Exceptions: accepted failures, each with an owner, a reason, a ticket and an expiry date.
+//!
+//! The file is kept under version control next to the code it excuses and validated strictly:
+//! unknown keys, unknown controls, empty owners and malformed dates are errors that name the line.
+//! An exception matches one control and either one exact ARN or an anchored `*` pattern over the
+//! whole ARN, never a substring. A matched FAIL becomes MUTED and stays in every report; an expired
+//! exception no longer mutes and is reported; an exception that mutes nothing is stale. UNKNOWN is
+//! never muted: an exception accepts a known failure, it does not excuse what could not be read.
+
+use crate::catalogue::Catalogue;
+use crate::results::{Finding, Status};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::ops::Range;
+
+/// A calendar date (the expiry), compared as year, month, day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Date {
+    /// Today in UTC, from the system clock.
+    pub fn today() -> Date {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Date::from_days_since_epoch((secs / 86_400) as i64)
+    }
+
+    /// The civil date `days` after 1970-01-01 (Howard Hinnant's algorithm).
+    pub fn from_days_since_epoch(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        Date { year, month, day }
+    }
+
+    /// Parse `YYYY-MM-DD`.
+    pub fn parse(text: &str) -> Option<Date> {
+        let mut parts = text.split('-');
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        let date = Date {
+            year: y.parse().ok()?,
+            month: m.parse().ok()?,
+            day: d.parse().ok()?,
+        };
+        ((1..=12).contains(&date.month) && (1..=31).contains(&date.day)).then_some(date)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let text = String::deserialize(d)?;
+        Date::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not a YYYY-MM-DD date")))
+    }
+}
+
+/// Whether an exception still mutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionState {
+    Active,
+    Expired,
+}
+
+/// The exception attached to a result it matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionRef {
+    pub state: ExceptionState,
+    pub owner: String,
+    pub reason: String,
+    pub ticket: String,
+    pub expires: Date,
+    /// `file:line` of the exception.
+    pub source: String,
+}
+
+/// One exception, validated.
+#[derive(Debug, Clone)]
+pub struct Exception {
+    pub control: String,
+    pub resource: ResourceMatch,
+    pub owner: String,
+    pub reason: String,
+    pub ticket: String,
+    pub expires: Date,
+    /// `file:line`, for every message about it.
+    pub source: String,
+}
+
+/// How an exception names its resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceMatch {
+    /// Exactly this ARN.
+    Exact(String),
+    /// The whole ARN matches; `*` stands for any run of characters.
+    Pattern(String),
+}
+
+impl ResourceMatch {
+    pub fn matches(&self, arn: &str) -> bool {
+        match self {
+            ResourceMatch::Exact(a) => a == arn,
+            ResourceMatch::Pattern(p) => glob_matches(p.as_bytes(), arn.as_bytes()),
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        match self {
+            ResourceMatch::Exact(s) | ResourceMatch::Pattern(s) => s,
+        }
+    }
+}
+
+/// Anchored glob match with `*` only, in linear time (greedy with one backtrack point).
+fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == text[t] {
+            p += 1;
+            t += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// An error in an exceptions file, at a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionsError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ExceptionsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.file, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ExceptionsError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    exception: Vec<toml::Spanned<RawException>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawException {
+    control: toml::Spanned<String>,
+    resource: toml::Spanned<String>,
+    owner: toml::Spanned<String>,
+    reason: toml::Spanned<String>,
+    ticket: toml::Spanned<String>,
+    expires: toml::Spanned<toml::Value>,
+}
+
+fn line_of(text: &str, span: Range<usize>) -> usize {
+    text.as_bytes()[..span.start.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Parse and validate an exceptions file. Every problem is reported, each with its line; any
+/// problem rejects the whole file, so a typo can never silently mute or unmute a result.
+pub fn parse_exceptions(file: &str, text: &str, catalogue: &Catalogue) -> Result<Vec<Exception>, Vec<ExceptionsError>> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        vec![ExceptionsError {
+            file: file.to_owned(),
+            line: e.span().map(|s| line_of(text, s)),
+            message: e.message().to_owned(),
+        }]
+    })?;
+    let mut errors = vec![];
+    let mut out = vec![];
+    for entry in raw.exception {
+        let start = line_of(text, entry.span());
+        let raw = entry.into_inner();
+        let mut error = |span: Range<usize>, message: String| {
+            errors.push(ExceptionsError {
+                file: file.to_owned(),
+                line: Some(line_of(text, span)),
+                message,
+            });
+        };
+        let control = match catalogue.get(raw.control.get_ref()) {
+            Some(c) => c.id().to_owned(),
+            None => {
+                error(
+                    raw.control.span(),
+                    format!("unknown control `{}`", raw.control.get_ref()),
+                );
+                continue;
+            }
+        };
+        for (name, value) in [("owner", &raw.owner), ("reason", &raw.reason), ("ticket", &raw.ticket)] {
+            if value.get_ref().trim().is_empty() {
+                error(value.span(), format!("`{name}` must not be empty"));
+            }
+        }
+        let expires = match raw.expires.get_ref() {
+            toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt.date.map(|d| Date {
+                year: d.year,
+                month: d.month,
+                day: d.day,
+            }),
+            toml::Value::String(s) => Date::parse(s),
+            _ => None,
+        };
+        let Some(expires) = expires else {
+            error(
+                raw.expires.span(),
+                "`expires` must be a date, e.g. expires = 2027-03-31".into(),
+            );
+            continue;
+        };
+        let text_resource = raw.resource.get_ref().trim();
+        let resource = if !text_resource.starts_with("arn:") {
+            error(
+                raw.resource.span(),
+                format!("`resource` must be an ARN or an ARN pattern, not `{text_resource}`"),
+            );
+            continue;
+        } else if text_resource.contains('*') {
+            ResourceMatch::Pattern(text_resource.to_owned())
+        } else {
+            ResourceMatch::Exact(text_resource.to_owned())
+        };
+        out.push(Exception {
+            control,
+            resource,
+            owner: raw.owner.into_inner(),
+            reason: raw.reason.into_inner(),
+            ticket: raw.ticket.into_inner(),
+            expires,
+            source: format!("{file}:{start}"),
+        });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// What happened to each exception in one scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionsSummary {
+    /// Exceptions that muted at least one FAIL.
+    pub applied: Vec<ExceptionUse>,
+    /// Exceptions past their expiry date that matched a FAIL: those FAILs stand.
+    pub expired: Vec<ExceptionUse>,
+    /// Exceptions that matched no failing result: the gap was fixed, or the exception is wrong.
+    pub stale: Vec<ExceptionUse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionUse {
+    pub control: String,
+    pub resource: String,
+    pub owner: String,
+    pub ticket: String,
+    pub expires: Date,
+    pub source: String,
+    /// How many results it matched.
+    pub matched: usize,
+}
+
+/// Apply exceptions to findings as of `today`: mute matched FAILs of live exceptions, mark the
+/// FAILs of expired ones, and report which exceptions were used, expired or stale.
+pub fn apply_exceptions(findings: &mut [Finding], exceptions: &[Exception], today: Date) -> ExceptionsSummary {
+    let mut summary = ExceptionsSummary::default();
+    for ex in exceptions {
+        let state = if today > ex.expires {
+            ExceptionState::Expired
+        } else {
+            ExceptionState::Active
+        };
+        let mut matched = 0;
+        for f in findings.iter_mut() {
+            if f.control != ex.control || f.status != Status::Fail || !ex.resource.matches(&f.resource_arn) {
+                continue;
+            }
+            // The first exception that matches wins; a later one cannot re-mark the result.
+            if f.exception.is_some() {
+                continue;
+            }
+            matched += 1;
+            if state == ExceptionState::Active {
+                f.status = Status::Muted;
+            }
+            f.exception = Some(ExceptionRef {
+                state,
+                owner: ex.owner.clone(),
+                reason: ex.reason.clone(),
+                ticket: ex.ticket.clone(),
+                expires: ex.expires,
+                source: ex.source.clone(),
+            });
+        }
+        let used = ExceptionUse {
+            control: ex.control.clone(),
+            resource: ex.resource.as_str().to_owned(),
+            owner: ex.owner.clone(),
+            ticket: ex.ticket.clone(),
+            expires: ex.expires,
+            source: ex.source.clone(),
+            matched,
+        };
+        match (matched, state) {
+            (0, _) => summary.stale.push(used),
+            (_, ExceptionState::Active) => summary.applied.push(used),
+            (_, ExceptionState::Expired) => summary.expired.push(used),
+        }
+    }
+    summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_is_anchored_at_both_ends() {
+        let p = ResourceMatch::Pattern("arn:aws:ec2:*:111111111111:vpc/*".into());
+        assert!(p.matches("arn:aws:ec2:us-east-1:111111111111:vpc/vpc-1"));
+        assert!(!p.matches("arn:aws:ec2:us-east-1:222222222222:vpc/vpc-1"));
+        assert!(!p.matches("xarn:aws:ec2:us-east-1:111111111111:vpc/vpc-1"));
+        let exact_tail = ResourceMatch::Pattern("arn:aws:ec2:*:vpc/vpc-1".into());
+        assert!(!exact_tail.matches("arn:aws:ec2:eu-west-1:1:vpc/vpc-12"));
+        assert!(exact_tail.matches("arn:aws:ec2:eu-west-1:1:vpc/vpc-1"));
+        assert!(!ResourceMatch::Exact("arn:aws:ec2:r:1:vpc/vpc-1".into()).matches("arn:aws:ec2:r:1:vpc/vpc-12"));
+    }
+
+    #[test]
+    fn days_since_epoch_become_civil_dates() {
+        assert_eq!(Date::from_days_since_epoch(0).to_string(), "1970-01-01");
+        assert_eq!(Date::from_days_since_epoch(19_782).to_string(), "2024-02-29");
+        assert_eq!(Date::from_days_since_epoch(20_779).to_string(), "2026-11-22");
+    }
+
+    #[test]
+    fn dates_parse_strictly() {
+        assert_eq!(
+            Date::parse("2027-03-31").map(|d| d.to_string()),
+            Some("2027-03-31".into())
+        );
+        assert_eq!(Date::parse("2027-3-31"), None);
+        assert_eq!(Date::parse("2027-13-01"), None);
+        assert_eq!(Date::parse("2027-03-31T00:00:00"), None);
+    }
+}

@@ -1,0 +1,554 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The planner on the example estate and on hand-built results, and every renderer's output.
+
+use netaudit_checks::{evaluate, Finding, Status};
+use netaudit_fix::render::{cloudformation, script, table, terraform};
+use netaudit_fix::{
+    existing_log_groups, guardrails, plan, Action, DestinationChoice, ExistingLogGroups, Plan, PlanOptions,
+};
+use netaudit_model::Graph;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+fn estate() -> (Vec<Finding>, Graph) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/estate");
+    let loaded = netaudit_evidence::load_dir(&dir).expect("the example estate loads");
+    let graph = Graph::build(&loaded.inventory);
+    let (catalogue, errors) = netaudit_checks::builtin();
+    assert!(errors.is_empty());
+    let controls: Vec<_> = catalogue.controls().iter().collect();
+    let (findings, errors) = evaluate(&controls, &graph, &BTreeMap::new());
+    assert!(errors.is_empty(), "{errors:?}");
+    (findings, graph)
+}
+
+fn estate_plan(options: &PlanOptions) -> (Vec<Finding>, Plan) {
+    let (findings, graph) = estate();
+    let p = plan(&findings, &existing_log_groups(&graph), options);
+    (findings, p)
+}
+
+fn all_options() -> PlanOptions {
+    PlanOptions {
+        alarm_topic_arn: Some("arn:aws:sns:us-east-1:111111111111:network-oncall".into()),
+        ikev2_only: true,
+        destination: DestinationChoice::CloudWatchLogs {
+            delivery_role: "netaudit-flow-logs-delivery".into(),
+            create_role: true,
+        },
+        ..PlanOptions::default()
+    }
+}
+
+fn finding(control: &str, resource_type: &str, id: &str, evidence: serde_json::Value) -> Finding {
+    Finding {
+        control: control.into(),
+        status: Status::Fail,
+        resource_type: resource_type.into(),
+        resource_id: id.into(),
+        resource_name: None,
+        resource_arn: format!("arn:aws:test:us-east-1:111111111111:{id}"),
+        account_id: "111111111111".into(),
+        region: "us-east-1".into(),
+        reason: "test".into(),
+        evidence: evidence.as_object().cloned().unwrap_or_default(),
+        gaps: vec![],
+        exception: None,
+    }
+}
+
+#[test]
+fn every_fail_is_planned_or_listed_and_nothing_else_is() {
+    let (findings, p) = estate_plan(&all_options());
+    let fails: BTreeSet<(String, String)> = findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .map(|f| (f.control.clone(), f.resource_arn.clone()))
+        .collect();
+    let mut covered = BTreeSet::new();
+    for b in &p.batches {
+        for s in &b.steps {
+            for f in &s.fixes {
+                covered.insert((f.control.clone(), f.resource_arn.clone()));
+            }
+        }
+    }
+    for n in &p.not_planned {
+        covered.insert((n.control.clone(), n.resource_arn.clone()));
+    }
+    assert!(!fails.is_empty());
+    assert_eq!(covered, fails, "the plan names exactly the failing results");
+}
+
+#[test]
+fn one_flow_log_fixes_both_flow_log_controls_of_a_vpc() {
+    let (_, p) = estate_plan(&PlanOptions::default());
+    let flow_logs: Vec<_> = p
+        .batches
+        .iter()
+        .flat_map(|b| &b.steps)
+        .filter(|s| matches!(&s.action, Action::CreateFlowLog { vpc_id, .. } if vpc_id == "vpc-0a1b2c3d4e5f60002"))
+        .collect();
+    assert_eq!(flow_logs.len(), 1);
+    let controls: BTreeSet<&str> = flow_logs[0].fixes.iter().map(|f| f.control.as_str()).collect();
+    assert_eq!(controls, BTreeSet::from(["CIS.VPC.FLOWLOGS", "EC2.6"]));
+}
+
+#[test]
+fn only_the_tunnel_without_logging_is_configured() {
+    let (_, p) = estate_plan(&PlanOptions::default());
+    let tunnels: Vec<_> = p
+        .batches
+        .iter()
+        .flat_map(|b| &b.steps)
+        .filter_map(|s| match &s.action {
+            Action::ConfigureTunnel {
+                vpn_connection_id,
+                tunnel_outside_ip,
+                log_group_arn,
+                ike_versions,
+            } => Some((
+                vpn_connection_id.clone(),
+                tunnel_outside_ip.clone(),
+                log_group_arn.clone(),
+                ike_versions.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        tunnels,
+        vec![(
+            "vpn-0aa1bb2cc3dd40002".to_owned(),
+            "3.5.140.21".to_owned(),
+            Some("arn:aws:logs:us-east-1:111111111111:log-group:/aws/vendedlogs/vpn/vpn-0aa1bb2cc3dd40002".to_owned()),
+            None
+        )]
+    );
+}
+
+#[test]
+fn ikev2_and_alarms_are_planned_only_when_asked() {
+    let (_, without) = estate_plan(&PlanOptions::default());
+    let actions = |p: &Plan| -> Vec<Action> {
+        p.batches
+            .iter()
+            .flat_map(|b| &b.steps)
+            .map(|s| s.action.clone())
+            .collect()
+    };
+    assert!(!actions(&without)
+        .iter()
+        .any(|a| matches!(a, Action::CreateTunnelAlarm { .. })));
+    assert!(!actions(&without).iter().any(|a| matches!(
+        a,
+        Action::ConfigureTunnel {
+            ike_versions: Some(_),
+            ..
+        }
+    )));
+    assert!(without
+        .not_planned
+        .iter()
+        .any(|n| n.control == "NETAUDIT.S2S.ALARM" && n.why.contains("--alarm-topic")));
+
+    let (_, with) = estate_plan(&all_options());
+    assert!(actions(&with)
+        .iter()
+        .any(|a| matches!(a, Action::CreateTunnelAlarm { .. })));
+    // Logging and IKEv2 on the same tunnel are one modification, not two restarts.
+    let t21: Vec<_> = actions(&with)
+        .into_iter()
+        .filter(|a| matches!(a, Action::ConfigureTunnel { tunnel_outside_ip, .. } if tunnel_outside_ip == "3.5.140.21"))
+        .collect();
+    assert_eq!(t21.len(), 1);
+    assert!(
+        matches!(&t21[0], Action::ConfigureTunnel { log_group_arn: Some(_), ike_versions: Some(v), .. } if v == &["ikev2"])
+    );
+}
+
+#[test]
+fn retention_is_only_ever_raised() {
+    let opts = PlanOptions::default();
+    // Already 400 days: asking for 365 would lower it.
+    let longer = finding(
+        "CloudWatch.16",
+        "LogGroup",
+        "/keep",
+        serde_json::json!({"retentionInDays": 400}),
+    );
+    let shorter = finding(
+        "CloudWatch.16",
+        "LogGroup",
+        "/short",
+        serde_json::json!({"retentionInDays": 30}),
+    );
+    let p = plan(&[longer, shorter], &ExistingLogGroups::new(), &opts);
+    let steps: Vec<_> = p
+        .batches
+        .iter()
+        .flat_map(|b| &b.steps)
+        .map(|s| s.action.clone())
+        .collect();
+    assert_eq!(
+        steps,
+        vec![Action::RaiseRetention {
+            log_group: "/short".into(),
+            current_days: Some(30),
+            retention_days: 365
+        }]
+    );
+    assert_eq!(p.not_planned.len(), 1);
+    assert!(p.not_planned[0].why.contains("would lower it"));
+}
+
+#[test]
+fn existing_groups_are_raised_or_left_alone_not_recreated() {
+    let opts = PlanOptions::default();
+    let endpoint = |id: &str| finding("EC2.51", "ClientVpnEndpoint", id, serde_json::json!({}));
+    let mut existing = ExistingLogGroups::new();
+    let key = |id: &str| {
+        (
+            "111111111111".to_owned(),
+            "us-east-1".to_owned(),
+            format!("/aws/clientvpn/{id}"),
+        )
+    };
+    existing.insert(key("cvpn-endpoint-short"), Some(30));
+    existing.insert(key("cvpn-endpoint-forever"), None);
+    let p = plan(
+        &[
+            endpoint("cvpn-endpoint-short"),
+            endpoint("cvpn-endpoint-forever"),
+            endpoint("cvpn-endpoint-new"),
+        ],
+        &existing,
+        &opts,
+    );
+    let groups: Vec<String> = p
+        .batches
+        .iter()
+        .flat_map(|b| &b.steps)
+        .filter_map(|s| match &s.action {
+            Action::CreateLogGroup { log_group, .. } => Some(format!("create {log_group}")),
+            Action::RaiseRetention { log_group, .. } => Some(format!("raise {log_group}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        vec![
+            "create /aws/clientvpn/cvpn-endpoint-new",
+            "raise /aws/clientvpn/cvpn-endpoint-short"
+        ]
+    );
+}
+
+#[test]
+fn only_failures_are_planned() {
+    let mut pass = finding("EC2.6", "Vpc", "vpc-1", serde_json::json!({}));
+    pass.status = Status::Pass;
+    let mut unknown = finding("EC2.6", "Vpc", "vpc-2", serde_json::json!({}));
+    unknown.status = Status::Unknown;
+    let mut muted = finding("EC2.6", "Vpc", "vpc-3", serde_json::json!({}));
+    muted.status = Status::Muted;
+    let p = plan(
+        &[pass, unknown, muted],
+        &ExistingLogGroups::new(),
+        &PlanOptions::default(),
+    );
+    assert!(p.is_empty());
+    assert!(p.not_planned.is_empty());
+}
+
+#[test]
+fn a_delivery_failure_is_not_papered_over() {
+    let f = finding(
+        "NETAUDIT.FLOWLOG.DELIVERY",
+        "FlowLog",
+        "fl-1",
+        serde_json::json!({"deliverLogsStatus": "FAILED", "deliverLogsErrorMessage": "Access error", "destinationType": "cloud-watch-logs",
+                           "logDestination": "arn:aws:logs:us-east-1:111111111111:log-group:/fl"}),
+    );
+    let p = plan(&[f], &ExistingLogGroups::new(), &PlanOptions::default());
+    assert!(p.is_empty());
+    assert!(p.not_planned[0].why.contains("Access error"));
+}
+
+#[test]
+fn a_missing_destination_group_is_created_where_its_arn_says() {
+    let f = finding(
+        "NETAUDIT.FLOWLOG.DELIVERY",
+        "FlowLog",
+        "fl-1",
+        serde_json::json!({"deliverLogsStatus": "SUCCESS", "destinationType": "cloud-watch-logs",
+                           "logDestination": "arn:aws:logs:eu-west-1:222222222222:log-group:/central/flow-logs:*"}),
+    );
+    let p = plan(&[f], &ExistingLogGroups::new(), &PlanOptions::default());
+    assert_eq!(p.batches.len(), 1);
+    assert_eq!(
+        (p.batches[0].account_id.as_str(), p.batches[0].region.as_str()),
+        ("222222222222", "eu-west-1")
+    );
+    assert!(
+        matches!(&p.batches[0].steps[0].action, Action::CreateLogGroup { log_group, .. } if log_group == "/central/flow-logs")
+    );
+}
+
+#[test]
+fn options_that_would_not_fix_anything_are_refused() {
+    let bad = [
+        PlanOptions {
+            traffic_type: "ACCEPT".into(),
+            ..PlanOptions::default()
+        },
+        PlanOptions {
+            max_aggregation_interval: 300,
+            ..PlanOptions::default()
+        },
+        PlanOptions {
+            retention_days: 30,
+            ..PlanOptions::default()
+        },
+        PlanOptions {
+            retention_days: 366,
+            ..PlanOptions::default()
+        },
+        PlanOptions {
+            tunnel_log_group: "/vpn/{vpn_connection_id}".into(),
+            ..PlanOptions::default()
+        },
+        PlanOptions {
+            flow_log_group: "/aws/vpc/flow-logs".into(),
+            ..PlanOptions::default()
+        },
+        PlanOptions {
+            destination: DestinationChoice::S3 {
+                bucket_arn: "my-bucket".into(),
+            },
+            ..PlanOptions::default()
+        },
+    ];
+    let options: Vec<&str> = bad.iter().map(|o| o.validate().unwrap_err().option).collect();
+    assert_eq!(
+        options,
+        vec![
+            "--traffic-type",
+            "--aggregation-interval",
+            "--retention-days",
+            "--retention-days",
+            "--tunnel-log-group",
+            "--flow-log-group",
+            "--s3-bucket"
+        ]
+    );
+    assert!(PlanOptions::default().validate().is_ok());
+}
+
+#[test]
+fn the_plan_round_trips_through_json() {
+    let (_, p) = estate_plan(&all_options());
+    let text = serde_json::to_string_pretty(&p).unwrap();
+    let back: Plan = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, p);
+}
+
+#[test]
+fn renderers_match_their_snapshots() {
+    let (_, p) = estate_plan(&all_options());
+    insta::assert_snapshot!("estate_table", table::render(&p));
+    insta::assert_snapshot!("estate_script", script::render(&p));
+    insta::assert_snapshot!("estate_terraform", terraform::render(&p));
+    let templates: serde_json::Value = cloudformation::render(&p)
+        .into_iter()
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    insta::assert_json_snapshot!("estate_cloudformation", templates);
+}
+
+#[test]
+fn the_script_is_valid_bash() {
+    let (_, p) = estate_plan(&all_options());
+    let dir = tempfile_dir();
+    let path = dir.join("fix.sh");
+    std::fs::write(&path, script::render(&p)).unwrap();
+    let status = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("netaudit-fix-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_terraform_parses_and_references_only_what_it_declares() {
+    let (_, p) = estate_plan(&all_options());
+    let text = terraform::render(&p);
+    let body: hcl::Body = hcl::from_str(&text).expect("the Terraform output parses as HCL");
+    let mut declared = BTreeSet::new();
+    let mut providers = BTreeSet::new();
+    for block in body.blocks() {
+        let labels: Vec<&str> = block.labels().iter().map(|l| l.as_str()).collect();
+        match block.identifier() {
+            "resource" => {
+                declared.insert(format!("{}.{}", labels[0], labels[1]));
+            }
+            "provider" => {
+                let alias = block.body().attributes().find(|a| a.key() == "alias").unwrap();
+                providers.insert(format!("aws.{}", alias.expr()).replace('"', ""));
+            }
+            "import" => {}
+            other => panic!("unexpected block {other}"),
+        }
+    }
+    assert!(declared.iter().any(|d| d.starts_with("aws_flow_log.")));
+    assert!(declared.iter().any(|d| d.starts_with("aws_iam_role.")));
+    // Every reference to a resource or provider points at one declared here.
+    let reference = regex_lite(&text);
+    for r in reference {
+        if r.starts_with("aws.") {
+            assert!(providers.contains(&r), "provider {r} is not declared");
+        } else {
+            assert!(declared.contains(&r), "{r} is not declared");
+        }
+    }
+}
+
+/// `aws_x.name` references and `aws.alias` providers outside strings and comments.
+fn regex_lite(text: &str) -> Vec<String> {
+    let mut out = vec![];
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        if let Some((_, rhs)) = line.split_once('=') {
+            let rhs = rhs.trim();
+            if rhs.starts_with('"') || rhs.starts_with("jsonencode") || rhs.starts_with('[') {
+                continue;
+            }
+            let parts: Vec<&str> = rhs.split('.').collect();
+            if parts.len() >= 2 && parts[0].starts_with("aws") {
+                out.push(format!("{}.{}", parts[0], parts[1]));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_cloudformation_references_resolve_and_types_are_known() {
+    let (_, p) = estate_plan(&all_options());
+    let known = [
+        "AWS::Logs::LogGroup",
+        "AWS::EC2::FlowLog",
+        "AWS::IAM::Role",
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudFormation::WaitConditionHandle",
+    ];
+    let templates = cloudformation::render(&p);
+    assert_eq!(templates.len(), p.batches.len());
+    for (name, t) in templates {
+        let text = serde_json::to_string(&t).unwrap();
+        let t: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(t["AWSTemplateFormatVersion"], "2010-09-09", "{name}");
+        let resources = t["Resources"].as_object().unwrap();
+        assert!(!resources.is_empty(), "{name}");
+        for (id, r) in resources {
+            assert!(id.chars().all(|c| c.is_ascii_alphanumeric()), "{id}");
+            assert!(known.contains(&r["Type"].as_str().unwrap()), "{name}: {id}");
+        }
+        for reference in text.match_indices("{\"Ref\":\"").map(|(i, _)| &text[i + 8..]) {
+            let target = &reference[..reference.find('"').unwrap()];
+            assert!(resources.contains_key(target), "{name}: Ref {target}");
+        }
+    }
+}
+
+#[test]
+fn the_conformance_pack_is_yaml_with_the_catalogue_rules() {
+    let (catalogue, _) = netaudit_checks::builtin();
+    let controls: Vec<_> = catalogue.controls().iter().collect();
+    let mut overrides = BTreeMap::new();
+    overrides.insert(
+        "vpc-flow-logs-enabled".to_owned(),
+        BTreeMap::from([("trafficType".to_owned(), "ALL".to_owned())]),
+    );
+    let pack = guardrails::conformance_pack(&controls, &overrides);
+    let yaml = guardrails::to_yaml(&pack);
+    insta::assert_snapshot!("conformance_pack", yaml);
+    let docs = yaml_rust2::YamlLoader::load_from_str(&yaml).expect("the pack parses as YAML");
+    let resources = docs[0]["Resources"].as_hash().unwrap();
+    let identifiers: BTreeSet<String> = resources
+        .values()
+        .map(|r| {
+            r["Properties"]["Source"]["SourceIdentifier"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        identifiers,
+        BTreeSet::from(
+            [
+                "CW_LOGGROUP_RETENTION_PERIOD_CHECK",
+                "EC2_CLIENT_VPN_CONNECTION_LOG_ENABLED",
+                "EC2_VPN_CONNECTION_LOGGING_ENABLED",
+                "VPC_FLOW_LOGS_ENABLED",
+                "VPC_VPN_2_TUNNELS_UP"
+            ]
+            .map(String::from)
+        )
+    );
+    let flow = &resources[&yaml_rust2::Yaml::String("VpcFlowLogsEnabled".into())];
+    assert_eq!(
+        flow["Properties"]["InputParameters"]["trafficType"].as_str(),
+        Some("ALL")
+    );
+    let retention = &resources[&yaml_rust2::Yaml::String("CwLoggroupRetentionPeriodCheck".into())];
+    assert_eq!(
+        retention["Properties"]["InputParameters"]["MinRetentionTime"].as_str(),
+        Some("365")
+    );
+}
+
+#[test]
+fn the_scp_denies_turning_the_trail_off_except_for_the_admin_role() {
+    let scp = guardrails::scp(
+        &["/aws/vpc/flow-logs*".into(), "/aws/clientvpn/*".into()],
+        "AuditTrailAdmin",
+    );
+    let statements = scp["Statement"].as_array().unwrap();
+    let denied: BTreeSet<&str> = statements
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap())
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    for action in [
+        "ec2:DeleteFlowLogs",
+        "ec2:ModifyClientVpnEndpoint",
+        "ec2:ModifyVpnTunnelOptions",
+        "logs:DeleteLogGroup",
+        "logs:PutRetentionPolicy",
+    ] {
+        assert!(denied.contains(action), "{action}");
+    }
+    for s in statements {
+        assert_eq!(s["Effect"], "Deny");
+        assert_eq!(
+            s["Condition"]["ArnNotLike"]["aws:PrincipalArn"],
+            "arn:aws:iam::*:role/AuditTrailAdmin"
+        );
+    }
+    let groups = statements[2]["Resource"].as_array().unwrap();
+    assert!(groups.contains(&serde_json::json!("arn:aws:logs:*:*:log-group:/aws/clientvpn/*:*")));
+    // An SCP document is limited to 5,120 characters.
+    assert!(serde_json::to_string(&scp).unwrap().len() < 5120);
+}
