@@ -101,7 +101,7 @@ fn ec2_client(config: &SdkConfig, calls: &CallLog) -> aws_sdk_ec2::Client {
     )
 }
 
-fn sts_client(config: &SdkConfig, calls: &CallLog) -> aws_sdk_sts::Client {
+pub(crate) fn sts_client(config: &SdkConfig, calls: &CallLog) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::config::Builder::from(config)
             .interceptor(calls.interceptor("sts"))
@@ -110,7 +110,7 @@ fn sts_client(config: &SdkConfig, calls: &CallLog) -> aws_sdk_sts::Client {
 }
 
 /// Credentials of `role`, assumed from `config`'s own, in a copy of `config`.
-async fn assume(config: &SdkConfig, role: &str, external_id: Option<&str>) -> SdkConfig {
+pub(crate) async fn assume(config: &SdkConfig, role: &str, external_id: Option<&str>) -> SdkConfig {
     let mut provider = aws_config::sts::AssumeRoleProvider::builder(role)
         .session_name("netaudit")
         .configure(config);
@@ -448,7 +448,7 @@ pub async fn collect_org(config: &SdkConfig, options: &LiveOptions, calls: &Call
 }
 
 /// An account that could not be entered: every listing is unknown, for the reason given.
-fn unreachable_account(id: &str, cause: &Arc<Gap>, role: &str) -> AccountInventory {
+pub(crate) fn unreachable_account(id: &str, cause: &Arc<Gap>, role: &str) -> AccountInventory {
     let gap = Arc::new(Gap {
         account: id.to_owned(),
         message: format!("cannot enter the account through {role}: {}", cause.message),

@@ -12,60 +12,13 @@ use netaudit_aws::{collect_account, CallLog, LiveOptions};
 use netaudit_checks::{builtin, evaluate, Finding, Status};
 use netaudit_model::{Graph, Inventory};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 const ACCOUNT: &str = "123456789012";
 const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-2"];
 
-/// A moto server of this test's own, stopped when dropped.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let bin = std::env::var("NETAUDIT_MOTO_SERVER").expect(
-            "NETAUDIT_MOTO_SERVER is not set: run the tests with `bash scripts/test.sh`, which installs the pinned moto server",
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-        let moto = Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
-                let _ = stream.write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: localhost\r\n\r\n");
-                let mut head = [0u8; 12];
-                if stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") {
-                    return moto;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        panic!("moto did not start on port {port}");
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[path = "support/moto_server.rs"]
+mod moto_server;
+use moto_server::Moto;
 
 async fn config(url: &str, region: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())

@@ -567,8 +567,16 @@ impl Planner<'_> {
             }
             ("NETAUDIT.FLOWLOG.DELIVERY", "FlowLog") => {
                 let status = evidence_str(f, "deliverLogsStatus");
+                // The ARN names the group's account and region; some responses carry only its name.
                 let cwl_group = (evidence_str(f, "destinationType") == Some("cloud-watch-logs"))
-                    .then(|| evidence_str(f, "logDestination").and_then(netaudit_model::parse_log_group_arn))
+                    .then(|| {
+                        evidence_str(f, "logDestination")
+                            .and_then(netaudit_model::parse_log_group_arn)
+                            .or_else(|| {
+                                evidence_str(f, "logGroupName")
+                                    .map(|n| (f.region.clone(), f.account_id.clone(), n.to_owned()))
+                            })
+                    })
                     .flatten();
                 if status == Some("FAILED") {
                     let message = evidence_str(f, "deliverLogsErrorMessage").unwrap_or("no message");

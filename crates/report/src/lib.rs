@@ -7,8 +7,11 @@
 //! terminals, [`json`], [`csv`].
 
 pub mod csv;
+pub mod diff;
 pub mod json;
 mod model;
 pub mod table;
 
-pub use model::{ControlSummary, Counts, Coverage, CoverageGap, DisabledRegion, Outcome, ScanReport, SCHEMA_VERSION};
+pub use model::{
+    ControlSummary, Counts, Coverage, CoverageGap, DisabledRegion, Outcome, SavedReport, ScanReport, SCHEMA_VERSION,
+};

@@ -2,7 +2,7 @@
 
 use netaudit_checks::{Control, Finding, GapRef, Status};
 use netaudit_model::Graph;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// Bumped on any incompatible change to the JSON document.
@@ -94,6 +94,9 @@ pub struct ScanReport {
     pub controls: Vec<ControlSummary>,
     pub results: Vec<Finding>,
     pub coverage: Coverage,
+    /// What the exceptions file did, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exceptions: Option<netaudit_checks::ExceptionsSummary>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,6 +176,28 @@ impl ScanReport {
                     .collect(),
                 errors,
             },
+            exceptions: None,
         }
+    }
+}
+
+/// The part of a saved JSON report that planning and diffs read back: its results.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SavedReport {
+    pub schema_version: u32,
+    pub results: Vec<Finding>,
+}
+
+impl SavedReport {
+    /// Parse a report written by `scan --format json`, refusing other schema versions.
+    pub fn parse(text: &str) -> Result<SavedReport, String> {
+        let report: SavedReport = serde_json::from_str(text).map_err(|e| format!("not a netaudit JSON report: {e}"))?;
+        if report.schema_version != SCHEMA_VERSION {
+            return Err(format!(
+                "report schema version {} (this netaudit reads {SCHEMA_VERSION})",
+                report.schema_version
+            ));
+        }
+        Ok(report)
     }
 }

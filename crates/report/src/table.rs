@@ -1,7 +1,7 @@
 //! The terminal report: findings grouped by control with counts, then coverage and totals.
 
 use crate::{Counts, ScanReport};
-use netaudit_checks::{Finding, Status};
+use netaudit_checks::{ExceptionState, ExceptionsSummary, Finding, Status};
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -57,20 +57,46 @@ fn resource(f: &Finding) -> String {
 }
 
 /// The reason, with a FAIL's evidence as `key=value` pairs.
+/// Evidence for a terminal: strings unquoted, objects as `{key=value …}`.
+fn plain(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => format!("[{}]", items.iter().map(plain).collect::<Vec<_>>().join(", ")),
+        serde_json::Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{k}={}", plain(v)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        other => other.to_string(),
+    }
+}
+
 fn reason(f: &Finding) -> String {
+    let exception = match &f.exception {
+        Some(e) if e.state == ExceptionState::Active => {
+            format!(
+                " [excepted until {} by {}, {}: {}]",
+                e.expires, e.owner, e.ticket, e.reason
+            )
+        }
+        Some(e) => format!(
+            " [EXCEPTION EXPIRED {} ({}, {}, {})]",
+            e.expires, e.owner, e.ticket, e.source
+        ),
+        None => String::new(),
+    };
     if f.evidence.is_empty() {
-        return f.reason.clone();
+        return format!("{}{exception}", f.reason);
     }
     let pairs: Vec<String> = f
         .evidence
         .iter()
         .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| match v {
-            serde_json::Value::String(s) => format!("{k}={s}"),
-            other => format!("{k}={other}"),
-        })
+        .map(|(k, v)| format!("{k}={}", plain(v)))
         .collect();
-    format!("{} ({})", f.reason, pairs.join(", "))
+    format!("{} ({}){exception}", f.reason, pairs.join(", "))
 }
 
 pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -> io::Result<()> {
@@ -171,7 +197,43 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
             writeln!(out, "  {e}")?;
         }
     }
+    if let Some(ex) = &report.exceptions {
+        exceptions_section(&paint, ex, out)?;
+    }
     writeln!(out)?;
     writeln!(out, "{} {}", paint.bold("Totals:"), counts_line(&paint, &report.totals))?;
+    Ok(())
+}
+
+fn exceptions_section(paint: &Paint, ex: &ExceptionsSummary, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} {} applied, {} expired, {} stale",
+        paint.bold("Exceptions:"),
+        ex.applied.len(),
+        ex.expired.len(),
+        ex.stale.len()
+    )?;
+    for e in &ex.expired {
+        writeln!(
+            out,
+            "  {} {} {} expired {} ({}, {}; {}): its {} result(s) FAIL again",
+            paint.status(Status::Fail, "EXPIRED"),
+            e.control,
+            e.resource,
+            e.expires,
+            e.owner,
+            e.ticket,
+            e.source,
+            e.matched
+        )?;
+    }
+    for e in &ex.stale {
+        writeln!(
+            out,
+            "  STALE   {} {} ({}, {}; {}): matches no failing result; remove it",
+            e.control, e.resource, e.owner, e.ticket, e.source
+        )?;
+    }
     Ok(())
 }

@@ -1,0 +1,308 @@
+//! Apply against what the emulator lacks: Client VPN endpoints and tunnel options, through
+//! `aws-smithy-mocks`. A simulated connection restarts a tunnel after each modification, so the
+//! tests can see that tunnels are changed one at a time and never while the other is down.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ec2::operation::{
+    describe_client_vpn_endpoints::DescribeClientVpnEndpointsOutput,
+    describe_vpn_connections::DescribeVpnConnectionsOutput, modify_client_vpn_endpoint::ModifyClientVpnEndpointOutput,
+    modify_vpn_tunnel_options::ModifyVpnTunnelOptionsOutput,
+};
+use aws_sdk_ec2::types::*;
+use aws_sdk_ec2::Client;
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use netaudit_aws::{apply_batch, ApplyClients, ApplyOptions, CallLog, StepOutcome};
+use netaudit_fix::{Action, Batch, Step};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const VPN: &str = "vpn-0aa1bb2cc3dd40002";
+const T1: &str = "3.5.140.20";
+const T2: &str = "3.5.140.21";
+
+/// One VPN connection: per tunnel its status, how many more looks it stays down after a
+/// modification, and whether it logs; plus what happened, in order.
+#[derive(Debug, Default)]
+struct Sim {
+    tunnels: Vec<(String, &'static str, u32, bool)>,
+    /// A tunnel that never comes back up.
+    stuck_down: Option<String>,
+    events: Vec<String>,
+}
+
+impl Sim {
+    fn output(&mut self) -> DescribeVpnConnectionsOutput {
+        let mut telemetry = vec![];
+        let mut options = vec![];
+        for (ip, status, restart, logs) in &mut self.tunnels {
+            if *restart > 0 {
+                *restart -= 1;
+                if *restart == 0 && self.stuck_down.as_deref() != Some(ip.as_str()) {
+                    *status = "UP";
+                }
+            }
+            telemetry.push(
+                VgwTelemetry::builder()
+                    .outside_ip_address(ip.clone())
+                    .status(TelemetryStatus::from(*status))
+                    .build(),
+            );
+            options.push(
+                TunnelOption::builder()
+                    .outside_ip_address(ip.clone())
+                    .ike_versions(IkeVersionsListValue::builder().value("ikev2").build())
+                    .log_options(
+                        VpnTunnelLogOptions::builder()
+                            .cloud_watch_log_options(CloudWatchLogOptions::builder().log_enabled(*logs).build())
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
+        let snapshot: Vec<String> = self.tunnels.iter().map(|(ip, s, _, _)| format!("{ip}={s}")).collect();
+        self.events.push(format!("describe {}", snapshot.join(" ")));
+        DescribeVpnConnectionsOutput::builder()
+            .vpn_connections(
+                VpnConnection::builder()
+                    .vpn_connection_id(VPN)
+                    .state(VpnState::Available)
+                    .set_vgw_telemetry(Some(telemetry))
+                    .options(
+                        VpnConnectionOptions::builder()
+                            .set_tunnel_options(Some(options))
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    }
+
+    fn modify(&mut self, ip: &str) {
+        let others_up = self.tunnels.iter().filter(|t| t.0 != ip).all(|t| t.1 == "UP");
+        self.events.push(format!("modify {ip} others_up={others_up}"));
+        for t in &mut self.tunnels {
+            if t.0 == ip {
+                t.1 = "DOWN";
+                t.2 = 3;
+                t.3 = true;
+            }
+        }
+    }
+}
+
+fn sim(t1: &'static str, t2: &'static str, logging: bool) -> Arc<Mutex<Sim>> {
+    Arc::new(Mutex::new(Sim {
+        tunnels: vec![(T1.into(), t1, 0, logging), (T2.into(), t2, 0, logging)],
+        ..Sim::default()
+    }))
+}
+
+async fn clients(ec2: Client) -> ApplyClients {
+    // The services not under test point at a closed loopback port.
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new("k", "s", None, None, "test"))
+        .region(Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .load()
+        .await;
+    ApplyClients {
+        ec2,
+        ..ApplyClients::new(&config, "us-east-1", &CallLog::new())
+    }
+}
+
+fn vpn_client(state: &Arc<Mutex<Sim>>) -> Client {
+    let (describe_state, modify_state) = (state.clone(), state.clone());
+    let describe = mock!(Client::describe_vpn_connections).then_output(move || describe_state.lock().unwrap().output());
+    let modify = mock!(Client::modify_vpn_tunnel_options)
+        .match_requests(move |req| {
+            modify_state
+                .lock()
+                .unwrap()
+                .modify(req.vpn_tunnel_outside_ip_address().unwrap_or_default());
+            true
+        })
+        .then_output(|| ModifyVpnTunnelOptionsOutput::builder().build());
+    mock_client!(aws_sdk_ec2, RuleMode::MatchAny, &[&describe, &modify])
+}
+
+fn tunnel_step(ip: &str) -> Step {
+    Step {
+        action: Action::ConfigureTunnel {
+            vpn_connection_id: VPN.into(),
+            tunnel_outside_ip: ip.into(),
+            log_group_arn: Some("arn:aws:logs:us-east-1:111111111111:log-group:/aws/vendedlogs/vpn/x".into()),
+            ike_versions: None,
+        },
+        fixes: vec![],
+    }
+}
+
+fn batch(steps: Vec<Step>) -> Batch {
+    Batch {
+        account_id: "111111111111".into(),
+        region: "us-east-1".into(),
+        steps,
+    }
+}
+
+fn fast() -> ApplyOptions {
+    ApplyOptions {
+        dry_run: false,
+        tunnel_wait: Duration::from_millis(300),
+        poll_interval: Duration::from_millis(5),
+    }
+}
+
+fn modifies(state: &Arc<Mutex<Sim>>) -> Vec<String> {
+    state
+        .lock()
+        .unwrap()
+        .events
+        .iter()
+        .filter(|e| e.starts_with("modify"))
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn tunnels_are_modified_one_at_a_time_and_only_while_the_other_is_up() {
+    let state = sim("UP", "UP", false);
+    let c = clients(vpn_client(&state)).await;
+    let report = apply_batch(&batch(vec![tunnel_step(T1), tunnel_step(T2)]), Ok(c), &fast()).await;
+    let outcomes: Vec<_> = report
+        .iter()
+        .map(|s| matches!(s.outcome, StepOutcome::Changed(_)))
+        .collect();
+    assert_eq!(outcomes, vec![true, true], "{report:?}");
+    assert_eq!(
+        modifies(&state),
+        vec![
+            format!("modify {T1} others_up=true"),
+            format!("modify {T2} others_up=true")
+        ]
+    );
+    // Between the two modifications the first tunnel was seen UP again.
+    let events = state.lock().unwrap().events.clone();
+    let first = events
+        .iter()
+        .position(|e| e.starts_with(&format!("modify {T1}")))
+        .unwrap();
+    let second = events
+        .iter()
+        .position(|e| e.starts_with(&format!("modify {T2}")))
+        .unwrap();
+    assert!(events[first..second]
+        .iter()
+        .any(|e| e.contains(&format!("{T1}=UP")) && e.starts_with("describe")));
+    assert!(
+        events[first + 1..second]
+            .iter()
+            .any(|e| e.contains(&format!("{T1}=DOWN"))),
+        "the restart was observed: {events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_tunnel_is_never_touched_while_its_partner_is_down() {
+    // Tunnel 2 is down and stays down: modifying tunnel 1 would cut the connection.
+    let state = sim("UP", "DOWN", false);
+    state.lock().unwrap().stuck_down = Some(T2.into());
+    let c = clients(vpn_client(&state)).await;
+    let report = apply_batch(&batch(vec![tunnel_step(T1), tunnel_step(T2)]), Ok(c), &fast()).await;
+    assert!(
+        matches!(&report[0].outcome, StepOutcome::Failed(why) if why.contains("the other tunnel did not come UP")),
+        "{report:?}"
+    );
+    assert_eq!(report[1].outcome, StepOutcome::NotAttempted);
+    assert!(modifies(&state).is_empty(), "no tunnel was modified");
+}
+
+#[tokio::test]
+async fn a_tunnel_that_does_not_come_back_stops_the_batch_before_the_second() {
+    let state = sim("UP", "UP", false);
+    state.lock().unwrap().stuck_down = Some(T1.into());
+    let c = clients(vpn_client(&state)).await;
+    let report = apply_batch(&batch(vec![tunnel_step(T1), tunnel_step(T2)]), Ok(c), &fast()).await;
+    assert!(
+        matches!(&report[0].outcome, StepOutcome::Failed(why) if why.contains("did not come back UP")),
+        "{report:?}"
+    );
+    assert_eq!(report[1].outcome, StepOutcome::NotAttempted);
+    assert_eq!(modifies(&state), vec![format!("modify {T1} others_up=true")]);
+}
+
+#[tokio::test]
+async fn configured_tunnels_are_left_alone_and_a_dry_run_changes_nothing() {
+    let state = sim("UP", "UP", true);
+    let c = clients(vpn_client(&state)).await;
+    let report = apply_batch(&batch(vec![tunnel_step(T1), tunnel_step(T2)]), Ok(c), &fast()).await;
+    assert!(
+        report.iter().all(|s| matches!(s.outcome, StepOutcome::AlreadyDone(_))),
+        "{report:?}"
+    );
+
+    let state = sim("UP", "UP", false);
+    let c = clients(vpn_client(&state)).await;
+    let dry = ApplyOptions {
+        dry_run: true,
+        ..fast()
+    };
+    let report = apply_batch(&batch(vec![tunnel_step(T1)]), Ok(c), &dry).await;
+    assert!(
+        matches!(&report[0].outcome, StepOutcome::WouldChange(calls) if calls[0].starts_with("ec2:ModifyVpnTunnelOptions")),
+        "{report:?}"
+    );
+    assert!(modifies(&state).is_empty());
+}
+
+#[tokio::test]
+async fn client_vpn_logging_is_enabled_once() {
+    let enabled = Arc::new(Mutex::new(false));
+    let modified: Arc<Mutex<Vec<(Option<bool>, Option<String>)>>> = Arc::default();
+    let (read, write, seen) = (enabled.clone(), enabled.clone(), modified.clone());
+    let describe = mock!(Client::describe_client_vpn_endpoints).then_output(move || {
+        DescribeClientVpnEndpointsOutput::builder()
+            .client_vpn_endpoints(
+                ClientVpnEndpoint::builder()
+                    .client_vpn_endpoint_id("cvpn-endpoint-1")
+                    .connection_log_options(
+                        ConnectionLogResponseOptions::builder()
+                            .enabled(*read.lock().unwrap())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    });
+    let modify = mock!(Client::modify_client_vpn_endpoint)
+        .match_requests(move |req| {
+            let o = req.connection_log_options();
+            seen.lock().unwrap().push((
+                o.and_then(|o| o.enabled()),
+                o.and_then(|o| o.cloudwatch_log_group()).map(str::to_owned),
+            ));
+            *write.lock().unwrap() = true;
+            true
+        })
+        .then_output(|| ModifyClientVpnEndpointOutput::builder().build());
+    let ec2 = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, &[&describe, &modify]);
+    let step = Step {
+        action: Action::EnableClientVpnLogging {
+            client_vpn_endpoint_id: "cvpn-endpoint-1".into(),
+            log_group: "/aws/clientvpn/cvpn-endpoint-1".into(),
+        },
+        fixes: vec![],
+    };
+    let c = clients(ec2).await;
+    let first = apply_batch(&batch(vec![step.clone()]), Ok(c.clone()), &fast()).await;
+    assert!(matches!(first[0].outcome, StepOutcome::Changed(_)), "{first:?}");
+    let second = apply_batch(&batch(vec![step]), Ok(c), &fast()).await;
+    assert!(matches!(second[0].outcome, StepOutcome::AlreadyDone(_)), "{second:?}");
+    assert_eq!(
+        *modified.lock().unwrap(),
+        vec![(Some(true), Some("/aws/clientvpn/cvpn-endpoint-1".to_owned()))]
+    );
+}

@@ -1,0 +1,347 @@
+//! Exceptions, fix plans, guardrails, diffs and the apply policy, through the binary, offline.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn netaudit() -> Command {
+    let mut cmd = Command::cargo_bin("netaudit").unwrap();
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn estate() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/estate")
+}
+
+fn run(cmd: &mut Command) -> (String, String, i32) {
+    let out = cmd.output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+const VPC2: &str = "arn:aws:ec2:us-east-1:111111111111:vpc/vpc-0a1b2c3d4e5f60002";
+
+fn exceptions(text: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::fs::write(file.path(), text).unwrap();
+    file
+}
+
+fn scan_json(exceptions: &Path) -> (serde_json::Value, String, i32) {
+    let (out, err, code) = run(netaudit()
+        .args(["scan", "--evidence"])
+        .arg(estate())
+        .args(["--format", "json", "--exceptions"])
+        .arg(exceptions));
+    (serde_json::from_str(&out).unwrap_or(serde_json::Value::Null), err, code)
+}
+
+fn status_of<'a>(report: &'a serde_json::Value, control: &str, arn: &str) -> &'a serde_json::Value {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["control"] == control && f["resource_arn"] == arn)
+        .unwrap()
+}
+
+fn validate(report: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/scan-report.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(report).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
+fn an_active_exception_mutes_and_keeps_the_result_in_the_report() {
+    let file = exceptions(&format!(
+        r#"
+[[exception]]
+control = "EC2.6"
+resource = "{VPC2}"
+owner = "network-team@example.com"
+reason = "lab VPC, torn down at quarter end"
+ticket = "SEC-101"
+expires = 2999-12-31
+"#
+    ));
+    let (report, err, _) = scan_json(file.path());
+    let f = status_of(&report, "EC2.6", VPC2);
+    assert_eq!(f["status"], "MUTED", "{err}");
+    assert_eq!(f["exception"]["owner"], "network-team@example.com");
+    assert_eq!(f["exception"]["state"], "active");
+    assert!(f["exception"]["source"].as_str().unwrap().ends_with(":2"));
+    // Only the named control: CIS.VPC.FLOWLOGS on the same VPC still fails.
+    assert_eq!(status_of(&report, "CIS.VPC.FLOWLOGS", VPC2)["status"], "FAIL");
+    assert_eq!(report["exceptions"]["applied"].as_array().unwrap().len(), 1);
+    assert_eq!(report["totals"]["MUTED"], 1);
+    validate(&report);
+
+    let (table, _, _) = run(netaudit()
+        .args(["scan", "--evidence"])
+        .arg(estate())
+        .arg("--exceptions")
+        .arg(file.path()));
+    assert!(table.contains("MUTED"));
+    assert!(table.contains("excepted until 2999-12-31 by network-team@example.com, SEC-101"));
+}
+
+#[test]
+fn an_expired_exception_no_longer_mutes_and_says_so() {
+    let file = exceptions(&format!(
+        r#"[[exception]]
+control = "EC2.6"
+resource = "{VPC2}"
+owner = "alice"
+reason = "temporary"
+ticket = "SEC-7"
+expires = 2020-01-31
+"#
+    ));
+    let (report, err, code) = scan_json(file.path());
+    assert_eq!(code, 3);
+    let f = status_of(&report, "EC2.6", VPC2);
+    assert_eq!(f["status"], "FAIL");
+    assert_eq!(f["exception"]["state"], "expired");
+    assert!(err.contains("EXPIRED exception"), "{err}");
+    assert!(err.contains("2020-01-31"));
+    assert_eq!(report["exceptions"]["expired"][0]["ticket"], "SEC-7");
+    validate(&report);
+}
+
+#[test]
+fn a_pattern_is_anchored_and_an_exception_that_matches_nothing_is_stale() {
+    let file = exceptions(
+        r#"[[exception]]
+control = "EC2.6"
+resource = "arn:aws:ec2:*:111111111111:vpc/*"
+owner = "alice"
+reason = "account being decommissioned"
+ticket = "SEC-8"
+expires = "2999-01-01"
+
+[[exception]]
+control = "EC2.6"
+resource = "vpc-0a1b2c3d4e5f6"
+owner = "bob"
+reason = "x"
+ticket = "SEC-9"
+expires = 2999-01-01
+"#,
+    );
+    // A bare id is not an ARN: the whole file is refused, with the line.
+    let (_, err, code) = scan_json(file.path());
+    assert_eq!(code, 64);
+    assert!(err.contains(".toml:11: `resource` must be an ARN"), "{err}");
+
+    let file = exceptions(
+        r#"[[exception]]
+control = "EC2.6"
+resource = "arn:aws:ec2:*:111111111111:vpc/*"
+owner = "alice"
+reason = "account being decommissioned"
+ticket = "SEC-8"
+expires = "2999-01-01"
+
+[[exception]]
+control = "EC2.6"
+resource = "arn:aws:ec2:us-east-1:111111111111:vpc/vpc-0a1b2c3d4e5f6"
+owner = "bob"
+reason = "a prefix of real ids, which must not match them"
+ticket = "SEC-9"
+expires = 2999-01-01
+"#,
+    );
+    let (report, err, _) = scan_json(file.path());
+    for f in report["results"].as_array().unwrap() {
+        if f["control"] == "EC2.6" && f["account_id"] == "111111111111" {
+            assert_ne!(f["status"], "FAIL", "{f}");
+        }
+        // UNKNOWN is never muted.
+        if f["status"] == "MUTED" {
+            assert!(f["exception"].is_object());
+        }
+    }
+    assert!(report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["control"] == "EC2.6" && f["status"] == "UNKNOWN" && f["account_id"] == "111111111111"));
+    assert_eq!(report["exceptions"]["stale"][0]["ticket"], "SEC-9");
+    assert!(err.contains("stale exception"), "{err}");
+}
+
+#[test]
+fn malformed_exception_files_name_the_line() {
+    for (text, expected) in [
+        (
+            "[[exception]]\ncontrol = \"EC2.6\"\nresource = \"arn:x\"\nowner = \"a\"\nreason = \"r\"\nticket = \"t\"\nexpires = 2999-01-01\nexpiry = 2999-01-01\n",
+            ":8: unknown field `expiry`",
+        ),
+        (
+            "[[exception]]\ncontrol = \"EC2.99\"\nresource = \"arn:x\"\nowner = \"a\"\nreason = \"r\"\nticket = \"t\"\nexpires = 2999-01-01\n",
+            ":2: unknown control `EC2.99`",
+        ),
+        (
+            "[[exception]]\ncontrol = \"EC2.6\"\nresource = \"arn:x\"\nowner = \" \"\nreason = \"r\"\nticket = \"t\"\nexpires = 2999-01-01\n",
+            ":4: `owner` must not be empty",
+        ),
+        (
+            "[[exception]]\ncontrol = \"EC2.6\"\nresource = \"arn:x\"\nowner = \"a\"\nreason = \"r\"\nticket = \"t\"\nexpires = \"next year\"\n",
+            ":7: `expires` must be a date",
+        ),
+        (
+            "[[exception]]\ncontrol = \"EC2.6\"\nresource = \"arn:x\"\nowner = \"a\"\nreason = \"r\"\nexpires = 2999-01-01\n",
+            "missing field `ticket`",
+        ),
+    ] {
+        let file = exceptions(text);
+        let (_, err, code) = scan_json(file.path());
+        assert_eq!(code, 64, "{text}");
+        assert!(err.contains(expected), "{expected}: {err}");
+    }
+}
+
+#[test]
+fn fix_plan_renders_every_format_and_refuses_bad_options() {
+    for (format, needle) in [
+        ("table", "create ALL flow log on vpc-0a1b2c3d4e5f60002"),
+        ("json", "\"action\": \"create_flow_log\""),
+        ("script", "aws ec2 create-flow-logs --region us-east-1"),
+        ("terraform", "resource \"aws_flow_log\""),
+        ("cloudformation", "AWS::EC2::FlowLog"),
+    ] {
+        let (out, err, code) = run(netaudit()
+            .args(["fix", "plan", "--evidence"])
+            .arg(estate())
+            .args(["--format", format]));
+        assert_eq!(code, 1, "{format}: {err}");
+        assert!(out.contains(needle), "{format}: {out}");
+    }
+    let (_, err, code) = run(netaudit()
+        .args(["fix", "plan", "--evidence"])
+        .arg(estate())
+        .args(["--retention-days", "90"]));
+    assert_eq!(code, 64);
+    assert!(err.contains("--retention-days"), "{err}");
+    let (_, err, code) = run(netaudit().args(["fix", "plan", "--report", "/nonexistent/report.json"]));
+    assert_eq!(code, 64);
+    assert!(err.contains("/nonexistent/report.json"), "{err}");
+}
+
+#[test]
+fn muted_results_are_not_planned() {
+    let file = exceptions(&format!(
+        "[[exception]]\ncontrol = \"EC2.6\"\nresource = \"{VPC2}\"\nowner = \"a\"\nreason = \"r\"\nticket = \"t\"\nexpires = 2999-01-01\n\n[[exception]]\ncontrol = \"CIS.VPC.FLOWLOGS\"\nresource = \"{VPC2}\"\nowner = \"a\"\nreason = \"r\"\nticket = \"t\"\nexpires = 2999-01-01\n"
+    ));
+    let (out, err, _) = run(netaudit()
+        .args(["fix", "plan", "--evidence"])
+        .arg(estate())
+        .arg("--exceptions")
+        .arg(file.path()));
+    assert!(!out.contains("flow log on vpc-0a1b2c3d4e5f60002"), "{out}\n{err}");
+    assert!(out.contains("flow log on vpc-0a1b2c3d4e5f60003"), "{out}");
+}
+
+#[test]
+fn apply_refuses_what_is_not_a_plan() {
+    let file = exceptions("{\"schema_version\": 1, \"batches\": 7}");
+    let (_, err, code) = run(netaudit().args(["fix", "apply", "--yes"]).arg(file.path()));
+    assert_eq!(code, 64);
+    assert!(err.contains("not a netaudit plan"), "{err}");
+    assert!(err.contains(&file.path().display().to_string()));
+}
+
+#[test]
+fn diff_shows_new_resolved_and_still_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before.json");
+    let after = dir.path().join("after.json");
+    run(netaudit()
+        .args(["scan", "--evidence"])
+        .arg(estate())
+        .args(["--format", "json", "-o"])
+        .arg(&before));
+    let file = exceptions(&format!(
+        "[[exception]]\ncontrol = \"EC2.6\"\nresource = \"{VPC2}\"\nowner = \"a\"\nreason = \"r\"\nticket = \"t\"\nexpires = 2999-01-01\n"
+    ));
+    run(netaudit()
+        .args(["scan", "--evidence"])
+        .arg(estate())
+        .args(["--format", "json", "-o"])
+        .arg(&after)
+        .arg("--exceptions")
+        .arg(file.path()));
+    let (out, _, code) = run(netaudit().arg("diff").arg(&before).arg(&after).args(["--format", "json"]));
+    assert_eq!(code, 0);
+    let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ec2_6 = d["controls"].as_array().unwrap().iter().find(|c| c["control"] == "EC2.6").unwrap();
+    assert_eq!(ec2_6["resolved"].as_array().unwrap().len(), 1);
+    assert_eq!(ec2_6["resolved"][0]["after"], "MUTED");
+    assert!(ec2_6["new"].as_array().unwrap().is_empty());
+    assert!(!ec2_6["still_open"].as_array().unwrap().is_empty());
+
+    // The other way round, the muted result is new again: exit 1 for CI.
+    let (out, _, code) = run(netaudit().arg("diff").arg(&after).arg(&before));
+    assert_eq!(code, 1);
+    assert!(out.contains("NEW       MUTED   -> FAIL"), "{out}");
+    let (_, err, code) = run(netaudit().arg("diff").arg(&before).arg(file.path()));
+    assert_eq!(code, 64);
+    assert!(err.contains("not a netaudit JSON report"), "{err}");
+}
+
+#[test]
+fn guardrails_are_written_with_the_rollout_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err, code) = run(netaudit()
+        .args(["guardrails", "-o"])
+        .arg(dir.path())
+        .args(["--admin-role", "NetworkBreakGlass", "--traffic-type", "ALL"]));
+    assert_eq!(code, 0, "{err}");
+    let order: Vec<usize> = ["1. Contain", "2. Remediate", "3. Validate"]
+        .iter()
+        .map(|s| out.find(s).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]));
+    let scp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("scp.json")).unwrap()).unwrap();
+    assert_eq!(
+        scp["Statement"][0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"],
+        "arn:aws:iam::*:role/NetworkBreakGlass"
+    );
+    let pack = std::fs::read_to_string(dir.path().join("conformance-pack.yaml")).unwrap();
+    assert!(pack.contains("trafficType: \"ALL\""), "{pack}");
+    assert!(pack.contains("MinRetentionTime: \"365\""), "{pack}");
+    let (_, err, code) = run(netaudit().args(["guardrails", "--print", "scp", "--traffic-type", "ACCEPT"]));
+    assert_eq!(code, 64);
+    assert!(err.contains("--traffic-type"));
+}
+
+#[test]
+fn the_apply_policy_covers_every_call_apply_makes() {
+    let (out, _, code) = run(netaudit().args(["iam-policy", "--fix"]));
+    assert_eq!(code, 0);
+    let policy: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let text = policy.to_string();
+    for action in netaudit_fix::APPLY_ACTIONS {
+        assert!(text.contains(action), "{action}");
+    }
+    let pass = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Action"] == "iam:PassRole")
+        .unwrap();
+    assert_eq!(pass["Resource"], "arn:aws:iam::*:role/netaudit-flow-logs-delivery");
+    let (plain, _, _) = run(netaudit().args(["iam-policy"]));
+    assert!(!plain.contains("CreateFlowLogs"));
+}
