@@ -261,7 +261,9 @@ async fn configured_tunnels_are_left_alone_and_a_dry_run_changes_nothing() {
 #[tokio::test]
 async fn client_vpn_logging_is_enabled_once() {
     let enabled = Arc::new(Mutex::new(false));
-    let modified: Arc<Mutex<Vec<(Option<bool>, Option<String>)>>> = Arc::default();
+    // (Enabled, CloudwatchLogGroup) of each ModifyClientVpnEndpoint call.
+    type Requests = Arc<Mutex<Vec<(Option<bool>, Option<String>)>>>;
+    let modified: Requests = Arc::default();
     let (read, write, seen) = (enabled.clone(), enabled.clone(), modified.clone());
     let describe = mock!(Client::describe_client_vpn_endpoints).then_output(move || {
         DescribeClientVpnEndpointsOutput::builder()

@@ -9,37 +9,14 @@ mod moto_server;
 use assert_cmd::Command;
 use moto_server::{venv_bin, Moto};
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const REGIONS: &str = "us-east-1,eu-west-1";
 
-/// Seeds both regions through boto3 (from the emulator's own virtualenv); prints the ids as JSON.
-const SEED: &str = r#"
-import boto3, json, sys
-kw = dict(endpoint_url=sys.argv[1], aws_access_key_id="testing", aws_secret_access_key="testing")
-out = {}
-for region in ["us-east-1", "eu-west-1"]:
-    ec2 = boto3.client("ec2", region_name=region, **kw)
-    logs = boto3.client("logs", region_name=region, **kw)
-    bare = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    # The group the plan will name for this VPC exists already, keeping ten years.
-    logs.create_log_group(logGroupName=f"/aws/vpc/flow-logs/{bare}")
-    logs.put_retention_policy(logGroupName=f"/aws/vpc/flow-logs/{bare}", retentionInDays=3653)
-    short = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
-    logs.create_log_group(logGroupName="/net/short")
-    logs.put_retention_policy(logGroupName="/net/short", retentionInDays=30)
-    ec2.create_flow_logs(ResourceType="VPC", ResourceIds=[short], TrafficType="ALL",
-        LogDestinationType="cloud-watch-logs", LogGroupName="/net/short",
-        DeliverLogsPermissionArn="arn:aws:iam::123456789012:role/flow-logs")
-    gone = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
-    logs.create_log_group(logGroupName="/net/gone")
-    ec2.create_flow_logs(ResourceType="VPC", ResourceIds=[gone], TrafficType="ALL",
-        LogDestinationType="cloud-watch-logs", LogGroupName="/net/gone",
-        DeliverLogsPermissionArn="arn:aws:iam::123456789012:role/flow-logs")
-    logs.delete_log_group(logGroupName="/net/gone")
-    out[region] = {"bare": bare, "short": short, "gone": gone}
-print(json.dumps(out))
-"#;
+/// The seed script the README's loop uses too.
+fn seed_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/fix-loop/seed.py")
+}
 
 /// Run netaudit with emulator credentials; commands that reach AWS get the endpoint.
 fn run(moto: &Moto, args: &[&str]) -> std::process::Output {
@@ -66,7 +43,12 @@ fn json_file(path: &Path) -> serde_json::Value {
 
 /// (region, name) → retentionInDays of every log group in saved evidence.
 fn retention(evidence: &Path, region: &str, group: &str) -> Option<i64> {
-    let doc = json_file(&evidence.join("123456789012").join(region).join("logs-describe-log-groups.json"));
+    let doc = json_file(
+        &evidence
+            .join("123456789012")
+            .join(region)
+            .join("logs-describe-log-groups.json"),
+    );
     doc["logGroups"]
         .as_array()
         .unwrap()
@@ -102,7 +84,8 @@ fn mutating(stats: &str) -> Vec<String> {
 fn scan_plan_apply_verify_diff_against_the_emulator() {
     let moto = Moto::start();
     let seeded = std::process::Command::new(venv_bin("python"))
-        .args(["-c", SEED, &moto.url])
+        .arg(seed_script())
+        .arg(&moto.url)
         .output()
         .unwrap();
     assert!(seeded.status.success(), "{}", text(&seeded.stderr));
@@ -112,13 +95,33 @@ fn scan_plan_apply_verify_diff_against_the_emulator() {
 
     let before = run(
         &moto,
-        &["scan", "--regions", REGIONS, "--format", "json", "-o", &p("before.json"), "--save-evidence", &p("ev-before")],
+        &[
+            "scan",
+            "--regions",
+            REGIONS,
+            "--format",
+            "json",
+            "-o",
+            &p("before.json"),
+            "--save-evidence",
+            &p("ev-before"),
+        ],
     );
     assert!(matches!(before.status.code(), Some(1 | 3)), "{}", text(&before.stderr));
 
     let plan = run(
         &moto,
-        &["fix", "plan", "--report", &p("before.json"), "--create-delivery-role", "--format", "json", "-o", &p("plan.json")],
+        &[
+            "fix",
+            "plan",
+            "--report",
+            &p("before.json"),
+            "--create-delivery-role",
+            "--format",
+            "json",
+            "-o",
+            &p("plan.json"),
+        ],
     );
     // The plan reads only the report: the endpoint flag is accepted and unused.
     assert_eq!(plan.status.code(), Some(1), "{}", text(&plan.stderr));
@@ -129,7 +132,12 @@ fn scan_plan_apply_verify_diff_against_the_emulator() {
         .iter()
         .flat_map(|b| b["steps"].as_array().unwrap().clone())
         .flat_map(|s| s["fixes"].as_array().unwrap().clone())
-        .map(|f| (f["control"].as_str().unwrap().to_owned(), f["resource_arn"].as_str().unwrap().to_owned()))
+        .map(|f| {
+            (
+                f["control"].as_str().unwrap().to_owned(),
+                f["resource_arn"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     for region in ["us-east-1", "eu-west-1"] {
         let bare = ids_seeded[region]["bare"].as_str().unwrap();
@@ -160,14 +168,48 @@ fn scan_plan_apply_verify_diff_against_the_emulator() {
     let changes = mutating(&text(&applied.stderr));
     assert!(changes.iter().any(|c| c == "ec2:CreateFlowLogs"), "{changes:?}");
     assert!(!changes.iter().any(|c| c.contains("Delete")), "{changes:?}");
+    // Every call apply made (and its read-back scan) is allowed by `iam-policy --fix`.
+    let policy = text(
+        &Command::cargo_bin("netaudit")
+            .unwrap()
+            .args(["iam-policy", "--fix"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    for api in text(&applied.stderr)
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .filter(|a| a.contains(':'))
+    {
+        // Reads are named by their IAM action where it differs (ListBuckets: s3:ListAllMyBuckets).
+        let action = netaudit_aws::action_for(api).unwrap_or(api);
+        assert!(
+            policy.contains(&format!("\"{action}\"")),
+            "{api} is not in the apply policy"
+        );
+    }
 
     // Re-scan: every planned FAIL is resolved, nothing new is open, a second plan is empty.
     let after = run(
         &moto,
-        &["scan", "--regions", REGIONS, "--format", "json", "-o", &p("after.json"), "--save-evidence", &p("ev-after")],
+        &[
+            "scan",
+            "--regions",
+            REGIONS,
+            "--format",
+            "json",
+            "-o",
+            &p("after.json"),
+            "--save-evidence",
+            &p("ev-after"),
+        ],
     );
     assert!(after.status.code().is_some(), "{}", text(&after.stderr));
-    let diff = run(&moto, &["diff", &p("before.json"), &p("after.json"), "--format", "json"]);
+    let diff = run(
+        &moto,
+        &["diff", &p("before.json"), &p("after.json"), "--format", "json"],
+    );
     assert_eq!(diff.status.code(), Some(0), "{}", text(&diff.stderr));
     let diff: serde_json::Value = serde_json::from_slice(&diff.stdout).unwrap();
     let resolved: BTreeSet<(String, String)> = diff["controls"]
@@ -192,17 +234,29 @@ fn scan_plan_apply_verify_diff_against_the_emulator() {
     // A second apply of the same plan changes nothing.
     let second = run(&moto, &["fix", "apply", &p("plan.json"), "--yes", "--stats"]);
     assert_eq!(second.status.code(), Some(0), "{}", text(&second.stdout));
-    assert_eq!(mutating(&text(&second.stderr)), Vec::<String>::new(), "{}", text(&second.stdout));
+    assert_eq!(
+        mutating(&text(&second.stderr)),
+        Vec::<String>::new(),
+        "{}",
+        text(&second.stdout)
+    );
     assert!(text(&second.stdout).contains("0 changed"));
 
     // Retention only went up; nothing that existed is gone.
     let (evb, eva) = (dir.path().join("ev-before"), dir.path().join("ev-after"));
     for region in ["us-east-1", "eu-west-1"] {
         let bare = ids_seeded[region]["bare"].as_str().unwrap();
-        assert_eq!(retention(&eva, region, &format!("/aws/vpc/flow-logs/{bare}")), Some(3653));
+        assert_eq!(
+            retention(&eva, region, &format!("/aws/vpc/flow-logs/{bare}")),
+            Some(3653)
+        );
         assert_eq!(retention(&evb, region, "/net/short"), Some(30));
         assert_eq!(retention(&eva, region, "/net/short"), Some(365));
-        assert_eq!(retention(&eva, region, "/net/gone"), Some(365), "the missing destination was created");
+        assert_eq!(
+            retention(&eva, region, "/net/gone"),
+            Some(365),
+            "the missing destination was created"
+        );
     }
     for (file, list, key) in [
         ("ec2-describe-flow-logs.json", "FlowLogs", "FlowLogId"),
@@ -210,7 +264,11 @@ fn scan_plan_apply_verify_diff_against_the_emulator() {
         ("ec2-describe-vpcs.json", "Vpcs", "VpcId"),
     ] {
         let (b, a) = (ids(&evb, file, list, key), ids(&eva, file, list, key));
-        assert!(b.is_subset(&a), "{file}: lost {:?}", b.difference(&a).collect::<Vec<_>>());
+        assert!(
+            b.is_subset(&a),
+            "{file}: lost {:?}",
+            b.difference(&a).collect::<Vec<_>>()
+        );
     }
 }
 
@@ -234,7 +292,10 @@ fn the_cloudformation_output_passes_cfn_lint() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let templates: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    let templates: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert!(templates.len() >= 2);
     let lint = std::process::Command::new(venv_bin("cfn-lint"))
         .args(["--format", "parseable"])
