@@ -281,10 +281,19 @@ fn diff_shows_new_resolved_and_still_open() {
         .arg(&after)
         .arg("--exceptions")
         .arg(file.path()));
-    let (out, _, code) = run(netaudit().arg("diff").arg(&before).arg(&after).args(["--format", "json"]));
+    let (out, _, code) = run(netaudit()
+        .arg("diff")
+        .arg(&before)
+        .arg(&after)
+        .args(["--format", "json"]));
     assert_eq!(code, 0);
     let d: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let ec2_6 = d["controls"].as_array().unwrap().iter().find(|c| c["control"] == "EC2.6").unwrap();
+    let ec2_6 = d["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["control"] == "EC2.6")
+        .unwrap();
     assert_eq!(ec2_6["resolved"].as_array().unwrap().len(), 1);
     assert_eq!(ec2_6["resolved"][0]["after"], "MUTED");
     assert!(ec2_6["new"].as_array().unwrap().is_empty());
@@ -302,10 +311,12 @@ fn diff_shows_new_resolved_and_still_open() {
 #[test]
 fn guardrails_are_written_with_the_rollout_order() {
     let dir = tempfile::tempdir().unwrap();
-    let (out, err, code) = run(netaudit()
-        .args(["guardrails", "-o"])
-        .arg(dir.path())
-        .args(["--admin-role", "NetworkBreakGlass", "--traffic-type", "ALL"]));
+    let (out, err, code) = run(netaudit().args(["guardrails", "-o"]).arg(dir.path()).args([
+        "--admin-role",
+        "NetworkBreakGlass",
+        "--traffic-type",
+        "ALL",
+    ]));
     assert_eq!(code, 0, "{err}");
     let order: Vec<usize> = ["1. Contain", "2. Remediate", "3. Validate"]
         .iter()
@@ -344,4 +355,24 @@ fn the_apply_policy_covers_every_call_apply_makes() {
     assert_eq!(pass["Resource"], "arn:aws:iam::*:role/netaudit-flow-logs-delivery");
     let (plain, _, _) = run(netaudit().args(["iam-policy"]));
     assert!(!plain.contains("CreateFlowLogs"));
+}
+
+#[test]
+fn the_readme_exceptions_example_applies_to_the_example_estate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let example = std::fs::read_to_string(root.join("examples/exceptions.toml")).unwrap();
+    let in_readme = readme
+        .split("# netaudit-exceptions.toml, kept under version control\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    assert!(
+        example.ends_with(in_readme),
+        "examples/exceptions.toml is the README's example"
+    );
+    let (report, err, _) = scan_json(&root.join("examples/exceptions.toml"));
+    assert_eq!(report["exceptions"]["applied"].as_array().unwrap().len(), 2, "{err}");
+    assert!(report["exceptions"]["stale"].as_array().unwrap().is_empty());
+    assert_eq!(report["totals"]["MUTED"], 2);
 }
