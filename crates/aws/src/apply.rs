@@ -762,21 +762,7 @@ pub fn apply_and_verify(
     options: &ApplyOptions,
     calls: &CallLog,
 ) -> Result<(ApplyReport, Option<netaudit_model::Inventory>), std::sync::Arc<netaudit_model::Gap>> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            std::sync::Arc::new(netaudit_model::Gap {
-                kind: netaudit_model::GapKind::ApiError,
-                account: String::new(),
-                region: None,
-                api: "netaudit:Runtime".into(),
-                code: "RuntimeError".into(),
-                message: e.to_string(),
-                source: None,
-            })
-        })?;
-    runtime.block_on(async {
+    crate::collect::runtime()?.block_on(async {
         let config = crate::sdk_config(live).await;
         let own_account = caller_account(&config, calls).await?;
         let access = AccountAccess {

@@ -367,10 +367,9 @@ async fn delivery_streams(
     }
 }
 
-/// Collect the account the options' credentials belong to. `Err` when not even the account can be
-/// identified (no credentials, STS unreachable).
-pub fn collect(options: &LiveOptions, calls: &CallLog) -> Result<Inventory, Arc<Gap>> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// A runtime for one synchronous entry point; failing to start one is a gap, like any other.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Arc<Gap>> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| {
@@ -383,8 +382,13 @@ pub fn collect(options: &LiveOptions, calls: &CallLog) -> Result<Inventory, Arc<
                 message: e.to_string(),
                 source: None,
             })
-        })?;
-    runtime.block_on(async {
+        })
+}
+
+/// Collect the account the options' credentials belong to. `Err` when not even the account can be
+/// identified (no credentials, STS unreachable).
+pub fn collect(options: &LiveOptions, calls: &CallLog) -> Result<Inventory, Arc<Gap>> {
+    runtime()?.block_on(async {
         let config = sdk_config(options).await;
         if options.org {
             return collect_org(&config, options, calls).await;

@@ -65,7 +65,11 @@ pub struct PlanArgs {
     #[arg(long, value_name = "PATTERN", default_value = "/aws/clientvpn/{endpoint_id}")]
     client_vpn_log_group: String,
     /// Name of each new Site-to-Site tunnel-log group (under /aws/vendedlogs/).
-    #[arg(long, value_name = "PATTERN", default_value = "/aws/vendedlogs/vpn/{vpn_connection_id}")]
+    #[arg(
+        long,
+        value_name = "PATTERN",
+        default_value = "/aws/vendedlogs/vpn/{vpn_connection_id}"
+    )]
     tunnel_log_group: String,
     /// Retention for new groups, and the floor existing ones are raised to (never lowered).
     #[arg(long, value_name = "DAYS", default_value_t = 365)]
@@ -163,11 +167,13 @@ pub fn apply_exceptions_file(
     catalogue: &Catalogue,
     findings: &mut [Finding],
 ) -> Result<ExceptionsSummary, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("--exceptions {}: {e}", path.display())))?;
-    let exceptions = netaudit_checks::parse_exceptions(&path.display().to_string(), &text, catalogue).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        Failure::Usage(format!("invalid exceptions file:\n  {}", lines.join("\n  ")))
-    })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("--exceptions {}: {e}", path.display())))?;
+    let exceptions =
+        netaudit_checks::parse_exceptions(&path.display().to_string(), &text, catalogue).map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            Failure::Usage(format!("invalid exceptions file:\n  {}", lines.join("\n  ")))
+        })?;
     let summary = netaudit_checks::apply_exceptions(findings, &exceptions, netaudit_checks::Date::today());
     for e in &summary.expired {
         eprintln!(
@@ -214,11 +220,15 @@ fn plan_options(args: &PlanArgs) -> Result<PlanOptions, Failure> {
 }
 
 /// Findings and the log groups known to exist, from a report, evidence or live AWS.
-fn plan_input(args: &PlanArgs, catalogue: &Catalogue) -> Result<(Vec<Finding>, netaudit_fix::ExistingLogGroups), Failure> {
+fn plan_input(
+    args: &PlanArgs,
+    catalogue: &Catalogue,
+) -> Result<(Vec<Finding>, netaudit_fix::ExistingLogGroups), Failure> {
     if let Some(path) = &args.report {
-        let text = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("--report {}: {e}", path.display())))?;
-        let report =
-            netaudit_report::SavedReport::parse(&text).map_err(|e| Failure::Usage(format!("--report {}: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("--report {}: {e}", path.display())))?;
+        let report = netaudit_report::SavedReport::parse(&text)
+            .map_err(|e| Failure::Usage(format!("--report {}: {e}", path.display())))?;
         return Ok((report.results, BTreeMap::new()));
     }
     let (inventory, errors) = match &args.evidence {
@@ -269,7 +279,8 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
             let templates = netaudit_fix::render::cloudformation::render(&plan);
             match &args.output {
                 Some(dir) => {
-                    std::fs::create_dir_all(dir).map_err(|e| Failure::Usage(format!("--output {}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| Failure::Usage(format!("--output {}: {e}", dir.display())))?;
                     for (name, t) in &templates {
                         let text = serde_json::to_string_pretty(t).map_err(|e| Failure::Internal(e.to_string()))?;
                         let path = dir.join(name);
@@ -342,15 +353,7 @@ pub fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         return Ok(EXIT_CLEAN);
     }
     let calls = if args.verbose {
-        netaudit_aws::CallLog::with_observer(|c| {
-            let status = c.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
-            eprintln!(
-                "netaudit: {} {} {status} {} ms",
-                c.api,
-                c.region.as_deref().unwrap_or("-"),
-                c.duration.as_millis()
-            );
-        })
+        crate::verbose_call_log()
     } else {
         netaudit_aws::CallLog::new()
     };
@@ -502,7 +505,10 @@ fn render_apply(
 
 pub fn guardrails(args: &GuardrailsArgs) -> Result<u8, Failure> {
     if !matches!(args.traffic_type.as_str(), "REJECT" | "ALL") {
-        return Err(Failure::Usage(format!("--traffic-type {}: REJECT or ALL", args.traffic_type)));
+        return Err(Failure::Usage(format!(
+            "--traffic-type {}: REJECT or ALL",
+            args.traffic_type
+        )));
     }
     let (catalogue, _) = catalogue(&[])?;
     let controls: Vec<&Control> = catalogue.controls().iter().collect();
@@ -533,12 +539,20 @@ pub fn guardrails(args: &GuardrailsArgs) -> Result<u8, Failure> {
     }
     if let Some(dir) = &args.output_dir {
         std::fs::create_dir_all(dir).map_err(|e| Failure::Usage(format!("--output-dir {}: {e}", dir.display())))?;
-        for (name, text) in [("conformance-pack.yaml", &pack), ("scp.json", &scp), ("ROLLOUT.txt", &rollout)] {
+        for (name, text) in [
+            ("conformance-pack.yaml", &pack),
+            ("scp.json", &scp),
+            ("ROLLOUT.txt", &rollout),
+        ] {
             let path = dir.join(name);
             std::fs::write(&path, text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
         }
         emit(|out| {
-            writeln!(out, "Wrote conformance-pack.yaml, scp.json and ROLLOUT.txt to {}\n", dir.display())?;
+            writeln!(
+                out,
+                "Wrote conformance-pack.yaml, scp.json and ROLLOUT.txt to {}\n",
+                dir.display()
+            )?;
             out.write_all(rollout.as_bytes())
         })?;
     }

@@ -270,11 +270,6 @@ pub fn render(plan: &Plan) -> String {
             }
         }
     }
-    if !plan.not_planned.is_empty() {
-        let _ = writeln!(out, "\n# Not planned ({}): fix these by hand.", plan.not_planned.len());
-        for n in &plan.not_planned {
-            let _ = writeln!(out, "#   {} {}: {}", n.control, n.resource_arn, n.why);
-        }
-    }
+    out.push_str(&super::not_planned_comment(plan));
     out
 }
