@@ -116,3 +116,103 @@ async fn alarms_groups_and_retention_against_the_emulator() {
         assert_eq!(before.get(api), after.get(api), "{api} was called again");
     }
 }
+
+#[test]
+fn a_batch_in_another_account_runs_through_the_org_role_or_not_at_all() {
+    // The default credential chain reads these; every test in this file uses the same values.
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    let moto = Moto::start();
+    let member = "111111111111";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let vpc_id = runtime.block_on(async {
+        let own = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&moto.url)
+            .load()
+            .await;
+        let provider = aws_config::sts::AssumeRoleProvider::builder(format!(
+            "arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+        ))
+        .session_name("seed")
+        .configure(&own)
+        .build()
+        .await;
+        let member_config = own
+            .to_builder()
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+            .build();
+        aws_sdk_s3::Client::new(&member_config)
+            .create_bucket()
+            .bucket("central-flow-logs")
+            .send()
+            .await
+            .unwrap();
+        let out = aws_sdk_ec2::Client::new(&member_config)
+            .create_vpc()
+            .cidr_block("10.7.0.0/16")
+            .send()
+            .await
+            .unwrap();
+        out.vpc().and_then(|v| v.vpc_id()).unwrap().to_owned()
+    });
+    drop(runtime);
+    let finding = netaudit_checks::Finding {
+        control: "EC2.6".into(),
+        status: netaudit_checks::Status::Fail,
+        resource_type: "Vpc".into(),
+        resource_id: vpc_id.clone(),
+        resource_name: None,
+        resource_arn: format!("arn:aws:ec2:us-east-1:{member}:vpc/{vpc_id}"),
+        account_id: member.into(),
+        region: "us-east-1".into(),
+        reason: "no flow log".into(),
+        evidence: serde_json::Map::new(),
+        gaps: vec![],
+        exception: None,
+    };
+    let options = netaudit_fix::PlanOptions {
+        destination: netaudit_fix::DestinationChoice::S3 {
+            bucket_arn: "arn:aws:s3:::central-flow-logs".into(),
+        },
+        ..netaudit_fix::PlanOptions::default()
+    };
+    let plan = netaudit_fix::plan(&[finding], &netaudit_fix::ExistingLogGroups::new(), &options);
+    let live = netaudit_aws::LiveOptions {
+        endpoint_url: Some(moto.url.clone()),
+        regions: Some(vec!["us-east-1".into()]),
+        max_attempts: 1,
+        ..netaudit_aws::LiveOptions::default()
+    };
+    let calls = CallLog::new();
+
+    // Without a role to assume, the member's batch fails and nothing is attempted.
+    let (refused, _) = netaudit_aws::apply_and_verify(&plan, &live, None, &ApplyOptions::default(), &calls).unwrap();
+    assert!(
+        matches!(&refused.steps[0].outcome, StepOutcome::Failed(why) if why.contains("--org-role")),
+        "{refused:?}"
+    );
+    assert!(!calls.counts().contains_key("ec2:CreateFlowLogs"));
+
+    let (report, after) = netaudit_aws::apply_and_verify(
+        &plan,
+        &live,
+        Some("OrganizationAccountAccessRole"),
+        &ApplyOptions::default(),
+        &calls,
+    )
+    .unwrap();
+    assert!(matches!(report.steps[0].outcome, StepOutcome::Changed(_)), "{report:?}");
+    let after = after.unwrap();
+    assert_eq!(after.accounts.len(), 1);
+    assert_eq!(
+        after.accounts[0].account_id, member,
+        "the read-back ran in the member account"
+    );
+    let graph = netaudit_model::Graph::build(&after);
+    let (catalogue, _) = netaudit_checks::builtin();
+    let ec2_6 = catalogue.get("EC2.6").unwrap();
+    let (findings, _) = netaudit_checks::evaluate(&[ec2_6], &graph, &std::collections::BTreeMap::new());
+    let verdict = findings.iter().find(|f| f.resource_id == vpc_id).unwrap();
+    assert_eq!(verdict.status, netaudit_checks::Status::Pass);
+}
