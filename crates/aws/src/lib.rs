@@ -7,14 +7,23 @@
 //! timeout, a failed page of a paginated listing — becomes the listing's [`netaudit_model::Gap`],
 //! naming API, account, region and error code; it is never an empty list.
 //!
+//! It also executes fix plans ([`apply_plan`]): read first, change only what is missing, never
+//! delete or lower, one tunnel at a time.
+//!
 //! This is the only crate that depends on the AWS SDK.
 
+mod apply;
 mod calls;
 mod collect;
 mod convert;
 mod errors;
+pub mod log_sources;
 mod policy;
 
+pub use apply::{
+    apply_and_verify, apply_batch, apply_plan, caller_account, recollect, AccountAccess, ApplyClients, ApplyOptions,
+    ApplyReport, StepOutcome, StepReport,
+};
 pub use calls::{Call, CallLog};
 pub use collect::{collect, collect_account, collect_org, collect_region, sdk_config, LiveOptions, RegionClients};
 pub use errors::gap_from_sdk;

@@ -3,6 +3,8 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod explain;
+mod fix_cmd;
+mod logs_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use netaudit_checks::{Catalogue, Control, Params};
@@ -66,13 +68,37 @@ enum Command {
     },
     /// Print the bash script that collects evidence in the layout `scan --evidence` reads.
     EvidenceScript,
-    /// Print the read-only IAM policy a live scan needs.
+    /// Read the audit trail: flow logs, Client VPN and Site-to-Site VPN logs; SQL, answers, detections.
+    Logs(Box<logs_cmd::LogsArgs>),
+    /// Print the read-only IAM policy a live scan needs (with --fix: what `fix apply` needs too).
     IamPolicy {
         /// Include what --org needs (list accounts, assume the member role).
         #[arg(long)]
         org: bool,
         #[arg(long, value_name = "NAME", default_value = "OrganizationAccountAccessRole")]
         org_role: String,
+        /// Add the permissions `fix apply` needs.
+        #[arg(long)]
+        fix: bool,
+        /// The flow-log delivery role `fix apply` may pass (with --fix).
+        #[arg(long, value_name = "NAME", default_value = "netaudit-flow-logs-delivery")]
+        delivery_role: String,
+    },
+    /// Plan and apply fixes for failing results.
+    Fix {
+        #[command(subcommand)]
+        command: fix_cmd::FixCommand,
+    },
+    /// Write the guardrails that keep the trail on: a Config conformance pack, an SCP, the rollout order.
+    Guardrails(fix_cmd::GuardrailsArgs),
+    /// Compare two JSON reports: new, resolved and still-open results per control.
+    Diff {
+        /// The older report (`scan --format json`).
+        old: PathBuf,
+        /// The newer report.
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
     },
 }
 
@@ -84,6 +110,9 @@ struct ScanArgs {
     evidence: Option<PathBuf>,
     #[command(flatten)]
     live: LiveArgs,
+    /// Exceptions (TOML): accepted failures with owner, reason, ticket and expiry; they become MUTED.
+    #[arg(long, value_name = "FILE")]
+    exceptions: Option<PathBuf>,
     /// Also write what was read in the evidence layout, to replay or audit the scan later.
     #[arg(long, value_name = "DIR")]
     save_evidence: Option<PathBuf>,
@@ -257,8 +286,25 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             emit(|out| out.write_all(netaudit_query::schema_sdl().as_bytes()))?;
             Ok(EXIT_CLEAN)
         }
-        Command::IamPolicy { org, org_role } => {
-            let policy = netaudit_aws::read_only_policy(org, &org_role);
+        Command::Fix { command } => match command {
+            fix_cmd::FixCommand::Plan(args) => fix_cmd::plan(&args),
+            fix_cmd::FixCommand::Apply(args) => fix_cmd::apply(&args),
+        },
+        Command::Guardrails(args) => fix_cmd::guardrails(&args),
+        Command::Diff { old, new, format } => fix_cmd::diff(&old, &new, matches!(format, ListFormat::Json)),
+        Command::IamPolicy {
+            org,
+            org_role,
+            fix,
+            delivery_role,
+        } => {
+            let mut policy = netaudit_aws::read_only_policy(org, &org_role);
+            if fix {
+                let apply = netaudit_fix::apply_policy(&delivery_role);
+                if let (Some(all), Some(more)) = (policy["Statement"].as_array_mut(), apply["Statement"].as_array()) {
+                    all.extend(more.iter().cloned());
+                }
+            }
             emit(|out| {
                 serde_json::to_writer_pretty(&mut *out, &policy).map_err(io::Error::other)?;
                 writeln!(out)
@@ -269,6 +315,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             emit(|out| out.write_all(netaudit_evidence::collection_script().as_bytes()))?;
             Ok(EXIT_CLEAN)
         }
+        Command::Logs(args) => logs_cmd::run(*args),
         Command::Query {
             query,
             evidence,
@@ -332,31 +379,36 @@ impl RegionProgress {
     }
 }
 
+/// A call log that prints each call with its region, status and duration.
+fn verbose_call_log() -> netaudit_aws::CallLog {
+    netaudit_aws::CallLog::with_observer(|c| {
+        let status = c.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
+        eprintln!(
+            "netaudit: {} {} {status} {} ms",
+            c.api,
+            c.region.as_deref().unwrap_or("-"),
+            c.duration.as_millis()
+        );
+    })
+}
+
 /// Collect from live AWS, reporting calls as asked.
-fn collect_live(args: &ScanArgs) -> Result<netaudit_model::Inventory, Failure> {
+fn collect_live(live: &LiveArgs, verbose: bool, stats: bool) -> Result<netaudit_model::Inventory, Failure> {
     // On a terminal, one line per region counts its calls; in CI and pipes, nothing unless --verbose.
-    let progress = (!args.verbose && io::stderr().is_terminal()).then(RegionProgress::default);
+    let progress = (!verbose && io::stderr().is_terminal()).then(RegionProgress::default);
     let calls = if let Some(progress) = progress.clone() {
         netaudit_aws::CallLog::with_observer(move |c| progress.record(c))
-    } else if args.verbose {
-        netaudit_aws::CallLog::with_observer(|c| {
-            let status = c.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
-            eprintln!(
-                "netaudit: {} {} {status} {} ms",
-                c.api,
-                c.region.as_deref().unwrap_or("-"),
-                c.duration.as_millis()
-            );
-        })
+    } else if verbose {
+        verbose_call_log()
     } else {
         netaudit_aws::CallLog::new()
     };
-    let collected = netaudit_aws::collect(&args.live.options(), &calls);
+    let collected = netaudit_aws::collect(&live.options(), &calls);
     if let Some(progress) = progress {
         progress.finish();
     }
     let inventory = collected.map_err(|gap| Failure::Usage(format!("cannot start the scan: {gap}")))?;
-    if args.stats {
+    if stats {
         let counts = calls.counts();
         let total: usize = counts.values().sum();
         eprintln!("netaudit: {total} API calls");
@@ -425,7 +477,7 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
 
     let (inventory, evidence_errors) = match &args.evidence {
         Some(dir) => load_evidence(dir)?,
-        None => (collect_live(&args)?, vec![]),
+        None => (collect_live(&args.live, args.verbose, args.stats)?, vec![]),
     };
     errors.extend(evidence_errors);
     if let Some(dir) = &args.save_evidence {
@@ -436,11 +488,16 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
         }
     }
     let graph = Graph::build(&inventory);
-    let (findings, eval_errors) = netaudit_checks::evaluate(&selected, &graph, &params);
+    let (mut findings, eval_errors) = netaudit_checks::evaluate(&selected, &graph, &params);
     errors.extend(eval_errors.iter().map(ToString::to_string));
     report_errors(&errors);
+    let exceptions = match &args.exceptions {
+        Some(path) => Some(fix_cmd::apply_exceptions_file(path, &catalogue, &mut findings)?),
+        None => None,
+    };
 
-    let report = ScanReport::new(&selected, findings, &graph, errors);
+    let mut report = ScanReport::new(&selected, findings, &graph, errors);
+    report.exceptions = exceptions;
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Flow-log benchmark: netaudit and DuckDB side by side on the same generated file.
+
+Generates N flow records (default 10 M) in the default format with `netaudit logs generate`, plain and
+gzip, then asks both engines the same two questions with the same SQL:
+  1. the top 10 source -> destination pairs by bytes;
+  2. rejected traffic by source, with distinct destination ports.
+Each run is a child process; wall time, CPU time and peak RSS come from os.wait4. Both engines use
+every core. The answers are compared row by row. DuckDB is installed from PyPI into its own virtualenv
+($NETAUDIT_CACHE or ~/.cache/netaudit, venv-duckdb) on first use.
+
+    python3 bench/logs_vs_duckdb.py --netaudit target/release/netaudit [--records 10000000] [--runs 3]
+
+Not run by the tests.
+"""
+import argparse
+import csv
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+DUCKDB_VERSION = "2.0.0"
+COLUMNS = ("version INTEGER, account_id VARCHAR, interface_id VARCHAR, srcaddr VARCHAR, dstaddr VARCHAR, "
+           "srcport INTEGER, dstport INTEGER, protocol INTEGER, packets BIGINT, bytes BIGINT, start BIGINT, "
+           "\"end\" BIGINT, action VARCHAR, log_status VARCHAR")
+QUESTIONS = {
+    "top10-pairs": "SELECT srcaddr, dstaddr, sum(bytes) AS bytes FROM flows WHERE log_status = 'OK' "
+                   "GROUP BY srcaddr, dstaddr ORDER BY bytes DESC, srcaddr, dstaddr LIMIT 10",
+    "rejects-by-source": "SELECT srcaddr, count(*) AS records, count(DISTINCT dstport) AS ports FROM flows "
+                         "WHERE action = 'REJECT' GROUP BY srcaddr ORDER BY ports DESC, records DESC, srcaddr",
+}
+
+
+def duckdb_python(cache):
+    venv = os.path.join(cache, "venv-duckdb")
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    probe = subprocess.run([python, "-c", "import duckdb; print(duckdb.__version__)"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        f"duckdb=={DUCKDB_VERSION}"], check=True)
+        probe = subprocess.run([python, "-c", "import duckdb; print(duckdb.__version__)"],
+                               capture_output=True, text=True, check=True)
+    return python, probe.stdout.strip()
+
+
+def measure(argv):
+    """Run argv; return (stdout, wall seconds, cpu seconds, peak RSS MiB)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{argv[0]} failed ({status}):\n{err.decode(errors='replace')}")
+    return out.decode(), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def rows(text):
+    return [tuple(r) for r in csv.reader(io.StringIO(text, newline=''))][1:]
+
+
+DUCKDB_SCRIPT = """
+import csv, sys, duckdb
+path, sql = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute('SET enable_progress_bar = false')
+con.execute(f\"\"\"CREATE VIEW flows AS SELECT * FROM read_csv('{path}', delim=' ', header=false,
+    nullstr='-', columns={{{columns}}}, compression='auto')\"\"\")
+result = con.execute(sql)
+w = csv.writer(sys.stdout, lineterminator='\\n')
+w.writerow([d[0] for d in result.description])
+for row in result.fetchall():
+    w.writerow(row)
+"""
+
+
+def duckdb_columns():
+    parts = []
+    for column in COLUMNS.split(", "):
+        name, kind = column.rsplit(" ", 1)
+        parts.append(f"'{name.strip(chr(34))}': '{kind}'")
+    return ", ".join(parts)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--netaudit", default="target/release/netaudit")
+    parser.add_argument("--records", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=3, help="runs per engine and question; the best is kept")
+    parser.add_argument("--dir", help="where to write the generated files (default: a temporary folder)")
+    args = parser.parse_args()
+
+    cache = os.environ.get("NETAUDIT_CACHE", os.path.expanduser("~/.cache/netaudit"))
+    python, version = duckdb_python(cache)
+    work = args.dir or tempfile.mkdtemp(prefix="netaudit-bench-")
+    os.makedirs(work, exist_ok=True)
+    plain = os.path.join(work, f"flows-{args.records}.log")
+    gz = plain + ".gz"
+    for path, extra in ((plain, []), (gz, ["--gzip"])):
+        if not os.path.exists(path):
+            print(f"generating {path}", file=sys.stderr)
+            subprocess.run([args.netaudit, "logs", "generate", "--records", str(args.records), "-o", path] + extra,
+                           check=True, stderr=subprocess.DEVNULL)
+    script = DUCKDB_SCRIPT.replace("{columns}", duckdb_columns())
+    print(f"records: {args.records:,}; plain {os.path.getsize(plain) / 2**20:,.0f} MiB, "
+          f"gzip {os.path.getsize(gz) / 2**20:,.0f} MiB; cores: {os.cpu_count()}; DuckDB {version}")
+    print(f"{'file':<6} {'question':<18} {'engine':<9} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} {'MB/s':>8}")
+    ratios = []
+    for label, path in (("plain", plain), ("gzip", gz)):
+        size_mb = os.path.getsize(plain) / 1e6
+        for question, sql in QUESTIONS.items():
+            best = {}
+            answers = {}
+            for engine in ("netaudit", "duckdb"):
+                if engine == "netaudit":
+                    argv = [args.netaudit, "logs", "sql", sql, "--flows", path, "--format", "csv"]
+                else:
+                    argv = [python, "-c", script, path, sql]
+                runs = [measure(argv) for _ in range(args.runs)]
+                out, wall, cpu, rss = min(runs, key=lambda r: r[1])
+                best[engine] = (wall, cpu, rss)
+                answers[engine] = rows(out)
+                print(f"{label:<6} {question:<18} {engine:<9} {wall:>8.2f} {cpu:>8.2f} {rss:>9.0f} "
+                      f"{size_mb / wall:>8.0f}")
+            same = [tuple(str(c) for c in r) for r in answers["netaudit"]] == \
+                [tuple(str(c) for c in r) for r in answers["duckdb"]]
+            ratio = best["duckdb"][0] / best["netaudit"][0]
+            ratios.append((label, question, ratio, best["netaudit"][2] / best["duckdb"][2], same))
+    print()
+    print(f"{'file':<6} {'question':<18} {'duckdb/netaudit wall':>21} {'netaudit/duckdb peak':>21} {'same answer':>12}")
+    for label, question, wall_ratio, mem_ratio, same in ratios:
+        print(f"{label:<6} {question:<18} {wall_ratio:>21.2f} {mem_ratio:>21.2f} {str(same):>12}")
+    print(f"(plain MB/s counts the uncompressed bytes; files kept in {work})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,533 @@
+//! `netaudit logs …` through the binary, on the bundled sample logs in `examples/logs`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use assert_cmd::Command;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/logs")
+}
+
+fn logs(args: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("netaudit").expect("the netaudit binary is built");
+    cmd.current_dir(examples()).arg("logs").args(args);
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (String, String, i32) {
+    let out = cmd.output().expect("netaudit runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn ok(args: &[&str]) -> String {
+    let (stdout, stderr, code) = run(&mut logs(args));
+    assert_eq!(code, 0, "{args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(stderr, "", "{args:?}");
+    stdout
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    serde_json::from_str(&ok(&all)).expect("JSON output")
+}
+
+#[test]
+fn talked_to_on_the_sample_flows() {
+    insta::assert_snapshot!("logs_talked_to", ok(&["talked-to", "10.0.2.40", "--flows", "flows"]));
+    let peers = json(&["talked-to", "10.0.1.25", "--flows", "flows"]);
+    let scanner = peers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["peer"] == "203.0.113.66")
+        .expect("the scanner is a peer");
+    assert_eq!(scanner["rejected"], 120);
+    assert_eq!(scanner["direction"], "inbound");
+    assert_eq!(scanner["dst_ports"].as_array().unwrap().len(), 120);
+    let (_, stderr, code) = run(&mut logs(&["talked-to", "not-an-ip", "--flows", "flows"]));
+    assert_eq!(code, 64);
+    assert!(stderr.contains("is not an IP address"), "{stderr}");
+}
+
+#[test]
+fn top_talkers_and_rejects() {
+    insta::assert_snapshot!(
+        "logs_top_talkers",
+        ok(&["top-talkers", "--limit", "3", "--flows", "flows"])
+    );
+    insta::assert_snapshot!("logs_rejects", ok(&["rejects", "--flows", "flows"]));
+    let csv = ok(&["rejects", "--flows", "flows", "--format", "csv"]);
+    assert!(csv.starts_with("srcaddr,rejected_records,distinct_dst_ports,"), "{csv}");
+    assert!(csv.contains("\n203.0.113.66,120,120,1,120,"), "{csv}");
+}
+
+#[test]
+fn vpn_who_sessions_and_failures() {
+    insta::assert_snapshot!(
+        "logs_vpn_who",
+        ok(&["vpn", "who", "--at", "2024-06-10 06:40", "--vpn", "vpn"])
+    );
+    let at_end = json(&["vpn", "who", "--at", "2024-06-10T07:05:00Z", "--vpn", "vpn"]);
+    let users: Vec<&str> = at_end
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, vec!["bob"], "alice's session ends at 07:05:00, exclusive");
+    let alice = json(&["vpn", "sessions", "--user", "alice", "--vpn", "vpn"]);
+    assert_eq!(alice.as_array().unwrap().len(), 1);
+    assert_eq!(alice[0]["session_end"], "2024-06-10T07:05:00");
+    insta::assert_snapshot!("logs_vpn_failures", ok(&["vpn", "failures", "--vpn", "vpn"]));
+}
+
+#[test]
+fn attribute_ties_alice_s_flows_to_her_session() {
+    let rows = json(&["attribute", "--user", "alice", "--flows", "flows", "--vpn", "vpn"]);
+    let rows = rows.as_array().unwrap();
+    let ports: std::collections::BTreeSet<i64> = rows.iter().map(|r| r["dstport"].as_i64().unwrap()).collect();
+    assert_eq!(ports, [22, 443].into_iter().collect());
+    assert!(rows
+        .iter()
+        .all(|r| r["username"] == "alice" && r["client_ip"] == "10.100.0.10"));
+    insta::assert_snapshot!("logs_attribute", ok(&["attribute", "--flows", "flows", "--vpn", "vpn"]));
+}
+
+#[test]
+fn tunnels_timeline_and_summary() {
+    insta::assert_snapshot!(
+        "logs_tunnels_summary",
+        ok(&["tunnels", "--summary", "--tunnels", "tunnels"])
+    );
+    let timeline = json(&["tunnels", "--tunnels", "tunnels"]);
+    let timeline = timeline.as_array().unwrap();
+    assert_eq!(timeline.len(), 18);
+    let psk = timeline
+        .iter()
+        .find(|e| {
+            e["details"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("pre-shared key mismatch")
+        })
+        .unwrap();
+    assert_eq!(psk["category"], "authentication");
+    assert_eq!(psk["change"], "phase1 established -> down");
+    assert!(psk["explanation"].as_str().unwrap().contains("Pre-Shared key"));
+    assert!(
+        timeline.iter().all(|e| !e["category"].is_null()),
+        "every sample message is in the catalogue"
+    );
+}
+
+#[test]
+fn gaps_show_the_holes_of_the_idle_interface() {
+    insta::assert_snapshot!("logs_gaps", ok(&["gaps", "--flows", "flows"]));
+}
+
+#[test]
+fn sql_over_every_table_and_the_ip_helpers() {
+    let out = ok(&[
+        "sql",
+        "SELECT (SELECT count(*) FROM flows) AS flows, (SELECT count(*) FROM vpn_connections) AS vpn, \
+         (SELECT count(*) FROM tunnel_events) AS tunnel, \
+         (SELECT count(*) FROM flows WHERE cidr_contains('10.100.0.0/16', srcaddr)) AS from_vpn, \
+         (SELECT count(*) FROM flows WHERE is_private(srcaddr) AND NOT is_private(dstaddr)) AS egress",
+        "--flows",
+        "flows",
+        "--flows",
+        "cloudwatch",
+        "--vpn",
+        "vpn",
+        "--tunnels",
+        "tunnels",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(out, "flows,vpn,tunnel,from_vpn,egress\n320,15,19,10,46\n");
+    let (_, stderr, code) = run(&mut logs(&["sql", "SELECT nope FROM flows", "--flows", "flows"]));
+    assert_eq!(code, 64);
+    assert!(stderr.contains("nope"), "{stderr}");
+}
+
+#[test]
+fn since_and_until_prune_the_tree_and_the_records() {
+    let none = json(&["top-talkers", "--flows", "flows", "--since", "2024-06-11"]);
+    assert_eq!(none, serde_json::json!([]));
+    let early = json(&[
+        "sql",
+        "SELECT count(*) AS n, max(start) AS last FROM flows",
+        "--flows",
+        "flows",
+        "--until",
+        "2024-06-10T06:30:00Z",
+    ]);
+    assert!(early[0]["last"].as_i64().unwrap() < 1_718_001_000);
+    assert!(early[0]["n"].as_i64().unwrap() > 0);
+}
+
+#[test]
+fn detect_on_the_samples_reports_findings_with_evidence() {
+    let (stdout, stderr, code) = run(&mut logs(&[
+        "detect",
+        "--flows",
+        "flows",
+        "--vpn",
+        "vpn",
+        "--tunnels",
+        "tunnels",
+    ]));
+    assert_eq!(code, 1, "findings exit 1\n{stdout}\n{stderr}");
+    insta::assert_snapshot!("logs_detect", stdout);
+    let (stdout, _, _) = run(&mut logs(&[
+        "detect",
+        "--flows",
+        "flows",
+        "--vpn",
+        "vpn",
+        "--tunnels",
+        "tunnels",
+        "--format",
+        "json",
+    ]));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let found: Vec<(&str, &str)> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["control"].as_str().unwrap(), f["resource_id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("NETAUDIT.LOGS.PORTSCAN", "203.0.113.66"),
+            ("NETAUDIT.LOGS.BRUTEFORCE", "203.0.113.50"),
+            ("NETAUDIT.LOGS.EXFIL", "10.0.1.30"),
+            ("NETAUDIT.LOGS.VPNBRUTEFORCE", "192.0.2.99"),
+            ("NETAUDIT.LOGS.TUNNELFLAP", "vpn-0a1b2c3d4e5f67890 203.0.113.10"),
+        ]
+    );
+    assert_eq!(
+        report["results"][0]["evidence"]["records"].as_array().unwrap().len(),
+        20
+    );
+    // Thresholds are configurable: a higher port-scan bar drops that finding.
+    let (stdout, _, _) = run(&mut logs(&[
+        "detect",
+        "--flows",
+        "flows",
+        "--only",
+        "NETAUDIT.LOGS.PORTSCAN",
+        "--set",
+        "port_scan_ports=121",
+        "--format",
+        "json",
+    ]));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["results"], serde_json::json!([]));
+    let (_, stderr, code) = run(&mut logs(&["detect", "--set", "port_scan_ports=lots"]));
+    assert_eq!(code, 64);
+    assert!(stderr.contains("port_scan_ports"), "{stderr}");
+}
+
+#[test]
+fn generated_logs_with_planted_incidents_are_found_by_detect() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("generated.log.gz");
+    let (_, stderr, code) = run(&mut logs(&[
+        "generate",
+        "--records",
+        "5000",
+        "--layout",
+        "v5",
+        "--incident",
+        "all",
+        "--gzip",
+        "-o",
+        file.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.contains("planted")).count(), 5);
+    let (stdout, _, code) = run(&mut logs(&[
+        "detect",
+        "--flows",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["totals"]["FAIL"], 5, "{stdout}");
+}
+
+#[test]
+fn bad_lines_are_reported_with_file_and_line_and_strict_makes_them_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.log");
+    std::fs::write(
+        &file,
+        b"2 1 eni-1 10.0.0.1 10.0.0.2 1 443 6 1 40 1718000000 1718000060 ACCEPT OK\n\
+          2 1 eni-1 10.0.0.1 10.0.0.2 1 443 6 1 40 1718000000 ACCEPT OK\n\
+          2 1 eni-1 10.0.0.\xff 10.0.0.2 1 443 6 1 40 1718000000 1718000060 ACCEPT OK\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let (stdout, stderr, code) = run(&mut logs(&["sql", "SELECT count(*) AS n FROM flows", "--flows", path]));
+    assert_eq!(code, 2, "incomplete\n{stderr}");
+    assert!(stdout.contains("1"), "{stdout}");
+    assert!(
+        stderr.contains(&format!("{path}:2: 13 fields where the format has 14")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{path}:3: the line is not UTF-8")), "{stderr}");
+    let (_, stderr, code) = run(&mut logs(&[
+        "sql",
+        "SELECT count(*) FROM flows",
+        "--flows",
+        path,
+        "--strict",
+    ]));
+    assert_eq!(code, 64);
+    assert!(stderr.contains(&format!("{path}:2")), "{stderr}");
+}
+
+#[test]
+fn a_log_format_reads_headerless_custom_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("custom.log");
+    std::fs::write(&file, "10.0.0.1 10.0.0.2 2 REJECT\n10.0.0.1 10.0.0.3 2 REJECT\n").unwrap();
+    let rows = json(&[
+        "rejects",
+        "--flows",
+        file.to_str().unwrap(),
+        "--log-format",
+        "${srcaddr} ${dstaddr} ${tcp-flags} ${action}",
+    ]);
+    assert_eq!(rows[0]["distinct_dst_hosts"], 2);
+    assert_eq!(rows[0]["syn_only_records"], 2);
+    let (_, stderr, code) = run(&mut logs(&["rejects", "--flows", "x", "--log-format", "srcaddr"]));
+    assert_eq!(code, 64);
+    assert!(stderr.contains("--log-format"), "{stderr}");
+}
+
+#[test]
+fn athena_prints_the_table_and_the_queries() {
+    let out = ok(&[
+        "athena",
+        "--location",
+        "s3://flow-logs-bucket/prefix",
+        "--account",
+        "123456789012",
+        "--log-region",
+        "us-east-1",
+        "--hive",
+    ]);
+    assert!(
+        out.starts_with("-- table\nCREATE EXTERNAL TABLE IF NOT EXISTS flows ("),
+        "{out}"
+    );
+    assert!(out.contains("aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=${year}"));
+    assert_eq!(out.matches(";\n").count(), 15);
+    assert!(out.contains("-- detect NETAUDIT.LOGS.PORTSCAN"));
+    let (_, _, code) = run(&mut logs(&[
+        "athena",
+        "--location",
+        "/tmp",
+        "--account",
+        "1",
+        "--log-region",
+        "x",
+    ]));
+    assert_eq!(code, 64);
+}
+
+#[test]
+fn the_catalogue_lists_every_message() {
+    let out = ok(&["catalogue"]);
+    assert_eq!(
+        out.matches("\n  fix:").count(),
+        netaudit_logs::catalogue::CATALOGUE.len()
+    );
+}
+
+// --- AWS sources, against the moto emulator ----------------------------------------------------
+
+/// A moto server of this test's own, stopped when dropped.
+struct Moto {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let bin = std::env::var("NETAUDIT_MOTO_SERVER").expect(
+            "NETAUDIT_MOTO_SERVER is not set: run the tests with `bash scripts/test.sh`, which installs the pinned moto server",
+        );
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let moto = Moto { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if moto.request("GET", "/moto-api/", &[], b"").is_some() {
+                return moto;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("moto did not start on port {port}");
+    }
+
+    /// One HTTP/1.0 request; the status code.
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<u16> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        let mut head = format!(
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n",
+            self.port,
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).ok()?;
+        stream.write_all(body).ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        response.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn logs_call(&self, target: &str, body: serde_json::Value) {
+        let auth =
+            "AWS4-HMAC-SHA256 Credential=testing/20240610/us-east-1/logs/aws4_request, SignedHeaders=host, Signature=0";
+        let status = self.request(
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("X-Amz-Target", &format!("Logs_20140328.{target}")),
+                ("Authorization", auth),
+            ],
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(status, Some(200), "{target}");
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn with_moto(cmd: &mut Command, moto: &Moto) {
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .args(["--endpoint-url", &moto.url()]);
+}
+
+#[test]
+fn flows_from_s3_and_tunnel_logs_from_cloudwatch_logs() {
+    let moto = Moto::start();
+    let s3_auth =
+        "AWS4-HMAC-SHA256 Credential=testing/20240610/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
+    assert_eq!(
+        moto.request("PUT", "/archive", &[("Authorization", s3_auth)], b""),
+        Some(200)
+    );
+    let sample = examples().join("flows/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/10");
+    for entry in std::fs::read_dir(&sample).unwrap() {
+        let path = entry.unwrap().path();
+        let key = format!(
+            "/archive/logs/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/10/{}",
+            path.file_name().unwrap().to_str().unwrap()
+        );
+        let body = std::fs::read(&path).unwrap();
+        assert_eq!(
+            moto.request("PUT", &key, &[("Authorization", s3_auth)], &body),
+            Some(200)
+        );
+    }
+    let mut cmd = logs(&["rejects", "--flows", "s3://archive/logs/", "--format", "csv"]);
+    with_moto(&mut cmd, &moto);
+    let (stdout, stderr, code) = run(&mut cmd);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\n203.0.113.66,120,120,1,120,"), "{stdout}");
+    // Pruned by the date folders in the keys: nothing on the 11th.
+    let mut cmd = logs(&[
+        "top-talkers",
+        "--flows",
+        "s3://archive/logs/",
+        "--since",
+        "2024-06-11",
+        "--format",
+        "json",
+    ]);
+    with_moto(&mut cmd, &moto);
+    let (stdout, stderr, code) = run(&mut cmd);
+    assert_eq!((stdout.trim(), code), ("[]", 0), "{stderr}");
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let group = "/aws/vendedlogs/vpn";
+    let stream = "vpn-0a1b2c3d4e5f67890-203.0.113.10";
+    moto.logs_call("CreateLogGroup", serde_json::json!({ "logGroupName": group }));
+    moto.logs_call(
+        "CreateLogStream",
+        serde_json::json!({ "logGroupName": group, "logStreamName": stream }),
+    );
+    let events: Vec<serde_json::Value> = (0..3)
+        .map(|i| {
+            serde_json::json!({
+                "timestamp": now - 60_000 + i,
+                "message": serde_json::json!({
+                    "event_timestamp": (now - 60_000 + i) / 1000,
+                    "details": "AWS tunnel DPD timed out after 3 retransmits",
+                    "ike_phase1_state": if i == 1 { "established" } else { "down" },
+                    "ike_phase2_state": "down",
+                }).to_string(),
+            })
+        })
+        .collect();
+    moto.logs_call(
+        "PutLogEvents",
+        serde_json::json!({ "logGroupName": group, "logStreamName": stream, "logEvents": events }),
+    );
+    let mut cmd = logs(&[
+        "tunnels",
+        "--summary",
+        "--tunnels",
+        &format!("cloudwatch:{group}"),
+        "--format",
+        "json",
+    ]);
+    with_moto(&mut cmd, &moto);
+    let (stdout, stderr, code) = run(&mut cmd);
+    assert_eq!(code, 0, "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary[0]["vpn_connection_id"], "vpn-0a1b2c3d4e5f67890");
+    assert_eq!(summary[0]["tunnel_outside_ip"], "203.0.113.10");
+    assert_eq!(summary[0]["dpd_timeouts"], 3);
+    assert_eq!(summary[0]["downs"], 1);
+}

@@ -1,0 +1,407 @@
+//! Detections: SQL whose rows become findings in netaudit's result model, each with the flow or
+//! VPN records behind it as evidence.
+//!
+//! Every detection returns rows with `subject` (the source address, device IP or tunnel),
+//! `target` (what it touched, or empty), `window_start` (epoch seconds, the start of the time bucket)
+//! and its own measures. Time buckets are aligned to the epoch (`floor(start / window)`), so an
+//! incident that straddles a bucket boundary counts in both halves.
+
+use crate::answers::{literal, Dialect};
+use crate::render::rows_as_json;
+use crate::{LogError, LogSession};
+use netaudit_checks::{Finding, Status};
+use serde::{Deserialize, Serialize};
+
+/// The thresholds, all configurable (`--set name=value`, or a TOML/JSON file with these keys).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    /// Port scan: distinct destination ports from one source to one host in one window.
+    pub port_scan_ports: i64,
+    pub port_scan_window: i64,
+    /// Lateral movement: distinct internal hosts one internal source reaches in one window.
+    pub lateral_hosts: i64,
+    pub lateral_window: i64,
+    /// SSH/RDP brute force: connection attempts (distinct source ports) to port 22 or 3389 of one host.
+    pub brute_force_attempts: i64,
+    pub brute_force_window: i64,
+    /// Exfiltration: an hour's egress from an internal source to the internet above this many times
+    /// the source's median hourly egress, and at least `exfil_min_bytes`.
+    pub exfil_factor: f64,
+    pub exfil_min_bytes: i64,
+    /// Hours of egress a source needs before its baseline counts.
+    pub exfil_baseline_hours: i64,
+    /// Off-hours egress: bytes in one hour outside `[business_start_hour, business_end_hour)` UTC.
+    pub off_hours_bytes: i64,
+    pub business_start_hour: i64,
+    pub business_end_hour: i64,
+    /// VPN brute force: failed connection attempts from one device IP in one window.
+    pub vpn_failures: i64,
+    pub vpn_window: i64,
+    /// Tunnel flapping: phase 1 transitions into `down` plus DPD timeouts per tunnel in one window.
+    pub tunnel_downs: i64,
+    pub tunnel_window: i64,
+    /// Evidence records kept per finding.
+    pub evidence_rows: usize,
+}
+
+impl Default for Thresholds {
+    fn default() -> Thresholds {
+        Thresholds {
+            port_scan_ports: 100,
+            port_scan_window: 600,
+            lateral_hosts: 25,
+            lateral_window: 600,
+            brute_force_attempts: 30,
+            brute_force_window: 600,
+            exfil_factor: 20.0,
+            exfil_min_bytes: 500_000_000,
+            exfil_baseline_hours: 3,
+            off_hours_bytes: 200_000_000,
+            business_start_hour: 7,
+            business_end_hour: 20,
+            vpn_failures: 10,
+            vpn_window: 3600,
+            tunnel_downs: 3,
+            tunnel_window: 3600,
+            evidence_rows: 20,
+        }
+    }
+}
+
+impl Thresholds {
+    /// Apply `name=value` (names as the fields above).
+    pub fn set(&mut self, assignment: &str) -> Result<(), String> {
+        let (name, value) = assignment
+            .split_once('=')
+            .ok_or_else(|| format!("{assignment:?}: expected NAME=VALUE"))?;
+        let mut doc = serde_json::to_value(&*self).map_err(|e| e.to_string())?;
+        let slot = doc
+            .get_mut(name.trim())
+            .ok_or_else(|| format!("unknown threshold {name:?}"))?;
+        let parsed: serde_json::Value =
+            serde_json::from_str(value.trim()).map_err(|_| format!("{name}: {value:?} is not a number"))?;
+        if !parsed.is_number() {
+            return Err(format!("{name}: {value:?} is not a number"));
+        }
+        *slot = parsed;
+        *self = serde_json::from_value(doc).map_err(|e| format!("{name}: {e}"))?;
+        Ok(())
+    }
+}
+
+/// One detection: its id (the finding's control), title, severity and queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detection {
+    PortScan,
+    LateralMovement,
+    BruteForce,
+    Exfiltration,
+    OffHoursEgress,
+    VpnBruteForce,
+    TunnelFlapping,
+}
+
+impl Detection {
+    pub const ALL: [Detection; 7] = [
+        Detection::PortScan,
+        Detection::LateralMovement,
+        Detection::BruteForce,
+        Detection::Exfiltration,
+        Detection::OffHoursEgress,
+        Detection::VpnBruteForce,
+        Detection::TunnelFlapping,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Detection::PortScan => "NETAUDIT.LOGS.PORTSCAN",
+            Detection::LateralMovement => "NETAUDIT.LOGS.LATERAL",
+            Detection::BruteForce => "NETAUDIT.LOGS.BRUTEFORCE",
+            Detection::Exfiltration => "NETAUDIT.LOGS.EXFIL",
+            Detection::OffHoursEgress => "NETAUDIT.LOGS.OFFHOURS",
+            Detection::VpnBruteForce => "NETAUDIT.LOGS.VPNBRUTEFORCE",
+            Detection::TunnelFlapping => "NETAUDIT.LOGS.TUNNELFLAP",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Detection::PortScan => "Port scan: one source probing many ports of one host",
+            Detection::LateralMovement => "Lateral movement: one internal source reaching many internal hosts",
+            Detection::BruteForce => "SSH/RDP brute force: many connection attempts to port 22 or 3389",
+            Detection::Exfiltration => "Exfiltration: egress far above the source's own baseline",
+            Detection::OffHoursEgress => "Off-hours egress: large transfers to the internet outside business hours",
+            Detection::VpnBruteForce => "Client VPN brute force: many failed connection attempts from one device",
+            Detection::TunnelFlapping => "Site-to-Site tunnel flapping: repeated downs and DPD timeouts",
+        }
+    }
+
+    pub fn severity(self) -> &'static str {
+        match self {
+            Detection::Exfiltration | Detection::LateralMovement => "HIGH",
+            Detection::TunnelFlapping => "LOW",
+            _ => "MEDIUM",
+        }
+    }
+
+    pub fn resource_type(self) -> &'static str {
+        match self {
+            Detection::VpnBruteForce => "ClientVpnDevice",
+            Detection::TunnelFlapping => "VpnTunnel",
+            _ => "IpAddress",
+        }
+    }
+
+    /// The detection's query: rows with `subject`, `target`, `window_start` and measures.
+    pub fn sql(self, d: Dialect, t: &Thresholds) -> String {
+        match self {
+            Detection::PortScan => format!(
+                "SELECT srcaddr AS subject, dstaddr AS target, {bucket} AS window_start, \
+                 count(DISTINCT dstport) AS distinct_ports, count(*) AS records, \
+                 sum(CASE WHEN action = 'REJECT' THEN 1 ELSE 0 END) AS rejected \
+                 FROM flows WHERE log_status = 'OK' AND dstport IS NOT NULL \
+                 AND (tcp_flags IS NULL OR protocol <> 6 OR tcp_flags = 2) \
+                 GROUP BY srcaddr, dstaddr, {bucket} HAVING count(DISTINCT dstport) >= {n} \
+                 ORDER BY distinct_ports DESC, subject, target, window_start",
+                bucket = d.bucket("start", t.port_scan_window),
+                n = t.port_scan_ports,
+            ),
+            Detection::LateralMovement => format!(
+                "SELECT srcaddr AS subject, '' AS target, {bucket} AS window_start, \
+                 count(DISTINCT dstaddr) AS distinct_hosts, count(DISTINCT dstport) AS distinct_ports, \
+                 count(*) AS records FROM flows \
+                 WHERE log_status = 'OK' AND {src_private} AND {dst_private} \
+                 GROUP BY srcaddr, {bucket} HAVING count(DISTINCT dstaddr) >= {n} \
+                 ORDER BY distinct_hosts DESC, subject, window_start",
+                bucket = d.bucket("start", t.lateral_window),
+                src_private = d.is_private("srcaddr"),
+                dst_private = d.is_private("dstaddr"),
+                n = t.lateral_hosts,
+            ),
+            Detection::BruteForce => format!(
+                "SELECT srcaddr AS subject, dstaddr AS target, {bucket} AS window_start, dstport, \
+                 count(DISTINCT srcport) AS attempts, count(*) AS records, \
+                 sum(CASE WHEN action = 'ACCEPT' THEN 1 ELSE 0 END) AS accepted FROM flows \
+                 WHERE log_status = 'OK' AND protocol = 6 AND dstport IN (22, 3389) \
+                 GROUP BY srcaddr, dstaddr, dstport, {bucket} HAVING count(DISTINCT srcport) >= {n} \
+                 ORDER BY attempts DESC, subject, target, window_start",
+                bucket = d.bucket("start", t.brute_force_window),
+                n = t.brute_force_attempts,
+            ),
+            Detection::Exfiltration => format!(
+                "WITH hourly AS (SELECT srcaddr, {hour} AS hour_start, sum(bytes) AS bytes FROM flows \
+                 WHERE log_status = 'OK' AND action = 'ACCEPT' AND {src_private} AND NOT {dst_private} \
+                 GROUP BY srcaddr, {hour}), \
+                 baseline AS (SELECT srcaddr, {median} AS median_bytes, count(*) AS hours FROM hourly GROUP BY srcaddr) \
+                 SELECT h.srcaddr AS subject, '' AS target, h.hour_start AS window_start, h.bytes AS bytes, \
+                 b.median_bytes AS baseline_median_bytes, b.hours AS baseline_hours \
+                 FROM hourly h JOIN baseline b ON h.srcaddr = b.srcaddr \
+                 WHERE b.hours >= {min_hours} AND h.bytes >= {min_bytes} AND h.bytes > {factor} * b.median_bytes \
+                 ORDER BY bytes DESC, subject, window_start",
+                hour = d.bucket("start", 3600),
+                src_private = d.is_private("srcaddr"),
+                dst_private = d.is_private("dstaddr"),
+                median = d.median("bytes"),
+                min_hours = t.exfil_baseline_hours,
+                min_bytes = t.exfil_min_bytes,
+                factor = t.exfil_factor,
+            ),
+            Detection::OffHoursEgress => format!(
+                "SELECT srcaddr AS subject, '' AS target, {hour} AS window_start, sum(bytes) AS bytes, \
+                 count(DISTINCT dstaddr) AS destinations FROM flows \
+                 WHERE log_status = 'OK' AND action = 'ACCEPT' AND {src_private} AND NOT {dst_private} \
+                 AND ({hod} < {open} OR {hod} >= {close}) \
+                 GROUP BY srcaddr, {hour} HAVING sum(bytes) >= {n} ORDER BY bytes DESC, subject, window_start",
+                hour = d.bucket("start", 3600),
+                hod = d.hour_of_day("start"),
+                src_private = d.is_private("srcaddr"),
+                dst_private = d.is_private("dstaddr"),
+                open = t.business_start_hour,
+                close = t.business_end_hour,
+                n = t.off_hours_bytes,
+            ),
+            Detection::VpnBruteForce => format!(
+                "SELECT device_ip AS subject, max(client_vpn_endpoint_id) AS target, {bucket} AS window_start, \
+                 count(*) AS failed_attempts, count(DISTINCT coalesce(username, common_name)) AS identities \
+                 FROM vpn_connections WHERE connection_attempt_status = 'failed' AND device_ip IS NOT NULL \
+                 GROUP BY device_ip, {bucket} HAVING count(*) >= {n} ORDER BY failed_attempts DESC, subject, window_start",
+                bucket = d.bucket("coalesce(connection_start_time, connection_last_update_time)", t.vpn_window),
+                n = t.vpn_failures,
+            ),
+            Detection::TunnelFlapping => format!(
+                "SELECT concat(vpn_connection_id, ' ', tunnel_outside_ip) AS subject, vpn_connection_id AS target, \
+                 {bucket} AS window_start, \
+                 sum(CASE WHEN ike_phase1_state = 'down' AND prev1 IS NOT NULL AND prev1 <> 'down' THEN 1 ELSE 0 END) AS downs, \
+                 sum(CASE WHEN category = 'dpd-timeout' THEN 1 ELSE 0 END) AS dpd_timeouts \
+                 FROM (SELECT *, lag(ike_phase1_state) OVER (PARTITION BY vpn_connection_id, tunnel_outside_ip \
+                 ORDER BY event_time_ms) AS prev1 FROM tunnel_events WHERE log_kind = 'tunnel') AS t \
+                 GROUP BY vpn_connection_id, tunnel_outside_ip, {bucket} \
+                 HAVING sum(CASE WHEN ike_phase1_state = 'down' AND prev1 IS NOT NULL AND prev1 <> 'down' THEN 1 ELSE 0 END) \
+                 + sum(CASE WHEN category = 'dpd-timeout' THEN 1 ELSE 0 END) >= {n} \
+                 ORDER BY subject, window_start",
+                bucket = d.bucket("event_time", t.tunnel_window),
+                n = t.tunnel_downs,
+            ),
+        }
+    }
+
+    /// The records behind one finding.
+    fn evidence_sql(self, t: &Thresholds, subject: &str, target: &str, window_start: i64) -> String {
+        let d = Dialect::DataFusion;
+        let s = literal(subject);
+        let within =
+            |column: &str, window: i64| format!("{column} >= {window_start} AND {column} < {}", window_start + window);
+        let limit = t.evidence_rows;
+        match self {
+            Detection::PortScan => format!(
+                "SELECT * FROM flows WHERE srcaddr = {s} AND dstaddr = {target} AND {w} \
+                 ORDER BY start, dstport LIMIT {limit}",
+                target = literal(target),
+                w = within("start", t.port_scan_window),
+            ),
+            Detection::LateralMovement => format!(
+                "SELECT * FROM flows WHERE srcaddr = {s} AND {dst} AND {w} ORDER BY start, dstaddr LIMIT {limit}",
+                dst = d.is_private("dstaddr"),
+                w = within("start", t.lateral_window),
+            ),
+            Detection::BruteForce => format!(
+                "SELECT * FROM flows WHERE srcaddr = {s} AND dstaddr = {target} AND dstport IN (22, 3389) AND {w} \
+                 ORDER BY start, srcport LIMIT {limit}",
+                target = literal(target),
+                w = within("start", t.brute_force_window),
+            ),
+            Detection::Exfiltration | Detection::OffHoursEgress => format!(
+                "SELECT * FROM flows WHERE srcaddr = {s} AND NOT {dst} AND action = 'ACCEPT' AND {w} \
+                 ORDER BY bytes DESC, start LIMIT {limit}",
+                dst = d.is_private("dstaddr"),
+                w = within("start", 3600),
+            ),
+            Detection::VpnBruteForce => {
+                format!(
+                "SELECT * FROM vpn_connections WHERE device_ip = {s} AND connection_attempt_status = 'failed' AND {w} \
+                 ORDER BY connection_start_time LIMIT {limit}",
+                w = within("coalesce(connection_start_time, connection_last_update_time)", t.vpn_window),
+            )
+            }
+            Detection::TunnelFlapping => format!(
+                "SELECT * FROM tunnel_events WHERE concat(vpn_connection_id, ' ', tunnel_outside_ip) = {s} AND {w} \
+                 ORDER BY event_time_ms LIMIT {limit}",
+                w = within("event_time", t.tunnel_window),
+            ),
+        }
+    }
+
+    fn reason(self, row: &serde_json::Map<String, serde_json::Value>) -> String {
+        let n = |k: &str| row.get(k).map(|v| v.to_string()).unwrap_or_default();
+        let s = |k: &str| row.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let when = row
+            .get("window_start")
+            .and_then(serde_json::Value::as_i64)
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default();
+        match self {
+            Detection::PortScan => format!(
+                "{} probed {} distinct ports of {} from {when}",
+                s("subject"),
+                n("distinct_ports"),
+                s("target")
+            ),
+            Detection::LateralMovement => format!(
+                "{} reached {} internal hosts on {} ports from {when}",
+                s("subject"),
+                n("distinct_hosts"),
+                n("distinct_ports")
+            ),
+            Detection::BruteForce => format!(
+                "{} made {} connection attempts to {} port {} from {when}",
+                s("subject"),
+                n("attempts"),
+                s("target"),
+                n("dstport")
+            ),
+            Detection::Exfiltration => format!(
+                "{} sent {} bytes to the internet in the hour from {when}; its median hour is {} bytes",
+                s("subject"),
+                n("bytes"),
+                n("baseline_median_bytes")
+            ),
+            Detection::OffHoursEgress => format!(
+                "{} sent {} bytes to {} internet destinations in the hour from {when}",
+                s("subject"),
+                n("bytes"),
+                n("destinations")
+            ),
+            Detection::VpnBruteForce => format!(
+                "{} failed {} Client VPN connection attempts ({} identities) from {when}",
+                s("subject"),
+                n("failed_attempts"),
+                n("identities")
+            ),
+            Detection::TunnelFlapping => format!(
+                "tunnel {} went down {} times with {} DPD timeouts from {when}",
+                s("subject"),
+                n("downs"),
+                n("dpd_timeouts")
+            ),
+        }
+    }
+}
+
+/// Run detections and turn their rows into FAIL findings with evidence.
+pub fn run(session: &LogSession, detections: &[Detection], t: &Thresholds) -> Result<Vec<Finding>, LogError> {
+    let mut findings = vec![];
+    for detection in detections {
+        let result = session.query(&detection.sql(Dialect::DataFusion, t))?;
+        for row in rows_as_json(&result.schema, &result.batches)? {
+            let subject = row
+                .get("subject")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let target = row
+                .get("target")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let window_start = row.get("window_start").and_then(serde_json::Value::as_i64).unwrap_or(0);
+            let evidence_rows = session.query(&detection.evidence_sql(t, &subject, &target, window_start))?;
+            let records = rows_as_json(&evidence_rows.schema, &evidence_rows.batches)?;
+            let account = records
+                .iter()
+                .find_map(|r| r.get("account_id").and_then(|v| v.as_str()))
+                .unwrap_or_default()
+                .to_owned();
+            let region = records
+                .iter()
+                .find_map(|r| r.get("region").and_then(|v| v.as_str()))
+                .unwrap_or_default()
+                .to_owned();
+            // Keys in name order whether or not serde_json keeps insertion order, so every
+            // renderer prints the same thing.
+            let mut pairs: Vec<(String, serde_json::Value)> = row.clone().into_iter().collect();
+            pairs.push((
+                "records".into(),
+                serde_json::Value::Array(records.into_iter().map(serde_json::Value::Object).collect()),
+            ));
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            let evidence: serde_json::Map<String, serde_json::Value> = pairs.into_iter().collect();
+            findings.push(Finding {
+                control: detection.id().to_owned(),
+                status: Status::Fail,
+                resource_type: detection.resource_type().to_owned(),
+                resource_id: subject,
+                resource_name: None,
+                resource_arn: String::new(),
+                account_id: account,
+                region,
+                reason: detection.reason(&row),
+                evidence,
+                gaps: vec![],
+                exception: None,
+            });
+        }
+    }
+    Ok(findings)
+}

@@ -1,0 +1,79 @@
+//! Reads the network audit trail: VPC flow logs, Client VPN connection logs and Site-to-Site VPN
+//! tunnel logs, into Arrow record batches, queried with SQL (Apache DataFusion).
+//!
+//! - [`flow_format`] and [`flow_reader`]: every documented flow log field, the default and any custom
+//!   format (from a file's header line or `${field}` tokens), text (plain or gzip) and AWS Parquet.
+//! - [`vpn`]: Client VPN connection logs and Site-to-Site tunnel activity and BGP logs, with each
+//!   tunnel message matched to the [`catalogue`].
+//! - [`sources`]: local files and S3-layout directory trees with time-range pruning from the path.
+//! - [`session`]: the tables `flows`, `vpn_connections`, `tunnel_events` and the IP helpers in [`udf`].
+//! - [`answers`]: the built-in questions; [`detect`]: detections whose rows become
+//!   [`netaudit_checks::Finding`]s; [`athena`]: the same in Athena's SQL; [`generate`]: a deterministic
+//!   generator of realistic flow logs with planted incidents.
+//!
+//! A bad line is an [`Issue`] (source, line, message), counted in [`Issues`], and reading goes on;
+//! in strict mode it is an error. This crate does no network I/O: the caller fetches S3 objects and
+//! CloudWatch Logs events and hands them over as [`sources::Input::Memory`].
+
+pub mod answers;
+pub mod athena;
+pub mod catalogue;
+pub mod detect;
+pub mod flow_format;
+pub mod flow_reader;
+pub mod generate;
+mod issues;
+pub mod render;
+pub mod session;
+pub mod sources;
+pub mod udf;
+pub mod vpn;
+
+pub use flow_format::{FlowFormat, DEFAULT_FORMAT, FIELDS};
+pub use flow_reader::{FlowReadOptions, FlowTextReader};
+pub use issues::{Issue, Issues};
+pub use session::{LogSession, LogSources, QueryResult};
+pub use sources::{Input, TimeRange};
+
+/// Why reading or querying failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A bad line or file in strict mode.
+    #[error("{0}")]
+    BadInput(Issue),
+    #[error("log format: {0}")]
+    Format(String),
+    #[error("query: {0}")]
+    Query(String),
+    #[error("arrow: {0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl LogError {
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> LogError {
+        LogError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
+    /// A DataFusion error, with a bad input in strict mode surfaced as itself.
+    pub fn query(e: datafusion::error::DataFusionError) -> LogError {
+        let e = e.find_root().to_string();
+        LogError::Query(e)
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for LogError {
+    fn from(e: datafusion::error::DataFusionError) -> LogError {
+        LogError::query(e)
+    }
+}

@@ -1,0 +1,174 @@
+//! Query results as JSON rows, an aligned text table or CSV.
+
+use crate::LogError;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type};
+use datafusion::arrow::datatypes::{SchemaRef, UInt16Type, UInt32Type, UInt64Type, UInt8Type};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use serde_json::{Map, Value};
+use std::io::{self, Write};
+
+/// One cell as JSON: numbers and booleans as themselves, lists as arrays, the rest as text.
+pub fn cell(array: &dyn Array, row: usize) -> Result<Value, LogError> {
+    if array.is_null(row) {
+        return Ok(Value::Null);
+    }
+    macro_rules! number {
+        ($t:ty) => {
+            Value::from(array.as_primitive::<$t>().value(row))
+        };
+    }
+    Ok(match array.data_type() {
+        DataType::Int8 => number!(Int8Type),
+        DataType::Int16 => number!(Int16Type),
+        DataType::Int32 => number!(Int32Type),
+        DataType::Int64 => number!(Int64Type),
+        DataType::UInt8 => number!(UInt8Type),
+        DataType::UInt16 => number!(UInt16Type),
+        DataType::UInt32 => number!(UInt32Type),
+        DataType::UInt64 => number!(UInt64Type),
+        DataType::Float32 => number!(Float32Type),
+        DataType::Float64 => number!(Float64Type),
+        DataType::Boolean => Value::Bool(array.as_boolean().value(row)),
+        DataType::Utf8 => Value::String(array.as_string::<i32>().value(row).to_owned()),
+        DataType::LargeUtf8 => Value::String(array.as_string::<i64>().value(row).to_owned()),
+        DataType::Utf8View => Value::String(array.as_string_view().value(row).to_owned()),
+        DataType::List(_) => {
+            let values = array.as_list::<i32>().value(row);
+            Value::Array((0..values.len()).map(|i| cell(&values, i)).collect::<Result<_, _>>()?)
+        }
+        DataType::LargeList(_) => {
+            let values = array.as_list::<i64>().value(row);
+            Value::Array((0..values.len()).map(|i| cell(&values, i)).collect::<Result<_, _>>()?)
+        }
+        _ => {
+            let formatter = ArrayFormatter::try_new(array, &FormatOptions::default())?;
+            Value::String(formatter.value(row).to_string())
+        }
+    })
+}
+
+/// Every row as its cells, in the schema's column order.
+pub fn rows_as_cells(batches: &[RecordBatch]) -> Result<Vec<Vec<Value>>, LogError> {
+    let mut rows = vec![];
+    for batch in batches {
+        for row in 0..batch.num_rows() {
+            rows.push(
+                batch
+                    .columns()
+                    .iter()
+                    .map(|column| cell(column.as_ref(), row))
+                    .collect::<Result<_, _>>()?,
+            );
+        }
+    }
+    Ok(rows)
+}
+
+/// Every row as a JSON object keyed by column name.
+pub fn rows_as_json(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<Map<String, Value>>, LogError> {
+    let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+    Ok(rows_as_cells(batches)?
+        .into_iter()
+        .map(|cells| names.iter().map(|n| (*n).clone()).zip(cells).collect())
+        .collect())
+}
+
+/// A cell as table or CSV text: null is empty, lists are `a,b,c`.
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+pub fn write_json(schema: &SchemaRef, batches: &[RecordBatch], out: &mut dyn Write) -> Result<(), LogError> {
+    let rows = rows_as_json(schema, batches)?;
+    let value = Value::Array(rows.into_iter().map(Value::Object).collect());
+    serde_json::to_writer_pretty(&mut *out, &value).map_err(|e| LogError::Internal(e.to_string()))?;
+    writeln!(out).map_err(write_error)?;
+    Ok(())
+}
+
+fn write_error(e: io::Error) -> LogError {
+    LogError::Io {
+        path: "output".into(),
+        source: e,
+    }
+}
+
+pub fn write_csv(schema: &SchemaRef, batches: &[RecordBatch], out: &mut dyn Write) -> Result<(), LogError> {
+    let mut header = vec![];
+    for f in schema.fields() {
+        header.push(csv_field(f.name()));
+    }
+    writeln!(out, "{}", header.join(",")).map_err(write_error)?;
+    for row in rows_as_cells(batches)? {
+        let line: Vec<String> = row.iter().map(|v| csv_field(&text(v))).collect();
+        writeln!(out, "{}", line.join(",")).map_err(write_error)?;
+    }
+    Ok(())
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// An aligned table; long cells are cut at `max_width` characters. Ends with the row count.
+pub fn write_table(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    out: &mut dyn Write,
+    max_width: usize,
+) -> Result<(), LogError> {
+    let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let rows: Vec<Vec<String>> = rows_as_cells(batches)?
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| {
+                    let t = text(v);
+                    if t.chars().count() > max_width {
+                        let cut: String = t.chars().take(max_width.saturating_sub(1)).collect();
+                        format!("{cut}…")
+                    } else {
+                        t
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            rows.iter()
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .chain([h.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| -> String {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count()))))
+            .collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    writeln!(out, "{}", line(&headers)).map_err(write_error)?;
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    writeln!(out, "{}", line(&rule)).map_err(write_error)?;
+    for row in &rows {
+        writeln!(out, "{}", line(row)).map_err(write_error)?;
+    }
+    writeln!(out, "({} row{})", rows.len(), if rows.len() == 1 { "" } else { "s" }).map_err(write_error)?;
+    Ok(())
+}
