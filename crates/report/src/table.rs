@@ -138,7 +138,12 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
     }
 
     let coverage = &report.coverage;
-    if coverage.complete {
+    // Findings read from logs come with no accounts and no gaps: there is no coverage to report.
+    let nothing_collected = coverage.accounts.is_empty()
+        && coverage.gaps.is_empty()
+        && coverage.disabled_regions.is_empty()
+        && coverage.errors.is_empty();
+    if coverage.complete && !nothing_collected {
         let unused = if coverage.gaps.is_empty() {
             String::new()
         } else {
@@ -150,7 +155,7 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
             paint.bold("Coverage:"),
             coverage.accounts.len()
         )?;
-    } else {
+    } else if !coverage.complete {
         writeln!(
             out,
             "{} {} — {} gap(s), {} error(s)",
