@@ -537,19 +537,19 @@ impl Executor<'_> {
         })
     }
 
-    /// Wait until `ready` holds for the connection, or give up with `what`.
+    /// Wait until `ready` holds for the connection, or give up with `what`; the view that held.
     async fn wait_for(
         &self,
         vpn: &str,
         ip: &str,
         what: &str,
         ready: impl Fn(&ConnectionView) -> bool,
-    ) -> Result<(), String> {
+    ) -> Result<ConnectionView, String> {
         let deadline = tokio::time::Instant::now() + self.options.tunnel_wait;
         loop {
             let view = self.read_connection(vpn, ip).await?;
             if ready(&view) {
-                return Ok(());
+                return Ok(view);
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(format!(
@@ -592,16 +592,12 @@ impl Executor<'_> {
         }
         // Never two tunnels down at once: every other tunnel must carry traffic first, and the
         // connection must not be mid-modification.
-        self.wait_for(vpn, ip, "the other tunnel did not come UP", |v| {
-            v.state == "available" && v.telemetry.iter().filter(|(t, _)| t != ip).all(|(_, s)| s == "UP")
-        })
-        .await?;
-        let was_up = self
-            .read_connection(vpn, ip)
-            .await?
-            .telemetry
-            .iter()
-            .any(|(t, s)| t == ip && s == "UP");
+        let ready = self
+            .wait_for(vpn, ip, "the other tunnel did not come UP", |v| {
+                v.state == "available" && v.telemetry.iter().filter(|(t, _)| t != ip).all(|(_, s)| s == "UP")
+            })
+            .await?;
+        let was_up = ready.telemetry.iter().any(|(t, s)| t == ip && s == "UP");
         let mut spec = ModifyVpnTunnelOptionsSpecification::builder();
         if let Some(arn) = log_group_arn {
             spec = spec.log_options(

@@ -36,10 +36,7 @@ pub fn parse_s3_url(url: &str) -> Option<(String, String)> {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, LogSourceError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| error("netaudit:Runtime", "", e))
+    crate::collect::runtime().map_err(|gap| error("netaudit:Runtime", "", &gap.message))
 }
 
 async fn config(options: &LiveOptions, region: Option<&str>) -> SdkConfig {
