@@ -1,9 +1,12 @@
 //! Executes a fix plan through the SDK. Each step first reads the current state and changes only
 //! what is still missing, so a second run changes nothing and a run stopped half-way finishes on
 //! the next. Nothing is deleted and no retention is lowered. Tunnels are modified one at a time:
-//! every other tunnel of the connection must be UP before one is touched, and a tunnel that was UP
-//! must be UP again before the run goes on. A failed step stops its batch (one account and
-//! region); the other batches go on.
+//! every other tunnel of the connection must be reported UP before one is touched (a tunnel missing
+//! from the telemetry is not UP), and after a modification the tunnel's old UP is stale: the run
+//! waits until AWS shows the change (the tunnel DOWN, a newer LastStatusChange, or the connection
+//! leaving `available`) and then the tunnel UP again before it goes on. A failed step stops its
+//! batch (one account and region); the other batches go on, except the regional ones of an account
+//! whose delivery role could not be made.
 
 use crate::calls::CallLog;
 use crate::errors::gap_from_sdk;
@@ -31,6 +34,8 @@ pub struct ApplyOptions {
     pub tunnel_wait: Duration,
     /// How often to look while waiting.
     pub poll_interval: Duration,
+    /// How long to wait for a new flow log's first delivery status.
+    pub delivery_wait: Duration,
 }
 
 impl Default for ApplyOptions {
@@ -39,6 +44,7 @@ impl Default for ApplyOptions {
             dry_run: false,
             tunnel_wait: Duration::from_secs(15 * 60),
             poll_interval: Duration::from_secs(10),
+            delivery_wait: Duration::from_secs(60),
         }
     }
 }
@@ -83,8 +89,8 @@ pub enum StepOutcome {
     WouldChange(Vec<String>),
     /// The step failed; the rest of its batch was not attempted.
     Failed(String),
-    /// An earlier step of the batch failed.
-    NotAttempted,
+    /// Not attempted, and why (an earlier step of the batch failed, or a prerequisite did).
+    NotAttempted(String),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -113,7 +119,7 @@ impl ApplyReport {
     pub fn not_attempted(&self) -> usize {
         self.steps
             .iter()
-            .filter(|s| s.outcome == StepOutcome::NotAttempted)
+            .filter(|s| matches!(s.outcome, StepOutcome::NotAttempted(_)))
             .count()
     }
     pub fn changed(&self) -> usize {
@@ -155,17 +161,68 @@ impl AccountAccess {
     }
 }
 
-/// Apply every batch of the plan; batches run one after another, in plan order.
+/// Apply every batch of the plan; batches run one after another, in plan order (an account's
+/// global batch, IAM, before its regions). A regional batch whose flow logs need a delivery role
+/// that could not be made is not attempted: it would only fail, or deliver nothing.
 pub async fn apply_plan(plan: &Plan, access: &AccountAccess, options: &ApplyOptions, calls: &CallLog) -> ApplyReport {
     let mut report = ApplyReport::default();
+    // (account, role name, why) of delivery roles whose step did not succeed.
+    let mut missing_roles: Vec<(String, String, String)> = vec![];
     for batch in &plan.batches {
+        if let Some((_, role, why)) = missing_roles
+            .iter()
+            .find(|(account, role, _)| *account == batch.account_id && batch_needs_role(batch, role))
+        {
+            let reason = format!("the delivery role {role} this batch's flow logs need was not made: {why}");
+            report.steps.extend(not_attempted(batch, &reason));
+            continue;
+        }
         let clients = match access.config_for(&batch.account_id).await {
             Ok(config) => Ok(ApplyClients::new(&config, &batch.region, calls)),
             Err(e) => Err(e),
         };
-        report.steps.extend(apply_batch(batch, clients, options).await);
+        let steps = apply_batch(batch, clients, options).await;
+        note_missing_roles(batch, &steps, &mut missing_roles);
+        report.steps.extend(steps);
     }
     report
+}
+
+/// Remember the delivery roles a batch failed to make.
+fn note_missing_roles(batch: &Batch, steps: &[StepReport], missing: &mut Vec<(String, String, String)>) {
+    for (step, outcome) in batch.steps.iter().zip(steps) {
+        if let Action::CreateDeliveryRole { role_name } = &step.action {
+            if let StepOutcome::Failed(why) | StepOutcome::NotAttempted(why) = &outcome.outcome {
+                missing.push((batch.account_id.clone(), role_name.clone(), why.clone()));
+            }
+        }
+    }
+}
+
+/// Whether a batch creates flow logs delivered by the named role.
+fn batch_needs_role(batch: &Batch, role: &str) -> bool {
+    batch.steps.iter().any(|s| match &s.action {
+        Action::CreateFlowLog {
+            destination: FlowLogDestination::CloudWatchLogs { delivery_role_arn, .. },
+            ..
+        } => delivery_role_arn.rsplit('/').next() == Some(role),
+        _ => false,
+    })
+}
+
+/// Every step of a batch, reported as not attempted for `reason`.
+pub fn not_attempted(batch: &Batch, reason: &str) -> Vec<StepReport> {
+    batch
+        .steps
+        .iter()
+        .map(|step| StepReport {
+            account_id: batch.account_id.clone(),
+            region: batch.region.clone(),
+            summary: step.action.summary(),
+            fixes: step.fixes.clone(),
+            outcome: StepOutcome::NotAttempted(reason.to_owned()),
+        })
+        .collect()
 }
 
 /// Apply one batch with the given clients (or the reason there are none).
@@ -178,7 +235,9 @@ pub async fn apply_batch(
     let mut stopped = clients.as_ref().err().cloned();
     for step in &batch.steps {
         let outcome = match (&stopped, &clients) {
-            (Some(_), _) if !out.is_empty() => StepOutcome::NotAttempted,
+            (Some(reason), _) if !out.is_empty() => {
+                StepOutcome::NotAttempted(format!("an earlier step of this batch failed: {reason}"))
+            }
             (Some(reason), _) => StepOutcome::Failed(reason.clone()),
             (None, Ok(clients)) => {
                 let executor = Executor {
@@ -195,7 +254,7 @@ pub async fn apply_batch(
                     }
                 }
             }
-            (None, Err(_)) => StepOutcome::NotAttempted,
+            (None, Err(e)) => StepOutcome::NotAttempted(e.clone()),
         };
         out.push(StepReport {
             account_id: batch.account_id.clone(),
@@ -453,7 +512,47 @@ impl Executor<'_> {
                 .unwrap_or_default();
             return Err(format!("ec2:CreateFlowLogs refused {vpc_id}: {message}"));
         }
+        let mut calls = calls;
+        for id in out.flow_log_ids() {
+            calls.push(self.delivery_status(id).await?);
+        }
         Ok(self.outcome(calls))
+    }
+
+    /// A new flow log's delivery status, once AWS reports one: a flow log that cannot deliver is
+    /// no audit trail, so FAILED fails the step.
+    async fn delivery_status(&self, id: &str) -> Result<String, String> {
+        let deadline = tokio::time::Instant::now() + self.options.delivery_wait;
+        loop {
+            let out = self
+                .clients
+                .ec2
+                .describe_flow_logs()
+                .flow_log_ids(id)
+                .send()
+                .await
+                .map_err(|e| self.err(&e, "ec2:DescribeFlowLogs"))?;
+            let found = out.flow_logs().iter().find(|f| f.flow_log_id() == Some(id));
+            match found.and_then(|f| f.deliver_logs_status()) {
+                Some("FAILED") => {
+                    let message = found
+                        .and_then(|f| f.deliver_logs_error_message())
+                        .unwrap_or("no message");
+                    return Err(format!(
+                        "{id} was created but its delivery FAILED ({message}): check the delivery role and \
+                         the destination's policy"
+                    ));
+                }
+                Some(status) => return Ok(format!("{id} DeliverLogsStatus {status}")),
+                None if tokio::time::Instant::now() >= deadline => {
+                    return Ok(format!(
+                        "{id} has no delivery status yet after {} s: re-scan to see it",
+                        self.options.delivery_wait.as_secs()
+                    ));
+                }
+                None => tokio::time::sleep(self.options.poll_interval).await,
+            }
+        }
     }
 
     async fn client_vpn(&self, endpoint: &str, log_group: &str) -> StepResult {
@@ -508,12 +607,18 @@ impl Executor<'_> {
         let telemetry = c
             .vgw_telemetry()
             .iter()
-            .map(|t| {
-                (
-                    t.outside_ip_address().unwrap_or_default().to_owned(),
-                    t.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                )
+            .map(|t| TunnelStatus {
+                outside_ip: t.outside_ip_address().unwrap_or_default().to_owned(),
+                status: t.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                last_status_change: t.last_status_change().map(|d| (d.secs(), d.subsec_nanos())),
             })
+            .collect();
+        let tunnel_ips = c
+            .options()
+            .map(|o| o.tunnel_options())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| t.outside_ip_address().map(str::to_owned))
             .collect();
         let tunnel = c
             .options()
@@ -524,6 +629,7 @@ impl Executor<'_> {
         Ok(ConnectionView {
             state: c.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
             telemetry,
+            tunnel_ips,
             logging: tunnel
                 .and_then(|t| t.log_options())
                 .and_then(|l| l.cloud_watch_log_options())
@@ -556,11 +662,7 @@ impl Executor<'_> {
                     "{vpn}: {what} within {} s (state {}, tunnels {})",
                     self.options.tunnel_wait.as_secs(),
                     view.state,
-                    view.telemetry
-                        .iter()
-                        .map(|(ip, status)| format!("{ip} {status}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    view.describe_tunnels()
                 ));
             }
             tokio::time::sleep(self.options.poll_interval).await;
@@ -590,14 +692,15 @@ impl Executor<'_> {
         if self.options.dry_run {
             return Ok(self.outcome(calls));
         }
-        // Never two tunnels down at once: every other tunnel must carry traffic first, and the
-        // connection must not be mid-modification.
+        // Never two tunnels down at once: every other tunnel must be reported UP first (one missing
+        // from the telemetry is not), and the connection must not be mid-modification.
         let ready = self
-            .wait_for(vpn, ip, "the other tunnel did not come UP", |v| {
-                v.state == "available" && v.telemetry.iter().filter(|(t, _)| t != ip).all(|(_, s)| s == "UP")
+            .wait_for(vpn, ip, "the other tunnel was not reported UP", |v| {
+                v.state == "available" && v.others_up(ip)
             })
             .await?;
-        let was_up = ready.telemetry.iter().any(|(t, s)| t == ip && s == "UP");
+        let before = ready.tunnel(ip).cloned();
+        let was_up = before.as_ref().is_some_and(|t| t.status == "UP");
         let mut spec = ModifyVpnTunnelOptionsSpecification::builder();
         if let Some(arn) = log_group_arn {
             spec = spec.log_options(
@@ -625,8 +728,17 @@ impl Executor<'_> {
             .await
             .map_err(|e| self.err(&e, "ec2:ModifyVpnTunnelOptions"))?;
         if was_up {
+            // The UP read before the call is stale until AWS shows the change.
+            let before_change = before.as_ref().and_then(|t| t.last_status_change);
+            self.wait_for(vpn, ip, &format!("AWS did not show the change to tunnel {ip}"), |v| {
+                v.state != "available"
+                    || v.tunnel(ip).is_none_or(|t| {
+                        t.status != "UP" || (t.last_status_change.is_some() && t.last_status_change > before_change)
+                    })
+            })
+            .await?;
             self.wait_for(vpn, ip, &format!("tunnel {ip} did not come back UP"), |v| {
-                v.state == "available" && v.telemetry.iter().any(|(t, s)| t == ip && s == "UP")
+                v.state == "available" && v.tunnel(ip).is_some_and(|t| t.status == "UP")
             })
             .await?;
         }
@@ -681,15 +793,52 @@ impl Executor<'_> {
     }
 }
 
+/// One tunnel's telemetry.
+#[derive(Debug, Clone)]
+struct TunnelStatus {
+    outside_ip: String,
+    /// UP or DOWN.
+    status: String,
+    /// LastStatusChange, as (seconds, nanoseconds) since the epoch.
+    last_status_change: Option<(i64, u32)>,
+}
+
 #[derive(Debug)]
 struct ConnectionView {
     state: String,
-    /// (outside IP, UP or DOWN) per tunnel.
-    telemetry: Vec<(String, String)>,
+    /// Per tunnel AWS reports telemetry for; it may leave tunnels out.
+    telemetry: Vec<TunnelStatus>,
+    /// The outside IP of every tunnel in the connection's options.
+    tunnel_ips: Vec<String>,
     /// The tunnel's activity logging, when its options were reported.
     logging: Option<bool>,
     /// The tunnel's IKE versions; None when AWS reported no options for it.
     ike_versions: Option<Vec<String>>,
+}
+
+impl ConnectionView {
+    fn tunnel(&self, ip: &str) -> Option<&TunnelStatus> {
+        self.telemetry.iter().find(|t| t.outside_ip == ip)
+    }
+
+    /// Every tunnel but `ip` is reported UP; a connection that reports fewer than two tunnels is
+    /// not known to have a partner at all.
+    fn others_up(&self, ip: &str) -> bool {
+        self.tunnel_ips.len() >= 2
+            && self
+                .tunnel_ips
+                .iter()
+                .filter(|t| *t != ip)
+                .all(|t| self.tunnel(t).is_some_and(|s| s.status == "UP"))
+    }
+
+    fn describe_tunnels(&self) -> String {
+        self.tunnel_ips
+            .iter()
+            .map(|ip| format!("{ip} {}", self.tunnel(ip).map_or("not reported", |t| t.status.as_str())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The account the configuration's credentials belong to.

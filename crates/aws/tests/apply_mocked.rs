@@ -13,8 +13,8 @@ use aws_sdk_ec2::operation::{
 use aws_sdk_ec2::types::*;
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use netaudit_aws::{apply_batch, ApplyClients, ApplyOptions, CallLog, StepOutcome};
-use netaudit_fix::{Action, Batch, Step};
+use netaudit_aws::{apply_batch, apply_plan, AccountAccess, ApplyClients, ApplyOptions, CallLog, StepOutcome};
+use netaudit_fix::{Action, Batch, FlowLogDestination, Step};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,13 +22,26 @@ const VPN: &str = "vpn-0aa1bb2cc3dd40002";
 const T1: &str = "3.5.140.20";
 const T2: &str = "3.5.140.21";
 
-/// One VPN connection: per tunnel its status, how many more looks it stays down after a
-/// modification, and whether it logs; plus what happened, in order.
+/// One VPN connection: per tunnel its real status, how many more looks it stays down after a
+/// modification, and whether it logs; plus what happened, in order. Like AWS, it can keep
+/// reporting a tunnel's old UP (and old LastStatusChange) for a few looks after a modification,
+/// and leave a tunnel out of the telemetry.
 #[derive(Debug, Default)]
 struct Sim {
     tunnels: Vec<(String, &'static str, u32, bool)>,
     /// A tunnel that never comes back up.
     stuck_down: Option<String>,
+    /// Looks a modified tunnel stays down for (3 when unset).
+    restart_looks: u32,
+    /// Looks after a modification during which the old UP is still reported.
+    stale_looks: u32,
+    /// Per tunnel: remaining stale looks.
+    stale: std::collections::HashMap<String, u32>,
+    /// Per tunnel: the LastStatusChange reported, in seconds.
+    last_change: std::collections::HashMap<String, i64>,
+    clock: i64,
+    /// A tunnel the telemetry leaves out.
+    hidden: Option<String>,
     events: Vec<String>,
 }
 
@@ -36,19 +49,36 @@ impl Sim {
     fn output(&mut self) -> DescribeVpnConnectionsOutput {
         let mut telemetry = vec![];
         let mut options = vec![];
+        let mut reported = vec![];
         for (ip, status, restart, logs) in &mut self.tunnels {
             if *restart > 0 {
                 *restart -= 1;
                 if *restart == 0 && self.stuck_down.as_deref() != Some(ip.as_str()) {
                     *status = "UP";
+                    self.clock += 1;
+                    self.last_change.insert(ip.clone(), self.clock);
                 }
             }
-            telemetry.push(
-                VgwTelemetry::builder()
-                    .outside_ip_address(ip.clone())
-                    .status(TelemetryStatus::from(*status))
-                    .build(),
-            );
+            let stale = self.stale.entry(ip.clone()).or_default();
+            let (shown, changed) = if *stale > 0 {
+                *stale -= 1;
+                (
+                    "UP",
+                    self.last_change.get(&format!("{ip}/before")).copied().unwrap_or(0),
+                )
+            } else {
+                (*status, self.last_change.get(ip.as_str()).copied().unwrap_or(0))
+            };
+            reported.push(format!("{ip}={shown}"));
+            if self.hidden.as_deref() != Some(ip.as_str()) {
+                telemetry.push(
+                    VgwTelemetry::builder()
+                        .outside_ip_address(ip.clone())
+                        .status(TelemetryStatus::from(shown))
+                        .last_status_change(aws_smithy_types::DateTime::from_secs(1_700_000_000 + changed))
+                        .build(),
+                );
+            }
             options.push(
                 TunnelOption::builder()
                     .outside_ip_address(ip.clone())
@@ -62,7 +92,11 @@ impl Sim {
             );
         }
         let snapshot: Vec<String> = self.tunnels.iter().map(|(ip, s, _, _)| format!("{ip}={s}")).collect();
-        self.events.push(format!("describe {}", snapshot.join(" ")));
+        self.events.push(format!(
+            "describe {} reported {}",
+            snapshot.join(" "),
+            reported.join(" ")
+        ));
         DescribeVpnConnectionsOutput::builder()
             .vpn_connections(
                 VpnConnection::builder()
@@ -82,13 +116,19 @@ impl Sim {
     fn modify(&mut self, ip: &str) {
         let others_up = self.tunnels.iter().filter(|t| t.0 != ip).all(|t| t.1 == "UP");
         self.events.push(format!("modify {ip} others_up={others_up}"));
+        let restart = if self.restart_looks == 0 { 3 } else { self.restart_looks };
         for t in &mut self.tunnels {
             if t.0 == ip {
                 t.1 = "DOWN";
-                t.2 = 3;
+                t.2 = restart;
                 t.3 = true;
             }
         }
+        let old = self.last_change.get(ip).copied().unwrap_or(0);
+        self.last_change.insert(format!("{ip}/before"), old);
+        self.clock += 1;
+        self.last_change.insert(ip.to_owned(), self.clock);
+        self.stale.insert(ip.to_owned(), self.stale_looks);
     }
 }
 
@@ -153,7 +193,21 @@ fn fast() -> ApplyOptions {
         dry_run: false,
         tunnel_wait: Duration::from_millis(300),
         poll_interval: Duration::from_millis(5),
+        delivery_wait: Duration::from_millis(50),
     }
+}
+
+/// Every event, and the positions of the modifications of tunnel 1 and of tunnel 2.
+fn between_modifications(state: &Arc<Mutex<Sim>>) -> (Vec<String>, usize, usize) {
+    let events = state.lock().unwrap().events.clone();
+    let at = |ip: &str| {
+        events
+            .iter()
+            .position(|e| e.starts_with(&format!("modify {ip}")))
+            .unwrap()
+    };
+    let (first, second) = (at(T1), at(T2));
+    (events, first, second)
 }
 
 fn modifies(state: &Arc<Mutex<Sim>>) -> Vec<String> {
@@ -185,15 +239,7 @@ async fn tunnels_are_modified_one_at_a_time_and_only_while_the_other_is_up() {
         ]
     );
     // Between the two modifications the first tunnel was seen UP again.
-    let events = state.lock().unwrap().events.clone();
-    let first = events
-        .iter()
-        .position(|e| e.starts_with(&format!("modify {T1}")))
-        .unwrap();
-    let second = events
-        .iter()
-        .position(|e| e.starts_with(&format!("modify {T2}")))
-        .unwrap();
+    let (events, first, second) = between_modifications(&state);
     assert!(events[first..second]
         .iter()
         .any(|e| e.contains(&format!("{T1}=UP")) && e.starts_with("describe")));
@@ -213,10 +259,10 @@ async fn a_tunnel_is_never_touched_while_its_partner_is_down() {
     let c = clients(vpn_client(&state)).await;
     let report = apply_batch(&batch(vec![tunnel_step(T1), tunnel_step(T2)]), Ok(c), &fast()).await;
     assert!(
-        matches!(&report[0].outcome, StepOutcome::Failed(why) if why.contains("the other tunnel did not come UP")),
+        matches!(&report[0].outcome, StepOutcome::Failed(why) if why.contains("the other tunnel was not reported UP")),
         "{report:?}"
     );
-    assert_eq!(report[1].outcome, StepOutcome::NotAttempted);
+    assert!(matches!(report[1].outcome, StepOutcome::NotAttempted(_)), "{report:?}");
     assert!(modifies(&state).is_empty(), "no tunnel was modified");
 }
 
@@ -230,7 +276,7 @@ async fn a_tunnel_that_does_not_come_back_stops_the_batch_before_the_second() {
         matches!(&report[0].outcome, StepOutcome::Failed(why) if why.contains("did not come back UP")),
         "{report:?}"
     );
-    assert_eq!(report[1].outcome, StepOutcome::NotAttempted);
+    assert!(matches!(report[1].outcome, StepOutcome::NotAttempted(_)), "{report:?}");
     assert_eq!(modifies(&state), vec![format!("modify {T1} others_up=true")]);
 }
 
@@ -306,5 +352,110 @@ async fn client_vpn_logging_is_enabled_once() {
     assert_eq!(
         *modified.lock().unwrap(),
         vec![(Some(true), Some("/aws/clientvpn/cvpn-endpoint-1".to_owned()))]
+    );
+}
+
+#[tokio::test]
+async fn a_stale_up_after_a_modification_is_not_taken_for_the_tunnel_coming_back() {
+    // Like AWS: after the modification the tunnel keeps being reported UP, with its old
+    // LastStatusChange, for three looks while it is really renegotiating; then DOWN; then UP.
+    let state = sim("UP", "UP", false);
+    {
+        let mut s = state.lock().unwrap();
+        s.stale_looks = 3;
+        s.restart_looks = 6;
+    }
+    let c = clients(vpn_client(&state)).await;
+    let report = apply_batch(&batch(vec![tunnel_step(T1), tunnel_step(T2)]), Ok(c), &fast()).await;
+    assert!(
+        report.iter().all(|s| matches!(s.outcome, StepOutcome::Changed(_))),
+        "{report:?}"
+    );
+    // The second tunnel was modified only once the first was really UP again.
+    assert_eq!(
+        modifies(&state),
+        vec![
+            format!("modify {T1} others_up=true"),
+            format!("modify {T2} others_up=true")
+        ]
+    );
+    let (events, first, second) = between_modifications(&state);
+    assert!(
+        events[first..second]
+            .iter()
+            .any(|e| e.contains(&format!("reported {T1}=DOWN"))),
+        "apply waited until AWS showed the change: {events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_partner_missing_from_the_telemetry_is_not_up() {
+    // AWS lists one tunnel's telemetry only: the other may be down, so nothing is modified.
+    let state = sim("UP", "UP", false);
+    state.lock().unwrap().hidden = Some(T2.into());
+    let c = clients(vpn_client(&state)).await;
+    let report = apply_batch(&batch(vec![tunnel_step(T1)]), Ok(c), &fast()).await;
+    assert!(
+        matches!(&report[0].outcome, StepOutcome::Failed(why) if why.contains("not reported UP") && why.contains(&format!("{T2} not reported"))),
+        "{report:?}"
+    );
+    assert!(modifies(&state).is_empty(), "no tunnel was modified");
+}
+
+#[tokio::test]
+async fn regional_flow_logs_are_not_attempted_when_their_delivery_role_could_not_be_made() {
+    // IAM is unreachable (a closed port): the role step fails, and the regional batch whose flow
+    // log that role would deliver is not attempted at all.
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new("k", "s", None, None, "test"))
+        .region(Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await;
+    let role = Step {
+        action: Action::CreateDeliveryRole {
+            role_name: "netaudit-flow-logs-delivery".into(),
+        },
+        fixes: vec![],
+    };
+    let flow_log = Step {
+        action: Action::CreateFlowLog {
+            vpc_id: "vpc-1".into(),
+            traffic_type: "ALL".into(),
+            max_aggregation_interval: 600,
+            destination: FlowLogDestination::CloudWatchLogs {
+                log_group: "/aws/vpc/flow-logs/vpc-1".into(),
+                delivery_role_arn: "arn:aws:iam::111111111111:role/netaudit-flow-logs-delivery".into(),
+            },
+        },
+        fixes: vec![],
+    };
+    let mut plan = netaudit_fix::plan(&[], &Default::default(), &Default::default());
+    plan.batches = vec![
+        Batch {
+            account_id: "111111111111".into(),
+            region: "global".into(),
+            steps: vec![role],
+        },
+        batch(vec![flow_log]),
+    ];
+    let access = AccountAccess {
+        config,
+        own_account: "111111111111".into(),
+        org_role: None,
+        external_id: None,
+    };
+    let calls = CallLog::new();
+    let report = apply_plan(&plan, &access, &fast(), &calls).await;
+    assert!(matches!(&report.steps[0].outcome, StepOutcome::Failed(_)), "{report:?}");
+    assert!(
+        matches!(&report.steps[1].outcome, StepOutcome::NotAttempted(why) if why.contains("delivery role netaudit-flow-logs-delivery")),
+        "{report:?}"
+    );
+    assert!(
+        calls.counts().keys().all(|api| api.starts_with("iam:")),
+        "no regional call was made: {:?}",
+        calls.counts()
     );
 }

@@ -73,6 +73,8 @@ fn graph_of(region: RegionInventory) -> Graph {
             account_id: ACCOUNT.into(),
             caller_arn: None,
             regions: Ok(vec![]),
+            // A scan limited to the one region collected.
+            region_scope: Some(vec![region.region.clone()]),
             region_data: vec![region],
             buckets: Ok(vec![]),
             other_gaps: vec![],

@@ -437,38 +437,80 @@ pub fn builtin() -> (Catalogue, Vec<CatalogueError>) {
 }
 
 /// Load a directory of user controls: `*.toml` files and `<ID>/control.toml` folders. Each bad
-/// file is an error of its own; the good ones still load.
+/// file is an error of its own; the good ones still load. A folder without a readable
+/// `control.toml`, or whose control's id is not the folder's name, is an error: a control never
+/// goes missing in silence.
 pub fn load_dir(dir: &Path) -> Result<(Vec<Control>, Vec<CatalogueError>), CatalogueError> {
-    let read = std::fs::read_dir(dir).map_err(|e| CatalogueError {
-        path: dir.display().to_string(),
+    let problem = |path: &Path, message: String| CatalogueError {
+        path: path.display().to_string(),
         line: None,
         column: None,
-        message: format!("cannot read the checks directory: {e}"),
-    })?;
-    let mut paths: Vec<PathBuf> = vec![];
-    for entry in read.flatten() {
+        message,
+    };
+    let read = std::fs::read_dir(dir).map_err(|e| problem(dir, format!("cannot read the checks directory: {e}")))?;
+    let (mut controls, mut errors) = (vec![], vec![]);
+    // (file, the folder name its id must equal)
+    let mut paths: Vec<(PathBuf, Option<String>)> = vec![];
+    for entry in read {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                errors.push(problem(
+                    dir,
+                    format!("cannot list an entry of the checks directory: {e}"),
+                ));
+                continue;
+            }
+        };
         let p = entry.path();
-        if p.is_dir() && p.join("control.toml").is_file() {
-            paths.push(p.join("control.toml"));
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            let file = p.join("control.toml");
+            if file.exists() {
+                paths.push((file, Some(name)));
+            } else {
+                let mut found: Vec<String> = std::fs::read_dir(&p)
+                    .map(|r| {
+                        r.flatten()
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                found.sort();
+                errors.push(problem(
+                    &p,
+                    format!(
+                        "a control folder holds its control in control.toml, which is missing (the folder has: {})",
+                        if found.is_empty() {
+                            "nothing".to_owned()
+                        } else {
+                            found.join(", ")
+                        }
+                    ),
+                ));
+            }
         } else if p.extension().is_some_and(|e| e == "toml") {
-            paths.push(p);
+            paths.push((p, None));
         }
     }
     paths.sort();
-    let (mut controls, mut errors) = (vec![], vec![]);
-    for p in paths {
+    for (p, folder) in paths {
         let path = p.display().to_string();
         match std::fs::read_to_string(&p) {
             Ok(text) => match parse_control(&path, &text) {
-                Ok(c) => controls.push(c),
+                Ok(c) => match folder {
+                    Some(folder) if c.id() != folder => errors.push(problem(
+                        &p,
+                        format!("control id {} does not match its folder {folder}", c.id()),
+                    )),
+                    _ => controls.push(c),
+                },
                 Err(e) => errors.push(e),
             },
-            Err(e) => errors.push(CatalogueError {
-                path,
-                line: None,
-                column: None,
-                message: e.to_string(),
-            }),
+            Err(e) => errors.push(problem(&p, format!("cannot read the control: {e}"))),
         }
     }
     Ok((controls, errors))

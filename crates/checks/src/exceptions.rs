@@ -44,6 +44,19 @@ impl Date {
         Date { year, month, day }
     }
 
+    /// A date that exists on the calendar (`2027-02-31` does not).
+    pub fn new(year: u16, month: u8, day: u8) -> Option<Date> {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days_in_month = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (1..=days_in_month).contains(&day).then_some(Date { year, month, day })
+    }
+
     /// Parse `YYYY-MM-DD`.
     pub fn parse(text: &str) -> Option<Date> {
         let mut parts = text.split('-');
@@ -51,12 +64,10 @@ impl Date {
         if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
             return None;
         }
-        let date = Date {
-            year: y.parse().ok()?,
-            month: m.parse().ok()?,
-            day: d.parse().ok()?,
-        };
-        ((1..=12).contains(&date.month) && (1..=31).contains(&date.day)).then_some(date)
+        if ![y, m, d].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+            return None;
+        }
+        Date::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
     }
 }
 
@@ -100,10 +111,13 @@ pub struct ExceptionRef {
 }
 
 /// One exception, validated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Exception {
     pub control: String,
     pub resource: ResourceMatch,
+    /// `all`: the pattern deliberately covers every resource of the control.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub covers_all: bool,
     pub owner: String,
     pub reason: String,
     pub ticket: String,
@@ -121,7 +135,29 @@ pub enum ResourceMatch {
     Pattern(String),
 }
 
+impl Serialize for ResourceMatch {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceMatch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ResourceMatch, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(ResourceMatch::from_text(&text))
+    }
+}
+
 impl ResourceMatch {
+    /// An exact ARN, or a pattern when it holds `*`.
+    pub fn from_text(text: &str) -> ResourceMatch {
+        if text.contains('*') {
+            ResourceMatch::Pattern(text.to_owned())
+        } else {
+            ResourceMatch::Exact(text.to_owned())
+        }
+    }
+
     pub fn matches(&self, arn: &str) -> bool {
         match self {
             ResourceMatch::Exact(a) => a == arn,
@@ -192,6 +228,7 @@ struct RawException {
     reason: toml::Spanned<String>,
     ticket: toml::Spanned<String>,
     expires: toml::Spanned<toml::Value>,
+    scope: Option<toml::Spanned<String>>,
 }
 
 fn line_of(text: &str, span: Range<usize>) -> usize {
@@ -240,20 +277,29 @@ pub fn parse_exceptions(file: &str, text: &str, catalogue: &Catalogue) -> Result
             }
         }
         let expires = match raw.expires.get_ref() {
-            toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt.date.map(|d| Date {
-                year: d.year,
-                month: d.month,
-                day: d.day,
-            }),
+            toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => {
+                dt.date.and_then(|d| Date::new(d.year, d.month, d.day))
+            }
             toml::Value::String(s) => Date::parse(s),
             _ => None,
         };
         let Some(expires) = expires else {
             error(
                 raw.expires.span(),
-                "`expires` must be a date, e.g. expires = 2027-03-31".into(),
+                "`expires` must be a date that exists, e.g. expires = 2027-03-31".into(),
             );
             continue;
+        };
+        let covers_all = match &raw.scope {
+            None => false,
+            Some(scope) if scope.get_ref() == "all" => true,
+            Some(scope) => {
+                error(
+                    scope.span(),
+                    format!("`scope` may only be \"all\", not `{}`", scope.get_ref()),
+                );
+                continue;
+            }
         };
         let text_resource = raw.resource.get_ref().trim();
         let resource = if !text_resource.starts_with("arn:") {
@@ -262,14 +308,27 @@ pub fn parse_exceptions(file: &str, text: &str, catalogue: &Catalogue) -> Result
                 format!("`resource` must be an ARN or an ARN pattern, not `{text_resource}`"),
             );
             continue;
-        } else if text_resource.contains('*') {
-            ResourceMatch::Pattern(text_resource.to_owned())
         } else {
-            ResourceMatch::Exact(text_resource.to_owned())
+            ResourceMatch::from_text(text_resource)
         };
+        if !covers_all {
+            if let Some(kind) = catalogue.get(&control).map(|c| c.kind) {
+                if matches_every_resource(&resource, kind) {
+                    error(
+                        raw.resource.span(),
+                        format!(
+                            "`{text_resource}` matches every resource of {control} in every account and region: \
+                             name the resources, or add scope = \"all\" to mean it"
+                        ),
+                    );
+                    continue;
+                }
+            }
+        }
         out.push(Exception {
             control,
             resource,
+            covers_all,
             owner: raw.owner.into_inner(),
             reason: raw.reason.into_inner(),
             ticket: raw.ticket.into_inner(),
@@ -307,24 +366,57 @@ pub struct ExceptionUse {
     pub matched: usize,
 }
 
+/// Whether a pattern matches any resource of `kind`, whatever its account, region and id.
+fn matches_every_resource(resource: &ResourceMatch, kind: netaudit_model::Kind) -> bool {
+    let ResourceMatch::Pattern(_) = resource else {
+        return false;
+    };
+    [
+        ("000000000000", "us-east-1", "sample-0"),
+        ("999999999999", "eu-west-3", "other-9"),
+    ]
+    .iter()
+    .all(|(account, region, id)| resource.matches(&crate::evaluate::sample_arn(kind, account, region, id)))
+}
+
 /// Apply exceptions to findings as of `today`: mute matched FAILs of live exceptions, mark the
-/// FAILs of expired ones, and report which exceptions were used, expired or stale.
+/// FAILs of expired ones, and report which exceptions were used, expired or stale. An active
+/// exception wins over an expired one for the same result, whatever their order in the file.
 pub fn apply_exceptions(findings: &mut [Finding], exceptions: &[Exception], today: Date) -> ExceptionsSummary {
     let mut summary = ExceptionsSummary::default();
-    for ex in exceptions {
-        let state = if today > ex.expires {
+    let state_of = |ex: &Exception| {
+        if today > ex.expires {
             ExceptionState::Expired
         } else {
             ExceptionState::Active
-        };
+        }
+    };
+    // Active exceptions first, then expired ones; file order within each.
+    let mut ordered: Vec<&Exception> = exceptions
+        .iter()
+        .filter(|e| state_of(e) == ExceptionState::Active)
+        .collect();
+    ordered.extend(exceptions.iter().filter(|e| state_of(e) == ExceptionState::Expired));
+    for ex in ordered {
+        let state = state_of(ex);
         let mut matched = 0;
         for f in findings.iter_mut() {
-            if f.control != ex.control || f.status != Status::Fail || !ex.resource.matches(&f.resource_arn) {
+            if f.control != ex.control || !ex.resource.matches(&f.resource_arn) {
                 continue;
             }
-            // The first exception that matches wins; a later one cannot re-mark the result.
-            if f.exception.is_some() {
-                continue;
+            match (f.status, &f.exception) {
+                (Status::Fail, None) => {}
+                // Already marked by an earlier exception: the first one that matches wins.
+                (Status::Fail, Some(_)) => {
+                    matched += 1;
+                    continue;
+                }
+                (Status::Muted, _) if state == ExceptionState::Active => {
+                    matched += 1;
+                    continue;
+                }
+                // PASS, UNKNOWN (never muted), NOT_APPLICABLE, or muted by an active exception.
+                _ => continue,
             }
             matched += 1;
             if state == ExceptionState::Active {

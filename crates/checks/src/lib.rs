@@ -23,4 +23,4 @@ pub use exceptions::{
     apply_exceptions, parse_exceptions, Date, Exception, ExceptionRef, ExceptionState, ExceptionUse, ExceptionsError,
     ExceptionsSummary, ResourceMatch,
 };
-pub use results::{Finding, GapRef, Status};
+pub use results::{Finding, GapRef, ResultKey, Status};

@@ -67,6 +67,27 @@ impl From<&Gap> for GapRef {
     }
 }
 
+/// A result's identity, the same in every output: (control, resource, account, region). The ARN alone
+/// is not enough: a shared VPC has one ARN (its owner's) but a result in the owner's account and
+/// another in each participant's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ResultKey {
+    pub control: String,
+    pub resource_arn: String,
+    pub account_id: String,
+    pub region: String,
+}
+
+impl fmt::Display for ResultKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} (account {}, {})",
+            self.control, self.resource_arn, self.account_id, self.region
+        )
+    }
+}
+
 /// One (control, resource) verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
@@ -92,4 +113,16 @@ pub struct Finding {
     /// The exception that muted this result, or that would have and has expired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<crate::exceptions::ExceptionRef>,
+}
+
+impl Finding {
+    /// This result's identity.
+    pub fn key(&self) -> ResultKey {
+        ResultKey {
+            control: self.control.clone(),
+            resource_arn: self.resource_arn.clone(),
+            account_id: self.account_id.clone(),
+            region: self.region.clone(),
+        }
+    }
 }

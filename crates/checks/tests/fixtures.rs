@@ -62,6 +62,43 @@ fn status(name: &str) -> Status {
 }
 
 /// Run one fixture; return the statuses it expects, or a description of the mismatch.
+/// A fixture is evidence for a few regions, not a whole account: an account without a region list
+/// gets one naming exactly its region folders, and a scope limited to them (as `scan --regions`
+/// would record), so the regions it leaves out are outside the scan rather than unread. Fixtures
+/// about the region list itself carry their own `ec2-describe-regions` file.
+fn with_region_scope(files: &mut BTreeMap<String, Vec<u8>>) {
+    let mut regions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for path in files.keys() {
+        let parts: Vec<&str> = path.split('/').collect();
+        if let [account, rest @ ..] = parts.as_slice() {
+            let set = regions.entry((*account).to_owned()).or_default();
+            if let [region, _file] = rest {
+                set.insert((*region).to_owned());
+            }
+        }
+    }
+    for (account, set) in regions {
+        let has_list = ["json", "error"]
+            .iter()
+            .any(|ext| files.contains_key(&format!("{account}/ec2-describe-regions.{ext}")));
+        if has_list || set.is_empty() {
+            continue;
+        }
+        let list: Vec<serde_json::Value> = set
+            .iter()
+            .map(|r| serde_json::json!({"RegionName": r, "OptInStatus": "opt-in-not-required"}))
+            .collect();
+        files.insert(
+            format!("{account}/ec2-describe-regions.json"),
+            serde_json::json!({ "Regions": list }).to_string().into_bytes(),
+        );
+        files.insert(
+            format!("{account}/{}", netaudit_evidence::REGION_SCOPE_FILE),
+            serde_json::json!({ "Regions": set }).to_string().into_bytes(),
+        );
+    }
+}
+
 fn run(id: &str, path: &Path) -> Result<BTreeSet<Status>, String> {
     let (catalogue, _) = builtin();
     let control = catalogue.get(id).ok_or_else(|| format!("no control {id}"))?;
@@ -72,11 +109,12 @@ fn run(id: &str, path: &Path) -> Result<BTreeSet<Status>, String> {
         "{}: needs a description",
         path.display()
     );
-    let files = fixture
+    let mut files: BTreeMap<String, Vec<u8>> = fixture
         .files
         .iter()
         .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
         .collect();
+    with_region_scope(&mut files);
     let loaded = netaudit_evidence::load_files(&files);
     let graph = Graph::build(&loaded.inventory);
     let findings = evaluate_control(control, &graph, &fixture.params).map_err(|e| e.to_string())?;

@@ -167,6 +167,15 @@ pub fn apply_exceptions_file(
     catalogue: &Catalogue,
     findings: &mut [Finding],
 ) -> Result<ExceptionsSummary, Failure> {
+    read_and_apply_exceptions(path, catalogue, findings).map(|(summary, _)| summary)
+}
+
+/// As [`apply_exceptions_file`], also returning the exceptions read.
+fn read_and_apply_exceptions(
+    path: &Path,
+    catalogue: &Catalogue,
+    findings: &mut [Finding],
+) -> Result<(ExceptionsSummary, Vec<netaudit_checks::Exception>), Failure> {
     let text =
         std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("--exceptions {}: {e}", path.display())))?;
     let exceptions =
@@ -177,7 +186,7 @@ pub fn apply_exceptions_file(
     let summary = netaudit_checks::apply_exceptions(findings, &exceptions, netaudit_checks::Date::today());
     for e in &summary.expired {
         eprintln!(
-            "netaudit: warning: EXPIRED exception {} ({} {}, owner {}, ticket {}) ended {}: {} result(s) FAIL again",
+            "netaudit: warning: EXPIRED exception {} ({} {}, owner {}, ticket {}) ended {}: {} result(s) it matches FAIL again",
             e.source, e.control, e.resource, e.owner, e.ticket, e.expires, e.matched
         );
     }
@@ -187,7 +196,7 @@ pub fn apply_exceptions_file(
             e.source, e.control, e.resource, e.owner
         );
     }
-    Ok(summary)
+    Ok((summary, exceptions))
 }
 
 fn plan_options(args: &PlanArgs) -> Result<PlanOptions, Failure> {
@@ -219,19 +228,41 @@ fn plan_options(args: &PlanArgs) -> Result<PlanOptions, Failure> {
     Ok(options)
 }
 
-/// Findings and the log groups known to exist, from a report, evidence or live AWS.
-fn plan_input(
-    args: &PlanArgs,
-    catalogue: &Catalogue,
-) -> Result<(Vec<Finding>, netaudit_fix::ExistingLogGroups), Failure> {
+/// What a plan is made from: the results, the log groups known to exist, the parameters the
+/// results were judged with, and the problems met on the way.
+struct PlanInput {
+    findings: Vec<Finding>,
+    existing: netaudit_fix::ExistingLogGroups,
+    parameters: netaudit_checks::Params,
+    errors: Vec<String>,
+}
+
+/// The plan's input, from a report, evidence or live AWS.
+fn plan_input(args: &PlanArgs, catalogue: &Catalogue) -> Result<PlanInput, Failure> {
     if let Some(path) = &args.report {
+        if !args.params.is_empty() {
+            return Err(Failure::Usage(
+                "--param applies to a scan: a report was judged with the parameters it records".into(),
+            ));
+        }
         let text =
             std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("--report {}: {e}", path.display())))?;
         let report = netaudit_report::SavedReport::parse(&text)
             .map_err(|e| Failure::Usage(format!("--report {}: {e}", path.display())))?;
-        return Ok((report.results, BTreeMap::new()));
+        let errors = report
+            .coverage
+            .errors
+            .iter()
+            .map(|e| format!("{} (from {})", e, path.display()))
+            .collect();
+        return Ok(PlanInput {
+            findings: report.results,
+            existing: BTreeMap::new(),
+            parameters: report.parameters,
+            errors,
+        });
     }
-    let (inventory, errors) = match &args.evidence {
+    let (inventory, mut errors) = match &args.evidence {
         Some(dir) => load_evidence(dir)?,
         None => (collect_live(&args.live, false, false)?, vec![]),
     };
@@ -240,8 +271,15 @@ fn plan_input(
     let params = parse_params(&args.params, catalogue)?;
     let controls: Vec<&Control> = catalogue.controls().iter().collect();
     let (findings, eval_errors) = netaudit_checks::evaluate(&controls, &graph, &params);
-    report_errors(&eval_errors.iter().map(ToString::to_string).collect::<Vec<_>>());
-    Ok((findings, netaudit_fix::existing_log_groups(&graph)))
+    let eval_errors: Vec<String> = eval_errors.iter().map(ToString::to_string).collect();
+    report_errors(&eval_errors);
+    errors.extend(eval_errors);
+    Ok(PlanInput {
+        findings,
+        existing: netaudit_fix::existing_log_groups(&graph),
+        parameters: params,
+        errors,
+    })
 }
 
 pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
@@ -253,12 +291,20 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
             return Err(Failure::Usage(format!("--checks: unknown control id {id:?}")));
         }
     }
-    let (mut findings, existing) = plan_input(args, &catalogue)?;
-    if let Some(path) = &args.exceptions {
-        apply_exceptions_file(path, &catalogue, &mut findings)?;
-    }
+    let PlanInput {
+        mut findings,
+        existing,
+        parameters,
+        errors,
+    } = plan_input(args, &catalogue)?;
+    let exceptions = match &args.exceptions {
+        Some(path) => read_and_apply_exceptions(path, &catalogue, &mut findings)?.1,
+        None => vec![],
+    };
     findings.retain(|f| args.checks.is_empty() || args.checks.iter().any(|id| id.eq_ignore_ascii_case(&f.control)));
-    let plan = netaudit_fix::plan(&findings, &existing, &options);
+    let mut plan = netaudit_fix::plan(&findings, &existing, &options);
+    plan.scan = netaudit_fix::ScanSettings { parameters, exceptions };
+    plan.errors = errors;
     let write_text = |text: String| -> Result<(), Failure> {
         match &args.output {
             Some(path) => {
@@ -297,7 +343,19 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
             }
         }
     }
-    Ok(if plan.is_empty() { EXIT_CLEAN } else { EXIT_FAILURES })
+    if !plan.unreadable.is_empty() {
+        eprintln!(
+            "netaudit: {} result(s) could not be read, so nothing is planned for them: the plan lists them",
+            plan.unreadable.len()
+        );
+    }
+    // Something to do and/or something unread, as a scan reports failures and gaps.
+    Ok(match (plan.is_empty(), plan.is_complete()) {
+        (true, true) => EXIT_CLEAN,
+        (false, true) => EXIT_FAILURES,
+        (true, false) => EXIT_INCOMPLETE,
+        (false, false) => crate::EXIT_FAILURES_AND_INCOMPLETE,
+    })
 }
 
 fn read_plan(path: &Path) -> Result<Plan, Failure> {
@@ -361,6 +419,7 @@ pub fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         dry_run: args.dry_run,
         tunnel_wait: std::time::Duration::from_secs(args.tunnel_wait),
         poll_interval: std::time::Duration::from_secs(args.poll_interval.max(1)),
+        delivery_wait: std::time::Duration::from_secs(args.tunnel_wait.min(60)),
     };
     let org_role = args.live.org.then_some(args.live.org_role.as_str());
     let (report, after) = netaudit_aws::apply_and_verify(&plan, &args.live.options(), org_role, &options, &calls)
@@ -396,8 +455,8 @@ pub fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
 
 #[derive(Debug, serde::Serialize)]
 struct VerifiedResult {
-    control: String,
-    resource_arn: String,
+    #[serde(flatten)]
+    result: netaudit_checks::ResultKey,
     before: Status,
     after: Option<Status>,
 }
@@ -406,26 +465,24 @@ struct Verification {
     results: Vec<VerifiedResult>,
 }
 
-/// Evaluate the controls again over what was read back, for every result the plan set out to fix.
+/// Evaluate the controls again over what was read back, with the parameters and exceptions the
+/// plan's scan used, for every result the plan set out to fix (matched by its whole identity).
 fn verify(plan: &Plan, inventory: &netaudit_model::Inventory) -> Verification {
     let graph = Graph::build(inventory);
     let (catalogue, _) = netaudit_checks::builtin();
     let controls: Vec<&Control> = catalogue.controls().iter().collect();
-    let (findings, _) = netaudit_checks::evaluate(&controls, &graph, &BTreeMap::new());
-    let now: BTreeMap<(&str, &str), Status> = findings
-        .iter()
-        .map(|f| ((f.control.as_str(), f.resource_arn.as_str()), f.status))
-        .collect();
+    let (mut findings, _) = netaudit_checks::evaluate(&controls, &graph, &plan.scan.parameters);
+    netaudit_checks::apply_exceptions(&mut findings, &plan.scan.exceptions, netaudit_checks::Date::today());
+    let now: BTreeMap<netaudit_checks::ResultKey, Status> = findings.iter().map(|f| (f.key(), f.status)).collect();
     let mut seen = BTreeSet::new();
     let mut results = vec![];
     for step in plan.batches.iter().flat_map(|b| &b.steps) {
         for fix in &step.fixes {
-            if seen.insert((fix.control.clone(), fix.resource_arn.clone())) {
+            if seen.insert(fix.clone()) {
                 results.push(VerifiedResult {
-                    control: fix.control.clone(),
-                    resource_arn: fix.resource_arn.clone(),
+                    result: fix.clone(),
                     before: Status::Fail,
-                    after: now.get(&(fix.control.as_str(), fix.resource_arn.as_str())).copied(),
+                    after: now.get(fix).copied(),
                 });
             }
         }
@@ -451,7 +508,7 @@ fn render_apply(
             StepOutcome::WouldChange(calls) => ("WOULD", calls.join("; ")),
             StepOutcome::AlreadyDone(why) => ("ALREADY", why.clone()),
             StepOutcome::Failed(why) => ("FAILED", why.clone()),
-            StepOutcome::NotAttempted => ("SKIPPED", "an earlier step of this batch failed".to_owned()),
+            StepOutcome::NotAttempted(why) => ("SKIPPED", why.clone()),
         };
         writeln!(out, "  {label:<8} {}", s.summary)?;
         if !detail.is_empty() {
@@ -463,7 +520,11 @@ fn render_apply(
         let mut per_control: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
         for r in &v.results {
             let after = r.after.map_or("NOT READ", Status::as_str);
-            *per_control.entry(&r.control).or_default().entry(after).or_default() += 1;
+            *per_control
+                .entry(&r.result.control)
+                .or_default()
+                .entry(after)
+                .or_default() += 1;
         }
         for (control, counts) in per_control {
             let total: usize = counts.values().sum();
@@ -473,10 +534,9 @@ fn render_apply(
         for r in v.results.iter().filter(|r| r.after != Some(Status::Pass)) {
             writeln!(
                 out,
-                "  still {}: {} {}",
+                "  still {}: {}",
                 r.after.map_or("NOT READ", Status::as_str),
-                r.control,
-                r.resource_arn
+                r.result
             )?;
         }
     }

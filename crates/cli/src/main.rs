@@ -498,6 +498,7 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
 
     let mut report = ScanReport::new(&selected, findings, &graph, errors);
     report.exceptions = exceptions;
+    report.parameters = params;
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

@@ -24,13 +24,24 @@ fn stdout_of(cmd: &mut Command) -> (String, String, i32) {
     )
 }
 
-/// Write a small evidence tree: (relative path, contents).
+/// Write a small evidence tree: (relative path, contents). Like `scan --regions … --save-evidence`,
+/// an account whose region list is given was scanned in those regions only: the scope file says so
+/// (the filtered-list cases are in tests/trust.rs).
 fn evidence(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     for (path, text) in files {
         let full = dir.path().join(path);
         std::fs::create_dir_all(full.parent().expect("has a parent")).expect("mkdir");
         std::fs::write(full, text).expect("write");
+        if let Some(account) = path.strip_suffix("/ec2-describe-regions.json") {
+            let listed: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+            let regions: Vec<&str> = listed["Regions"]
+                .as_array()
+                .map(|list| list.iter().filter_map(|r| r["RegionName"].as_str()).collect())
+                .unwrap_or_default();
+            let scope = dir.path().join(account).join("netaudit-region-scope.json");
+            std::fs::write(scope, serde_json::json!({ "Regions": regions }).to_string()).expect("write");
+        }
     }
     dir
 }

@@ -19,6 +19,10 @@ mod script;
 mod write;
 
 pub use error::EvidenceError;
+
+/// Written beside an account's evidence when the scan was limited to some regions (`--regions`):
+/// `{"Regions": ["us-east-1", …]}`. Regions outside it are not part of the scan, rather than unread.
+pub const REGION_SCOPE_FILE: &str = "netaudit-region-scope.json";
 pub use operations::{Operation, Scope, OPERATIONS};
 pub use script::collection_script;
 pub use write::write_dir;

@@ -164,6 +164,8 @@ impl Place<'_> {
 #[derive(Default)]
 struct Files<'t, 'a> {
     by_op: BTreeMap<&'static str, (Option<&'t Node<'a>>, Option<&'t Node<'a>>)>,
+    /// The account folder's region-scope file, when there is one.
+    region_scope: Option<&'t Node<'a>>,
 }
 
 impl<'t, 'a> Files<'t, 'a> {
@@ -180,6 +182,10 @@ impl<'t, 'a> Files<'t, 'a> {
         for (name, node) in entries {
             if let Node::Dir(_) = node {
                 folders.push((name.as_str(), node));
+                continue;
+            }
+            if name == crate::REGION_SCOPE_FILE && scope == Scope::Account {
+                files.region_scope = Some(node);
                 continue;
             }
             let (stem, ext) = name.rsplit_once('.').unwrap_or((name.as_str(), ""));
@@ -301,6 +307,14 @@ pub(crate) fn parse_call_error(text: &str) -> (String, String) {
     ("CallFailed".to_owned(), message.to_owned())
 }
 
+/// The regions a scan was limited to, as `--save-evidence` writes them.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegionScopeDoc {
+    #[serde(rename = "Regions")]
+    regions: Vec<String>,
+}
+
 fn load_account(
     account: &str,
     entries: &Result<Tree<'_>, String>,
@@ -323,6 +337,7 @@ fn load_account(
                 account_id: account.to_owned(),
                 caller_arn: None,
                 regions: Err(gap.clone()),
+                region_scope: None,
                 region_data: Vec::new(),
                 buckets: Err(gap),
                 other_gaps: Vec::new(),
@@ -352,6 +367,34 @@ fn load_account(
         Err(gap) => other_gaps.push(gap),
     }
     let regions = files.listing::<parse::RegionsDoc>(&mut place, &Operation::EC2_DESCRIBE_REGIONS);
+    let region_scope = files.region_scope.and_then(|node| {
+        let path = place.path(crate::REGION_SCOPE_FILE);
+        let parsed = match node {
+            Node::File(content) => content
+                .bytes()
+                .and_then(|bytes| serde_json::from_slice::<RegionScopeDoc>(&bytes).map_err(|e| e.to_string())),
+            Node::Dir(_) => Err("not a regular file".to_owned()),
+        };
+        match parsed {
+            Ok(doc) if doc.regions.iter().all(|r| is_region_name(r)) => Some(doc.regions),
+            Ok(_) => {
+                let err = EvidenceError::Malformed {
+                    path,
+                    message: "Regions must hold region names".into(),
+                };
+                other_gaps.push(place.gap(err, LAYOUT_API));
+                None
+            }
+            Err(message) => {
+                let err = EvidenceError::Malformed {
+                    path,
+                    message: format!("expected {{\"Regions\": [\"us-east-1\", …]}}: {message}"),
+                };
+                other_gaps.push(place.gap(err, LAYOUT_API));
+                None
+            }
+        }
+    });
     let buckets = files.listing::<parse::BucketsDoc>(&mut place, &Operation::S3API_LIST_BUCKETS);
 
     let mut region_data = Vec::new();
@@ -390,6 +433,7 @@ fn load_account(
         account_id: account.to_owned(),
         caller_arn,
         regions,
+        region_scope,
         region_data,
         buckets,
         other_gaps,

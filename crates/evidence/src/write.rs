@@ -98,6 +98,10 @@ pub fn write_dir(inventory: &Inventory, dir: &Path) -> Result<usize, EvidenceErr
         w.listing(&a, &Operation::EC2_DESCRIBE_REGIONS, &account.regions, |rs| {
             json!({ "Regions": rs.iter().map(|r| json!({ "RegionName": r.name, "OptInStatus": r.opt_in_status })).collect::<Vec<_>>() })
         })?;
+        if let Some(scope) = &account.region_scope {
+            let doc = json!({ "Regions": scope });
+            w.put(&format!("{a}{}", crate::REGION_SCOPE_FILE), doc.to_string().as_bytes())?;
+        }
         w.listing(&a, &Operation::S3API_LIST_BUCKETS, &account.buckets, |bs| {
             json!({ "Buckets": bs.iter().map(|b| json!({ "Name": b.name, "CreationDate": b.creation_date, "BucketRegion": b.region })).collect::<Vec<_>>() })
         })?;

@@ -12,7 +12,7 @@ pub mod render;
 
 pub use plan::{
     existing_log_groups, plan, Action, Batch, DestinationChoice, ExistingLogGroups, Fixes, FlowLogDestination,
-    NotPlanned, OptionError, Plan, PlanOptions, Step, PLAN_SCHEMA_VERSION, RETENTION_DAYS,
+    NotPlanned, OptionError, Plan, PlanOptions, ScanSettings, Step, Unreadable, PLAN_SCHEMA_VERSION, RETENTION_DAYS,
 };
 
 /// A stable client token for an action: retrying the same creation returns the same resource.

@@ -1,11 +1,11 @@
 //! The plan: what to change, per account and region, and which failing results each change fixes.
 
-use netaudit_checks::{Finding, Status};
+use netaudit_checks::{Exception, Finding, GapRef, Params, ResultKey, Status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Bumped on any incompatible change to the plan document.
-pub const PLAN_SCHEMA_VERSION: u32 = 1;
+pub const PLAN_SCHEMA_VERSION: u32 = 2;
 
 /// The retention periods CloudWatch Logs accepts.
 pub const RETENTION_DAYS: [i32; 22] = [
@@ -330,12 +330,8 @@ impl Action {
     }
 }
 
-/// A failing result an action fixes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Fixes {
-    pub control: String,
-    pub resource_arn: String,
-}
+/// A failing result an action fixes, by its whole identity.
+pub type Fixes = ResultKey;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
@@ -362,17 +358,61 @@ pub struct NotPlanned {
     pub why: String,
 }
 
+/// A result that could not be read: nothing can be planned for it until it can.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Unreadable {
+    #[serde(flatten)]
+    pub result: ResultKey,
+    pub reason: String,
+    /// What hid the answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<GapRef>,
+}
+
+/// How the scan behind a plan judged its results, so that apply's read-back judges the same way.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ScanSettings {
+    /// Control parameters set for the scan, per control id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: Params,
+    /// The exceptions the scan applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<Exception>,
+}
+
+impl PartialEq for ScanSettings {
+    fn eq(&self, other: &ScanSettings) -> bool {
+        self.parameters == other.parameters
+            && serde_json::to_value(&self.exceptions).ok() == serde_json::to_value(&other.exceptions).ok()
+    }
+}
+
+impl Eq for ScanSettings {}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     pub schema_version: u32,
     pub options: PlanOptions,
+    /// What the scan was made with.
+    #[serde(default)]
+    pub scan: ScanSettings,
     pub batches: Vec<Batch>,
     pub not_planned: Vec<NotPlanned>,
+    /// Results that could not be read: the plan cannot say whether they need a fix.
+    #[serde(default)]
+    pub unreadable: Vec<Unreadable>,
+    /// Problems with the input the plan was made from (bad files, controls that did not run).
+    #[serde(default)]
+    pub errors: Vec<String>,
 }
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
         self.batches.is_empty()
+    }
+    /// True when every result the plan was made from could be read and nothing went wrong.
+    pub fn is_complete(&self) -> bool {
+        self.unreadable.is_empty() && self.errors.is_empty()
     }
     pub fn step_count(&self) -> usize {
         self.batches.iter().map(|b| b.steps.len()).sum()
@@ -417,6 +457,16 @@ pub fn plan(findings: &[Finding], existing: &ExistingLogGroups, options: &PlanOp
     for f in findings.iter().filter(|f| f.status == Status::Fail) {
         planner.finding(f);
     }
+    let mut unreadable: Vec<Unreadable> = findings
+        .iter()
+        .filter(|f| f.status == Status::Unknown)
+        .map(|f| Unreadable {
+            result: f.key(),
+            reason: f.reason.clone(),
+            gaps: f.gaps.clone(),
+        })
+        .collect();
+    unreadable.sort();
     let mut batches: BTreeMap<(String, String), Vec<Step>> = BTreeMap::new();
     for ((account, region, _, _), step) in planner.steps {
         batches.entry((account, region)).or_default().push(step);
@@ -446,8 +496,11 @@ pub fn plan(findings: &[Finding], existing: &ExistingLogGroups, options: &PlanOp
     Plan {
         schema_version: PLAN_SCHEMA_VERSION,
         options: options.clone(),
+        scan: ScanSettings::default(),
         batches,
         not_planned,
+        unreadable,
+        errors: vec![],
     }
 }
 
@@ -462,10 +515,7 @@ struct Planner<'a> {
 
 impl Planner<'_> {
     fn add(&mut self, account: &str, region: &str, action: Action, f: &Finding) {
-        let fixes = Fixes {
-            control: f.control.clone(),
-            resource_arn: f.resource_arn.clone(),
-        };
+        let fixes = f.key();
         // Creating and raising the same group are one target: keep whichever came first.
         let rank = match action {
             Action::CreateLogGroup { .. } | Action::RaiseRetention { .. } => 1,

@@ -68,6 +68,7 @@ pub struct Graph {
     gaps: Vec<Arc<Gap>>,
     region_list_gaps: Vec<Arc<Gap>>,
     disabled_regions: Vec<DisabledRegion>,
+    region_scopes: Vec<(String, Vec<String>)>,
 }
 
 impl Graph {
@@ -94,6 +95,10 @@ impl Graph {
     }
     pub fn disabled_regions(&self) -> &[DisabledRegion] {
         &self.disabled_regions
+    }
+    /// (account, regions) of accounts whose scan was limited to some regions.
+    pub fn region_scopes(&self) -> &[(String, Vec<String>)] {
+        &self.region_scopes
     }
     pub fn len(&self) -> usize {
         self.assets.len()
@@ -243,10 +248,46 @@ impl Builder {
 
         // Regions: what DescribeRegions says, plus any region evidence exists for.
         let mut regions: BTreeMap<String, Value> = BTreeMap::new();
-        match &acc.regions {
+        let scope = acc.region_scope.as_ref();
+        if let Some(scope) = scope {
+            self.g.region_scopes.push((a.to_owned(), scope.clone()));
+        }
+        let in_scope = |region: &str| scope.is_none_or(|s| s.iter().any(|r| r == region));
+        // A list that names no region cannot be the account's: every account has regions enabled.
+        let empty_list_gap = match &acc.regions {
+            Ok(list) if list.is_empty() => Some(Arc::new(Gap {
+                kind: GapKind::NotReported,
+                account: a.to_owned(),
+                region: None,
+                api: "ec2:DescribeRegions".into(),
+                code: "NotReported".into(),
+                message: "the region list names no region: which regions are enabled is unknown".into(),
+                source: None,
+            })),
+            _ => None,
+        };
+        let region_list = match (&acc.regions, &empty_list_gap) {
+            (_, Some(gap)) | (Err(gap), None) => Err(gap.clone()),
+            (Ok(list), None) => Ok(list),
+        };
+        // Regions enabled in every account that the list leaves out: it was filtered.
+        let mut filtered_out: Vec<&str> = vec![];
+        match &region_list {
             Ok(list) => {
-                for r in list {
-                    regions.insert(r.name.clone(), Value::opt_str(r.opt_in_status.as_deref()));
+                for r in list.iter() {
+                    // Regions outside the scan's scope are left out, but those not enabled are
+                    // still listed as such.
+                    if in_scope(&r.name) || r.opt_in_status.as_deref() == Some("not-opted-in") {
+                        regions.insert(r.name.clone(), Value::opt_str(r.opt_in_status.as_deref()));
+                    }
+                }
+                if list.iter().any(|r| partition_for(&r.name) == "aws") {
+                    for r in ALWAYS_ENABLED_REGIONS {
+                        if in_scope(r) && !list.iter().any(|listed| listed.name == *r) {
+                            filtered_out.push(r);
+                            regions.insert((*r).to_owned(), Value::Str("opt-in-not-required".into()));
+                        }
+                    }
                 }
             }
             Err(gap) => {
@@ -257,7 +298,7 @@ impl Builder {
         }
         let data: HashMap<&str, &RegionInventory> = acc.region_data.iter().map(|r| (r.region.as_str(), r)).collect();
         for r in data.keys() {
-            regions.entry((*r).to_owned()).or_insert_with(|| match &acc.regions {
+            regions.entry((*r).to_owned()).or_insert_with(|| match &region_list {
                 Err(gap) => Value::Unknown(gap.clone()),
                 Ok(_) => Value::Null,
             });
@@ -295,23 +336,37 @@ impl Builder {
                     });
                 }
                 None => {
-                    let gap = Arc::new(Gap {
-                        kind: GapKind::Missing,
-                        account: a.to_owned(),
-                        region: Some(region.clone()),
-                        api: "netaudit:LoadEvidence".into(),
-                        code: "MissingEvidence".into(),
-                        message: "the region is enabled but no evidence was collected for it".into(),
-                        source: None,
-                    });
+                    let gap = if filtered_out.contains(&region.as_str()) {
+                        Arc::new(Gap {
+                            kind: GapKind::Missing,
+                            account: a.to_owned(),
+                            region: Some(region.clone()),
+                            api: "ec2:DescribeRegions".into(),
+                            code: "FilteredRegionList".into(),
+                            message: "the region is enabled in every account, but the region list leaves it out \
+                                      and nothing was read there"
+                                .into(),
+                            source: None,
+                        })
+                    } else {
+                        Arc::new(Gap {
+                            kind: GapKind::Missing,
+                            account: a.to_owned(),
+                            region: Some(region.clone()),
+                            api: "netaudit:LoadEvidence".into(),
+                            code: "MissingEvidence".into(),
+                            message: "the region is enabled but no evidence was collected for it".into(),
+                            source: None,
+                        })
+                    };
                     self.add_region(a, &RegionInventory::unreadable(&region, &gap));
                 }
             }
         }
 
-        // An account entered not at all (no region list, no region read): every regional listing
-        // is unknown, so every control reports it rather than falling silent.
-        if let (Err(gap), true) = (&acc.regions, acc.region_data.is_empty()) {
+        // Without a region list, regions other than those read may be enabled and unread: every
+        // regional listing there is unknown, so every control reports it rather than falling silent.
+        if let (Err(gap), None) = (&region_list, scope) {
             for kind in Kind::ALL.into_iter().filter(|k| k.is_regional()) {
                 self.g.listing_gaps.push(ListingGap {
                     kind,
@@ -560,10 +615,35 @@ impl Builder {
                 Some(lg.log_group_name.clone()),
             );
             use schema::log_group::*;
-            // AWS reports no retention (and older tools 0) for "never expire".
-            let retention = lg.retention_in_days.filter(|d| *d > 0);
-            self.set(node, RETENTION_IN_DAYS, Value::opt_int(retention));
-            self.set(node, NEVER_EXPIRES, Value::Bool(retention.is_none()));
+            // AWS reports no retention for "never expire"; any value outside the list CloudWatch
+            // Logs accepts (0, a negative number) is malformed, never "never expire".
+            match lg.retention_in_days {
+                None => {
+                    self.set(node, RETENTION_IN_DAYS, Value::Null);
+                    self.set(node, NEVER_EXPIRES, Value::Bool(true));
+                }
+                Some(days) if RETENTION_DAYS.contains(&days) => {
+                    self.set(node, RETENTION_IN_DAYS, Value::Int(days));
+                    self.set(node, NEVER_EXPIRES, Value::Bool(false));
+                }
+                Some(days) => {
+                    let gap = Arc::new(Gap {
+                        kind: GapKind::Malformed,
+                        account: a.to_owned(),
+                        region: Some(r.to_owned()),
+                        api: "logs:DescribeLogGroups".into(),
+                        code: "MalformedValue".into(),
+                        message: format!(
+                            "log group {} reports retentionInDays {days}, which CloudWatch Logs does not allow",
+                            lg.log_group_name
+                        ),
+                        source: None,
+                    });
+                    self.gap(&gap);
+                    self.set(node, RETENTION_IN_DAYS, Value::Unknown(gap.clone()));
+                    self.set(node, NEVER_EXPIRES, Value::Unknown(gap));
+                }
+            }
             self.set(node, KMS_KEY_ID, Value::opt_str(lg.kms_key_id.as_deref()));
             self.set(node, LOG_GROUP_CLASS, Value::opt_str(lg.log_group_class.as_deref()));
             self.set(node, STORED_BYTES, Value::opt_int(lg.stored_bytes));
@@ -1281,6 +1361,32 @@ impl Builder {
         self.g
     }
 }
+
+/// The regions of the `aws` partition enabled in every account (they cannot be turned off).
+pub const ALWAYS_ENABLED_REGIONS: [&str; 17] = [
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// The retention periods CloudWatch Logs accepts, in days; absent means never expire.
+pub const RETENTION_DAYS: [i64; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 /// A value AWS always sends: absent means not reported, which is unknown, not "no value".
 fn required(value: Option<&str>, account: &str, region: &str, api: &str, what: String) -> Value {

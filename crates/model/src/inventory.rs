@@ -21,6 +21,9 @@ pub struct AccountInventory {
     pub caller_arn: Option<String>,
     /// ec2 DescribeRegions with opt-in status.
     pub regions: Listing<RegionRecord>,
+    /// The regions the scan was deliberately limited to (`--regions`); `None`: every enabled region.
+    /// Regions outside it are not part of the scan, rather than unread.
+    pub region_scope: Option<Vec<String>>,
     pub region_data: Vec<RegionInventory>,
     /// s3 ListBuckets (account-wide).
     pub buckets: Listing<BucketRecord>,

@@ -14,7 +14,7 @@ pub mod inventory;
 pub mod schema;
 pub mod value;
 
-pub use graph::{parse_log_group_arn, Asset, Edge, Graph, ListingGap, NodeId};
+pub use graph::{parse_log_group_arn, Asset, Edge, Graph, ListingGap, NodeId, RETENTION_DAYS};
 pub use inventory::{AccountInventory, Inventory, Listing, RegionInventory};
 pub use schema::{EdgeDef, FieldDef, Kind, KindDef, ScalarType};
 pub use value::{Gap, GapKind, Value};

@@ -1,9 +1,11 @@
-//! CSV: one row per finding, for spreadsheets and SIEM imports.
+//! CSV: one row per finding, for spreadsheets and SIEM imports. Every cell a spreadsheet could take
+//! for a formula (one starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with
+//! `'`, so a resource name or tag can never run as a formula. MUTED rows carry their exception.
 
 use crate::ScanReport;
 use std::io::{self, Write};
 
-pub const HEADER: [&str; 11] = [
+pub const HEADER: [&str; 16] = [
     "control",
     "status",
     "severity",
@@ -15,7 +17,20 @@ pub const HEADER: [&str; 11] = [
     "resource_arn",
     "reason",
     "gaps",
+    "exception_state",
+    "exception_owner",
+    "exception_ticket",
+    "exception_expires",
+    "exception_reason",
 ];
+
+/// A cell as a spreadsheet will read it: never a formula.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => std::borrow::Cow::Owned(format!("'{cell}")),
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
 
 pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
@@ -39,7 +54,14 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
                 )
             })
             .collect();
-        w.write_record([
+        let exception = f.exception.as_ref();
+        let expires = exception.map(|e| e.expires.to_string()).unwrap_or_default();
+        let state = exception.map_or("", |e| match e.state {
+            netaudit_checks::ExceptionState::Active => "active",
+            netaudit_checks::ExceptionState::Expired => "expired",
+        });
+        let gaps = gaps.join("; ");
+        let cells = [
             f.control.as_str(),
             f.status.as_str(),
             severity,
@@ -50,9 +72,15 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             f.resource_name.as_deref().unwrap_or(""),
             f.resource_arn.as_str(),
             f.reason.as_str(),
-            gaps.join("; ").as_str(),
-        ])
-        .map_err(io::Error::other)?;
+            gaps.as_str(),
+            state,
+            exception.map_or("", |e| e.owner.as_str()),
+            exception.map_or("", |e| e.ticket.as_str()),
+            expires.as_str(),
+            exception.map_or("", |e| e.reason.as_str()),
+        ];
+        w.write_record(cells.iter().map(|c| neutralise(c).into_owned()))
+            .map_err(io::Error::other)?;
     }
     w.flush()
 }

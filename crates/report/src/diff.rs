@@ -1,8 +1,10 @@
 //! Two reports compared, per control: what is newly open, what was resolved, what is still open.
 //! Open means FAIL or UNKNOWN. A result missing from the newer report is listed as such, never as
-//! resolved: the resource may be gone, or the newer scan may not have covered it.
+//! resolved: the resource may be gone, or the newer scan may not have covered it. Results are matched
+//! by their whole identity (control, resource, account, region), so a shared VPC's result in its
+//! owner's account and the one in a participant's account never stand for each other.
 
-use netaudit_checks::{Finding, Status};
+use netaudit_checks::{Finding, ResultKey, Status};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -58,11 +60,10 @@ fn is_open(s: Status) -> bool {
     matches!(s, Status::Fail | Status::Unknown)
 }
 
-/// Compare `old` with `new`, keyed by (control, resource ARN).
+/// Compare `old` with `new`, keyed by each result's identity.
 pub fn diff(old: &[Finding], new: &[Finding]) -> ReportDiff {
-    let key = |f: &Finding| (f.control.clone(), f.resource_arn.clone());
-    let before: BTreeMap<_, &Finding> = old.iter().map(|f| (key(f), f)).collect();
-    let after: BTreeMap<_, &Finding> = new.iter().map(|f| (key(f), f)).collect();
+    let before: BTreeMap<ResultKey, &Finding> = old.iter().map(|f| (f.key(), f)).collect();
+    let after: BTreeMap<ResultKey, &Finding> = new.iter().map(|f| (f.key(), f)).collect();
     let mut controls: BTreeMap<String, ControlDiff> = BTreeMap::new();
     let entry = |f: &Finding, b: Option<&Finding>, a: Option<&Finding>| DiffEntry {
         resource_arn: f.resource_arn.clone(),
@@ -74,8 +75,8 @@ pub fn diff(old: &[Finding], new: &[Finding]) -> ReportDiff {
     };
     for (k, b) in &before {
         let a = after.get(k).copied();
-        let d = controls.entry(k.0.clone()).or_insert_with(|| ControlDiff {
-            control: k.0.clone(),
+        let d = controls.entry(k.control.clone()).or_insert_with(|| ControlDiff {
+            control: k.control.clone(),
             ..ControlDiff::default()
         });
         match a {
@@ -88,8 +89,8 @@ pub fn diff(old: &[Finding], new: &[Finding]) -> ReportDiff {
     for (k, a) in &after {
         let b = before.get(k).copied();
         if is_open(a.status) && !b.is_some_and(|b| is_open(b.status)) {
-            let d = controls.entry(k.0.clone()).or_insert_with(|| ControlDiff {
-                control: k.0.clone(),
+            let d = controls.entry(k.control.clone()).or_insert_with(|| ControlDiff {
+                control: k.control.clone(),
                 ..ControlDiff::default()
             });
             d.new.push(entry(a, b, Some(a)));
@@ -128,10 +129,12 @@ pub fn render_table(d: &ReportDiff, out: &mut dyn Write) -> io::Result<()> {
             for e in entries {
                 writeln!(
                     out,
-                    "  {label:<8}  {:<7} -> {:<14}  {}  {}",
+                    "  {label:<8}  {:<7} -> {:<14}  {}  (account {}, {})  {}",
                     status_text(e.before),
                     status_text(e.after),
                     e.resource_arn,
+                    e.account_id,
+                    e.region,
                     e.reason
                 )?;
             }

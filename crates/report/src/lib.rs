@@ -13,5 +13,6 @@ mod model;
 pub mod table;
 
 pub use model::{
-    ControlSummary, Counts, Coverage, CoverageGap, DisabledRegion, Outcome, SavedReport, ScanReport, SCHEMA_VERSION,
+    ControlSummary, Counts, Coverage, CoverageGap, DisabledRegion, Outcome, SavedCoverage, SavedReport, ScanReport,
+    SCHEMA_VERSION,
 };

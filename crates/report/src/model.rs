@@ -52,6 +52,12 @@ pub struct ControlSummary {
 pub type CoverageGap = GapRef;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionScope {
+    pub account: String,
+    pub regions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DisabledRegion {
     pub account: String,
     pub region: String,
@@ -67,6 +73,8 @@ pub struct Coverage {
     pub gaps: Vec<CoverageGap>,
     /// Regions not enabled for an account: nothing there to evaluate.
     pub disabled_regions: Vec<DisabledRegion>,
+    /// Accounts whose scan was limited to some regions (`--regions`): the others were not part of it.
+    pub region_scope: Vec<RegionScope>,
     /// Problems with the input or the controls themselves (bad files, bad queries, unknown ids).
     pub errors: Vec<String>,
 }
@@ -92,6 +100,9 @@ pub struct ScanReport {
     pub outcome: Outcome,
     pub totals: Counts,
     pub controls: Vec<ControlSummary>,
+    /// Control parameters set for this scan (`--param`), per control id; defaults are not listed.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub parameters: netaudit_checks::Params,
     pub results: Vec<Finding>,
     pub coverage: Coverage,
     /// What the exceptions file did, when one was given.
@@ -160,6 +171,7 @@ impl ScanReport {
             outcome,
             totals,
             controls: summaries,
+            parameters: netaudit_checks::Params::new(),
             results: findings,
             coverage: Coverage {
                 complete,
@@ -174,6 +186,14 @@ impl ScanReport {
                         opt_in_status: d.opt_in_status.clone(),
                     })
                     .collect(),
+                region_scope: graph
+                    .region_scopes()
+                    .iter()
+                    .map(|(account, regions)| RegionScope {
+                        account: account.clone(),
+                        regions: regions.clone(),
+                    })
+                    .collect(),
                 errors,
             },
             exceptions: None,
@@ -181,11 +201,23 @@ impl ScanReport {
     }
 }
 
-/// The part of a saved JSON report that planning and diffs read back: its results.
+/// The part of a saved JSON report that planning and diffs read back: its results, the
+/// parameters they were judged with, and the input problems the scan met.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SavedReport {
     pub schema_version: u32,
     pub results: Vec<Finding>,
+    #[serde(default)]
+    pub parameters: netaudit_checks::Params,
+    #[serde(default)]
+    pub coverage: SavedCoverage,
+}
+
+/// What a saved report's coverage says that planning needs.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SavedCoverage {
+    #[serde(default)]
+    pub errors: Vec<String>,
 }
 
 impl SavedReport {

@@ -196,6 +196,14 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
             .collect();
         writeln!(out, "  Not enabled, nothing to evaluate: {}", list.join(", "))?;
     }
+    for scope in &coverage.region_scope {
+        writeln!(
+            out,
+            "  Account {} was scanned in {} only (its region scope): other regions are not part of this report",
+            scope.account,
+            scope.regions.join(", ")
+        )?;
+    }
     if !coverage.errors.is_empty() {
         writeln!(out, "{}", paint.bold("Errors:"))?;
         for e in &coverage.errors {
