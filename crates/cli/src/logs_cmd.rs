@@ -3,11 +3,13 @@
 
 use crate::{emit, Failure, EXIT_CLEAN, EXIT_FAILURES, EXIT_FAILURES_AND_INCOMPLETE, EXIT_INCOMPLETE};
 use clap::{Args, Subcommand, ValueEnum};
-use netaudit_logs::answers::{self, canonical_ip, Dialect};
+use netaudit_logs::answers::{self, canonical_ip, Dialect, OptionalColumns};
 use netaudit_logs::detect::{Detection, Thresholds};
 use netaudit_logs::generate::{GenerateOptions, GeneratedFormat, Incident};
-use netaudit_logs::sources::{list_files, parse_time};
-use netaudit_logs::{FlowFormat, FlowReadOptions, Input, Issues, LogSession, LogSources, TimeRange};
+use netaudit_logs::sources::{cloudwatch_window, list_files, parse_time};
+use netaudit_logs::{
+    EndpointScope, FlowFormat, FlowReadOptions, Input, Issues, LogSession, LogSources, Table, TimeRange,
+};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -33,6 +35,11 @@ struct SourceArgs {
     /// the connection id and tunnel outside IP (`vpn-…-203.0.113.10`).
     #[arg(long, global = true, value_name = "SOURCE")]
     tunnels: Vec<String>,
+    /// Which VPCs or network interfaces a Client VPN endpoint's traffic crosses, as
+    /// cvpn-endpoint-…=vpc-…|eni-…[,…]: ties flows to that endpoint's sessions when client CIDRs
+    /// overlap across endpoints (the table vpn_endpoints).
+    #[arg(long, global = true, value_name = "ENDPOINT=IDS")]
+    vpn_endpoint: Vec<String>,
     /// The flow log format of files without a header line, as AWS writes it:
     /// '${version} ${account-id} …'. Default: the version 2 default format.
     #[arg(long, global = true, value_name = "FORMAT")]
@@ -208,6 +215,7 @@ fn live_options(args: &SourceArgs) -> netaudit_aws::LiveOptions {
 /// CloudWatch Logs events fetched.
 fn inputs(
     args: &SourceArgs,
+    option: &str,
     sources: &[String],
     range: TimeRange,
     events_as_lines: bool,
@@ -215,21 +223,31 @@ fn inputs(
     let mut out = vec![];
     for source in sources {
         if source.starts_with("s3://") {
-            let keep = |key: &str| key_in_range(key, range);
+            let listed = std::sync::atomic::AtomicUsize::new(0);
+            let keep = |key: &str| {
+                listed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                key_in_range(key, range)
+            };
             let objects =
                 netaudit_aws::log_sources::fetch_s3_objects(&live_options(args), args.region.as_deref(), source, &keep)
                     .map_err(|e| Failure::Usage(e.to_string()))?;
+            if listed.into_inner() == 0 {
+                return Err(Failure::Usage(format!(
+                    "{option} {source}: no object under this prefix"
+                )));
+            }
             out.extend(objects.into_iter().map(|(name, bytes)| Input::Memory {
                 name,
                 bytes: bytes.into(),
             }));
         } else if let Some(group) = source.strip_prefix("cloudwatch:") {
+            let (start, end) = cloudwatch_window(range);
             let events = netaudit_aws::log_sources::fetch_cloudwatch_events(
                 &live_options(args),
                 args.region.as_deref(),
                 group,
-                range.since.map(|s| s * 1000),
-                range.until.map(|u| u * 1000),
+                start,
+                end,
             )
             .map_err(|e| Failure::Usage(e.to_string()))?;
             // One input per stream: its name carries the ENI or the tunnel.
@@ -248,7 +266,16 @@ fn inputs(
                 bytes: bytes.into(),
             }));
         } else {
-            let files = list_files(std::path::Path::new(source), range).map_err(|e| Failure::Usage(e.to_string()))?;
+            let root = std::path::Path::new(source);
+            let files = list_files(root, range).map_err(|e| Failure::Usage(format!("{option}: {e}")))?;
+            // Nothing in the time range is an answer; nothing at all is a mistake.
+            if files.is_empty()
+                && list_files(root, TimeRange::default())
+                    .map_err(|e| Failure::Usage(format!("{option}: {e}")))?
+                    .is_empty()
+            {
+                return Err(Failure::Usage(format!("{option} {source}: no file in this folder")));
+            }
             out.extend(files.into_iter().map(Input::File));
         }
     }
@@ -273,14 +300,15 @@ fn session(args: &SourceArgs) -> Result<(LogSession, Issues), Failure> {
         since: time_arg("--since", args.since.as_ref())?,
         until: time_arg("--until", args.until.as_ref())?,
     };
-    let format = match &args.log_format {
-        Some(text) => FlowFormat::parse_aws(text).map_err(|e| Failure::Usage(format!("--log-format: {e}")))?,
-        None => FlowFormat::default_v2(),
-    };
+    let format = log_format(args)?;
+    let mut vpn_endpoints = vec![];
+    for text in &args.vpn_endpoint {
+        vpn_endpoints.extend(EndpointScope::parse(text).map_err(|e| Failure::Usage(format!("--vpn-endpoint {e}")))?);
+    }
     let sources = LogSources {
-        flows: inputs(args, &args.flows, range, true)?,
-        vpn: inputs(args, &args.vpn, TimeRange::default(), false)?,
-        tunnels: inputs(args, &args.tunnels, TimeRange::default(), false)?,
+        flows: inputs(args, "--flows", &args.flows, range, true)?,
+        vpn: inputs(args, "--vpn", &args.vpn, TimeRange::default(), false)?,
+        tunnels: inputs(args, "--tunnels", &args.tunnels, TimeRange::default(), false)?,
         flow_options: FlowReadOptions {
             format,
             since: range.since,
@@ -288,10 +316,64 @@ fn session(args: &SourceArgs) -> Result<(LogSession, Issues), Failure> {
             strict: args.strict,
             ..FlowReadOptions::default()
         },
+        vpn_endpoints,
     };
     let issues = Issues::new();
     let session = LogSession::new(sources, issues.clone()).map_err(|e| Failure::Usage(e.to_string()))?;
+    for note in session.notes() {
+        eprintln!("netaudit: note: {note}");
+    }
     Ok((session, issues))
+}
+
+fn log_format(args: &SourceArgs) -> Result<FlowFormat, Failure> {
+    match &args.log_format {
+        Some(text) => FlowFormat::parse_aws(text).map_err(|e| Failure::Usage(format!("--log-format: {e}"))),
+        None => Ok(FlowFormat::default_v2()),
+    }
+}
+
+/// The tables whose sources were given on the command line (`vpn_endpoints` needs none).
+fn tables_given(args: &SourceArgs) -> Vec<Table> {
+    let mut given = vec![Table::VpnEndpoints];
+    for (table, sources) in [
+        (Table::Flows, &args.flows),
+        (Table::VpnConnections, &args.vpn),
+        (Table::TunnelEvents, &args.tunnels),
+    ] {
+        if !sources.is_empty() {
+            given.push(table);
+        }
+    }
+    given
+}
+
+/// What a table is read from, for messages.
+fn source_option(table: Table) -> &'static str {
+    match table {
+        Table::Flows => "--flows (VPC flow logs)",
+        Table::VpnConnections => "--vpn (Client VPN connection logs)",
+        Table::TunnelEvents => "--tunnels (Site-to-Site VPN tunnel logs)",
+        Table::VpnEndpoints => "--vpn-endpoint",
+    }
+}
+
+/// A usage error unless every table `what` reads has a source.
+fn require(args: &SourceArgs, what: &str, tables: &[Table]) -> Result<(), Failure> {
+    let given = tables_given(args);
+    let missing: Vec<&str> = tables
+        .iter()
+        .filter(|t| !given.contains(t))
+        .map(|t| source_option(*t))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Usage(format!(
+            "{what} reads logs that were not given: {}",
+            missing.join(", ")
+        )))
+    }
 }
 
 /// Report bad input on stderr; true when there was any.
@@ -311,15 +393,52 @@ fn report_issues(issues: &Issues) -> bool {
     count > 0
 }
 
-fn run_query(args: &SourceArgs, sql: &str) -> Result<u8, Failure> {
+/// Run a built-in question over the tables it reads; `sql` writes it for the session's columns.
+fn run_question(
+    args: &SourceArgs,
+    what: &str,
+    tables: &[Table],
+    sql: impl FnOnce(OptionalColumns) -> String,
+) -> Result<u8, Failure> {
+    require(args, what, tables)?;
     let (session, issues) = session(args)?;
+    let sql = sql(OptionalColumns::of(session.flow_columns()));
+    finish_query(args, &session, &issues, &sql, false)
+}
+
+fn run_sql(args: &SourceArgs, sql: &str) -> Result<u8, Failure> {
+    // The usage check first, without reading anything: a statement names its tables.
+    let probe = LogSession::new(LogSources::default(), Issues::new()).map_err(|e| Failure::Usage(e.to_string()))?;
+    if let Ok(tables) = probe.tables_read(sql) {
+        require(args, "the query", &tables)?;
+    }
+    let (session, issues) = session(args)?;
+    finish_query(args, &session, &issues, sql, false)
+}
+
+fn finish_query(
+    args: &SourceArgs,
+    session: &LogSession,
+    issues: &Issues,
+    sql: &str,
+    attribution: bool,
+) -> Result<u8, Failure> {
     let result = session.query(sql).map_err(|e| Failure::Usage(e.to_string()))?;
     emit(|out| write_result(args.format, &result, out))?;
-    Ok(if report_issues(&issues) {
-        EXIT_INCOMPLETE
-    } else {
-        EXIT_CLEAN
-    })
+    let mut incomplete = report_issues(issues);
+    if attribution {
+        let rows = netaudit_logs::render::rows_as_json(&result.schema, &result.batches)
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        let ambiguous = rows.iter().filter(|r| r["matched_by"] == "ambiguous").count();
+        if ambiguous > 0 {
+            eprintln!(
+                "netaudit: {ambiguous} row(s) match sessions of several Client VPN endpoints that gave the same \
+                 client IP at the same time; --vpn-endpoint ENDPOINT=vpc-…|eni-… says which traffic is whose"
+            );
+            incomplete = true;
+        }
+    }
+    Ok(if incomplete { EXIT_INCOMPLETE } else { EXIT_CLEAN })
 }
 
 fn write_result(format: OutputFormat, result: &netaudit_logs::QueryResult, out: &mut dyn Write) -> io::Result<()> {
@@ -337,32 +456,44 @@ fn write_result(format: OutputFormat, result: &netaudit_logs::QueryResult, out: 
 pub fn run(args: LogsArgs) -> Result<u8, Failure> {
     let d = Dialect::DataFusion;
     let sources = &args.sources;
+    let flows = [Table::Flows];
     match args.command {
-        LogsCommand::Sql { query } => run_query(sources, &query),
+        LogsCommand::Sql { query } => run_sql(sources, &query),
         LogsCommand::TalkedTo { ip } => {
             let ip = canonical_ip(&ip).ok_or_else(|| Failure::Usage(format!("{ip:?} is not an IP address")))?;
-            run_query(sources, &answers::talked_to(d, &ip))
+            run_question(sources, "talked-to", &flows, |_| answers::talked_to(d, &ip))
         }
-        LogsCommand::TopTalkers { limit } => run_query(sources, &answers::top_talkers(d, limit)),
-        LogsCommand::Rejects { limit } => run_query(sources, &answers::rejects(d, limit)),
-        LogsCommand::Vpn { command } => match command {
-            VpnCommand::Who { at } => {
-                let at = time_arg("--at", Some(&at))?.unwrap_or_default();
-                run_query(sources, &answers::vpn_who(d, at))
+        LogsCommand::TopTalkers { limit } => {
+            run_question(sources, "top-talkers", &flows, |_| answers::top_talkers(d, limit))
+        }
+        LogsCommand::Rejects { limit } => run_question(sources, "rejects", &flows, |o| answers::rejects(d, limit, o)),
+        LogsCommand::Vpn { command } => {
+            let vpn = [Table::VpnConnections];
+            match command {
+                VpnCommand::Who { at } => {
+                    let at = time_arg("--at", Some(&at))?.unwrap_or_default();
+                    run_question(sources, "vpn who", &vpn, |_| answers::vpn_who(d, at))
+                }
+                VpnCommand::Sessions { user } => run_question(sources, "vpn sessions", &vpn, |_| {
+                    answers::vpn_sessions(d, user.as_deref())
+                }),
+                VpnCommand::Failures => run_question(sources, "vpn failures", &vpn, |_| answers::vpn_failures(d)),
             }
-            VpnCommand::Sessions { user } => run_query(sources, &answers::vpn_sessions(d, user.as_deref())),
-            VpnCommand::Failures => run_query(sources, &answers::vpn_failures(d)),
-        },
-        LogsCommand::Attribute { user } => run_query(sources, &answers::attribute(d, user.as_deref())),
-        LogsCommand::Tunnels { summary } => {
-            let sql = if summary {
+        }
+        LogsCommand::Attribute { user } => {
+            require(sources, "attribute", &[Table::Flows, Table::VpnConnections])?;
+            let (session, issues) = session(sources)?;
+            let sql = answers::attribute(d, user.as_deref(), OptionalColumns::of(session.flow_columns()));
+            finish_query(sources, &session, &issues, &sql, true)
+        }
+        LogsCommand::Tunnels { summary } => run_question(sources, "tunnels", &[Table::TunnelEvents], |_| {
+            if summary {
                 answers::tunnel_summary(d)
             } else {
                 answers::tunnels(d)
-            };
-            run_query(sources, &sql)
-        }
-        LogsCommand::Gaps { max_silence } => run_query(sources, &answers::gaps(d, max_silence)),
+            }
+        }),
+        LogsCommand::Gaps { max_silence } => run_question(sources, "gaps", &flows, |_| answers::gaps(d, max_silence)),
         LogsCommand::Detect { set, only } => detect(sources, &set, &only),
         LogsCommand::Thresholds => {
             emit(|out| {
@@ -383,18 +514,10 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             table,
             first_year,
         } => {
-            if !location.starts_with("s3://") {
-                return Err(Failure::Usage(format!(
-                    "--location {location:?}: expected s3://bucket[/prefix]"
-                )));
-            }
             let ip = ip
                 .map(|ip| canonical_ip(&ip).ok_or_else(|| Failure::Usage(format!("--ip {ip:?} is not an IP address"))))
                 .transpose()?;
-            let format = match &sources.log_format {
-                Some(text) => FlowFormat::parse_aws(text).map_err(|e| Failure::Usage(format!("--log-format: {e}")))?,
-                None => FlowFormat::default_v2(),
-            };
+            let format = log_format(sources)?;
             let options = netaudit_logs::athena::AthenaOptions {
                 location,
                 account,
@@ -406,8 +529,9 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
                 first_year,
                 table,
             };
-            let statements = netaudit_logs::athena::statements(&options, &Thresholds::default(), ip.as_deref());
-            emit(|out| out.write_all(netaudit_logs::athena::script(&statements).as_bytes()))?;
+            options.check().map_err(Failure::Usage)?;
+            let script = netaudit_logs::athena::statements(&options, &Thresholds::default(), ip.as_deref());
+            emit(|out| out.write_all(netaudit_logs::athena::script(&script).as_bytes()))?;
             Ok(EXIT_CLEAN)
         }
         LogsCommand::Generate {
@@ -448,22 +572,46 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
             .set(assignment)
             .map_err(|e| Failure::Usage(format!("--set: {e}")))?;
     }
-    let mut detections = vec![];
+    let mut chosen = vec![];
     for id in only {
         let detection = Detection::ALL
             .into_iter()
             .find(|d| d.id().eq_ignore_ascii_case(id))
             .ok_or_else(|| Failure::Usage(format!("--only: unknown detection {id:?}")))?;
-        detections.push(detection);
+        chosen.push(detection);
     }
-    if detections.is_empty() {
-        detections = Detection::ALL.to_vec();
+    let given = tables_given(sources);
+    if chosen.is_empty() {
+        // Every detection whose logs were given; at least one kind must be.
+        chosen = Detection::ALL
+            .into_iter()
+            .filter(|d| given.contains(&d.table()))
+            .collect();
+        if chosen.is_empty() {
+            return Err(Failure::Usage(format!(
+                "detect reads logs and none were given: {}, {} or {}",
+                source_option(Table::Flows),
+                source_option(Table::VpnConnections),
+                source_option(Table::TunnelEvents)
+            )));
+        }
+    } else {
+        for detection in &chosen {
+            require(sources, detection.id(), &[detection.table()])?;
+        }
     }
     let (session, issues) = session(sources)?;
+    let (detections, not_run) = netaudit_logs::detect::runnable(&chosen, &given, session.flow_columns());
     let findings =
         netaudit_logs::detect::run(&session, &detections, &thresholds).map_err(|e| Failure::Usage(e.to_string()))?;
-    let incomplete = report_issues(&issues);
-    let errors: Vec<String> = issues.list().iter().map(ToString::to_string).collect();
+    let mut incomplete = report_issues(&issues);
+    let mut errors: Vec<String> = issues.list().iter().map(ToString::to_string).collect();
+    for (detection, why) in &not_run {
+        let message = format!("{} was not run: {why}", detection.id());
+        eprintln!("netaudit: {message}");
+        errors.push(message);
+        incomplete = true;
+    }
     let graph = netaudit_model::Graph::build(&netaudit_model::Inventory::default());
     let mut report = netaudit_report::ScanReport::new(&[], findings, &graph, errors);
     report.controls = detections
@@ -476,8 +624,9 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
             netaudit_report::ControlSummary {
                 id: d.id().to_owned(),
                 title: d.title().to_owned(),
-                severity: d.severity().to_owned(),
-                category: "detection".to_owned(),
+                severity: d.severity().as_str().to_owned(),
+                // netaudit's own advice beyond any standard: the report's advisory category.
+                category: "advisory".to_owned(),
                 counts,
             }
         })

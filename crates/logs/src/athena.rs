@@ -5,7 +5,7 @@
 //! named as in netaudit's `flows` table, so the queries are the same text on both engines but for
 //! the few functions [`Dialect`] translates.
 
-use crate::answers::{self, Dialect};
+use crate::answers::{self, Dialect, OptionalColumns};
 use crate::detect::{Detection, Thresholds};
 use crate::flow_format::{column_name, FieldKind, FlowFormat, FIELDS};
 
@@ -119,11 +119,89 @@ pub fn ddl(o: &AthenaOptions) -> String {
     )
 }
 
-/// The built-in questions and detections over flows, in Athena's SQL. Questions over
-/// `vpn_connections` and `tunnel_events` are included for tables of those names with netaudit's
-/// column layout.
-pub fn statements(o: &AthenaOptions, thresholds: &Thresholds, ip: Option<&str>) -> Vec<Statement> {
+/// A flows question or detection that was left out of the script, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Omitted {
+    pub title: String,
+    pub reason: String,
+}
+
+/// The table and every question and detection its columns can answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Script {
+    /// The `CREATE EXTERNAL TABLE` first, then the queries.
+    pub statements: Vec<Statement>,
+    pub omitted: Vec<Omitted>,
+}
+
+impl AthenaOptions {
+    /// Options that would make a table Athena cannot use, as the message to show.
+    pub fn check(&self) -> Result<(), String> {
+        let bucket = self
+            .location
+            .strip_prefix("s3://")
+            .map(|rest| rest.split('/').next().unwrap_or_default());
+        if bucket.is_none_or(str::is_empty) {
+            return Err(format!("--location {:?}: expected s3://bucket[/prefix]", self.location));
+        }
+        if self.account.len() != 12 || !self.account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("--account {:?}: an AWS account id is 12 digits", self.account));
+        }
+        if !is_region_name(&self.region) {
+            return Err(format!(
+                "--log-region {:?}: not an AWS region name (like us-east-1)",
+                self.region
+            ));
+        }
+        let identifier = |part: &str| {
+            part.bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        let parts: Vec<&str> = self.table.split('.').collect();
+        if parts.len() > 2 || !parts.iter().all(|p| identifier(p)) {
+            return Err(format!(
+                "--table {:?}: expected [database.]table (letters, digits, _)",
+                self.table
+            ));
+        }
+        if !(2015..=2099).contains(&self.first_year) {
+            return Err(format!("--first-year {}: expected a year from 2015", self.first_year));
+        }
+        Ok(())
+    }
+}
+
+/// `us-east-1`, `us-gov-west-1`, `eu-central-2`: two letters, words, a number.
+fn is_region_name(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let letters = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && letters(&parts[0])
+        && parts[1..parts.len() - 1].iter().all(letters)
+        && parts
+            .last()
+            .is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The columns of the table [`ddl`] creates.
+pub fn table_columns(o: &AthenaOptions) -> Vec<String> {
+    o.format.names.iter().map(|n| column_name(n)).collect()
+}
+
+/// The built-in questions and detections over flows, in Athena's SQL, each only when the table
+/// has every column it reads. Client VPN and Site-to-Site logs are small enough to read on one
+/// machine: their questions run with `netaudit logs`, not here.
+pub fn statements(o: &AthenaOptions, thresholds: &Thresholds, ip: Option<&str>) -> Script {
     let d = Dialect::Athena;
+    let columns = table_columns(o);
+    let has = |c: &str| columns.iter().any(|n| n == c);
+    let optional = OptionalColumns {
+        tcp_flags: has("tcp_flags"),
+        vpc_id: has("vpc_id"),
+    };
     let rename = |sql: String| {
         if o.table == "flows" {
             sql
@@ -131,45 +209,80 @@ pub fn statements(o: &AthenaOptions, thresholds: &Thresholds, ip: Option<&str>) 
             sql.replace("FROM flows", &format!("FROM {}", o.table))
         }
     };
-    let mut out = vec![Statement {
-        title: "table".into(),
-        sql: ddl(o),
-    }];
+    let mut script = Script {
+        statements: vec![Statement {
+            title: "table".into(),
+            sql: ddl(o),
+        }],
+        omitted: vec![],
+    };
+    let mut questions: Vec<(String, &[&str], String)> = vec![];
     if let Some(ip) = ip {
-        out.push(Statement {
-            title: format!("talked-to {ip}"),
-            sql: rename(answers::talked_to(d, ip)),
-        });
+        questions.push((
+            format!("talked-to {ip}"),
+            answers::TALKED_TO_COLUMNS,
+            answers::talked_to(d, ip),
+        ));
     }
-    let questions = [
-        ("top-talkers", answers::top_talkers(d, 10)),
-        ("rejects", answers::rejects(d, 100)),
-        ("gaps", answers::gaps(d, 900)),
-        ("vpn sessions", answers::vpn_sessions(d, None)),
-        ("vpn failures", answers::vpn_failures(d)),
-        ("attribute", answers::attribute(d, None)),
-        ("tunnels", answers::tunnels(d)),
-    ];
-    for (title, sql) in questions {
-        out.push(Statement {
-            title: title.into(),
-            sql: rename(sql),
-        });
-    }
+    questions.extend([
+        (
+            "top-talkers".to_owned(),
+            answers::TOP_TALKERS_COLUMNS,
+            answers::top_talkers(d, 10),
+        ),
+        (
+            "rejects".to_owned(),
+            answers::REJECTS_COLUMNS,
+            answers::rejects(d, 100, optional),
+        ),
+        ("gaps".to_owned(), answers::GAPS_COLUMNS, answers::gaps(d, 900)),
+    ]);
     for detection in Detection::ALL {
-        out.push(Statement {
-            title: format!("detect {}", detection.id()),
-            sql: rename(detection.sql(d, thresholds)),
-        });
+        let title = format!("detect {}", detection.id());
+        if detection.table() != crate::Table::Flows {
+            script.omitted.push(Omitted {
+                title,
+                reason: format!(
+                    "reads {}, which `netaudit logs detect` reads from the logs themselves",
+                    detection.table().name()
+                ),
+            });
+            continue;
+        }
+        questions.push((title, detection.flow_columns(), detection.sql(d, thresholds, optional)));
     }
-    out
+    for (title, needed, sql) in questions {
+        let missing: Vec<&str> = needed.iter().copied().filter(|c| !has(c)).collect();
+        if missing.is_empty() {
+            script.statements.push(Statement {
+                title,
+                sql: rename(sql),
+            });
+        } else {
+            script.omitted.push(Omitted {
+                title,
+                reason: format!(
+                    "the log format has no {}",
+                    missing
+                        .iter()
+                        .map(|c| c.replace('_', "-"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+    }
+    script
 }
 
-/// All statements as one script, each headed by a comment and ended by `;`.
-pub fn script(statements: &[Statement]) -> String {
+/// The script: each statement headed by a comment and ended by `;`, then what was left out.
+pub fn script(script: &Script) -> String {
     let mut out = String::new();
-    for s in statements {
+    for s in &script.statements {
         out.push_str(&format!("-- {}\n{};\n\n", s.title, s.sql));
+    }
+    for o in &script.omitted {
+        out.push_str(&format!("-- not here: {}: {}\n", o.title, o.reason));
     }
     out
 }

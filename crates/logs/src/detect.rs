@@ -6,10 +6,10 @@
 //! and its own measures. Time buckets are aligned to the epoch (`floor(start / window)`), so an
 //! incident that straddles a bucket boundary counts in both halves.
 
-use crate::answers::{literal, Dialect};
+use crate::answers::{literal, Dialect, OptionalColumns};
 use crate::render::rows_as_json;
-use crate::{LogError, LogSession};
-use netaudit_checks::{Finding, Status};
+use crate::{LogError, LogSession, Table};
+use netaudit_checks::{Finding, Severity, Status};
 use serde::{Deserialize, Serialize};
 
 /// The thresholds, all configurable (`--set name=value`, or a TOML/JSON file with these keys).
@@ -32,6 +32,7 @@ pub struct Thresholds {
     /// Hours of egress a source needs before its baseline counts.
     pub exfil_baseline_hours: i64,
     /// Off-hours egress: bytes in one hour outside `[business_start_hour, business_end_hour)` UTC.
+    /// A start after the end wraps midnight: 22 to 6 is a night shift.
     pub off_hours_bytes: i64,
     pub business_start_hour: i64,
     pub business_end_hour: i64,
@@ -85,7 +86,33 @@ impl Thresholds {
             return Err(format!("{name}: {value:?} is not a number"));
         }
         *slot = parsed;
-        *self = serde_json::from_value(doc).map_err(|e| format!("{name}: {e}"))?;
+        let updated: Thresholds = serde_json::from_value(doc).map_err(|e| format!("{name}: {e}"))?;
+        updated.check()?;
+        *self = updated;
+        Ok(())
+    }
+
+    /// Values that would make a detection meaningless: hours outside a day, empty windows.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, hour) in [
+            ("business_start_hour", self.business_start_hour),
+            ("business_end_hour", self.business_end_hour),
+        ] {
+            if !(0..=24).contains(&hour) {
+                return Err(format!("{name}: {hour} is not an hour of the day (0 to 24)"));
+            }
+        }
+        for (name, window) in [
+            ("port_scan_window", self.port_scan_window),
+            ("lateral_window", self.lateral_window),
+            ("brute_force_window", self.brute_force_window),
+            ("vpn_window", self.vpn_window),
+            ("tunnel_window", self.tunnel_window),
+        ] {
+            if window <= 0 {
+                return Err(format!("{name}: {window} is not a number of seconds"));
+            }
+        }
         Ok(())
     }
 }
@@ -137,11 +164,42 @@ impl Detection {
         }
     }
 
-    pub fn severity(self) -> &'static str {
+    pub fn severity(self) -> Severity {
         match self {
-            Detection::Exfiltration | Detection::LateralMovement => "HIGH",
-            Detection::TunnelFlapping => "LOW",
-            _ => "MEDIUM",
+            Detection::Exfiltration | Detection::LateralMovement => Severity::High,
+            Detection::TunnelFlapping => Severity::Low,
+            _ => Severity::Medium,
+        }
+    }
+
+    /// The table the detection reads.
+    pub fn table(self) -> Table {
+        match self {
+            Detection::VpnBruteForce => Table::VpnConnections,
+            Detection::TunnelFlapping => Table::TunnelEvents,
+            _ => Table::Flows,
+        }
+    }
+
+    /// The `flows` columns the detection needs (`tcp-flags` only refines a port scan).
+    pub fn flow_columns(self) -> &'static [&'static str] {
+        match self {
+            Detection::PortScan => &["srcaddr", "dstaddr", "dstport", "start", "action", "log_status"],
+            Detection::LateralMovement => &["srcaddr", "dstaddr", "dstport", "start", "log_status"],
+            Detection::BruteForce => &[
+                "srcaddr",
+                "dstaddr",
+                "srcport",
+                "dstport",
+                "protocol",
+                "start",
+                "action",
+                "log_status",
+            ],
+            Detection::Exfiltration | Detection::OffHoursEgress => {
+                &["srcaddr", "dstaddr", "bytes", "start", "action", "log_status"]
+            }
+            Detection::VpnBruteForce | Detection::TunnelFlapping => &[],
         }
     }
 
@@ -154,18 +212,23 @@ impl Detection {
     }
 
     /// The detection's query: rows with `subject`, `target`, `window_start` and measures.
-    pub fn sql(self, d: Dialect, t: &Thresholds) -> String {
+    pub fn sql(self, d: Dialect, t: &Thresholds, optional: OptionalColumns) -> String {
         match self {
             Detection::PortScan => format!(
                 "SELECT srcaddr AS subject, dstaddr AS target, {bucket} AS window_start, \
                  count(DISTINCT dstport) AS distinct_ports, count(*) AS records, \
                  sum(CASE WHEN action = 'REJECT' THEN 1 ELSE 0 END) AS rejected \
-                 FROM flows WHERE log_status = 'OK' AND dstport IS NOT NULL \
-                 AND (tcp_flags IS NULL OR protocol <> 6 OR tcp_flags = 2) \
+                 FROM flows WHERE log_status = 'OK' AND dstport IS NOT NULL{syn_only} \
                  GROUP BY srcaddr, dstaddr, {bucket} HAVING count(DISTINCT dstport) >= {n} \
                  ORDER BY distinct_ports DESC, subject, target, window_start",
                 bucket = d.bucket("start", t.port_scan_window),
                 n = t.port_scan_ports,
+                // With flags, only SYN-only TCP records count: completed sessions are not probes.
+                syn_only = if optional.tcp_flags {
+                    " AND (tcp_flags IS NULL OR protocol IS NULL OR protocol <> 6 OR tcp_flags = 2)"
+                } else {
+                    ""
+                },
             ),
             Detection::LateralMovement => format!(
                 "SELECT srcaddr AS subject, '' AS target, {bucket} AS window_start, \
@@ -211,14 +274,12 @@ impl Detection {
                 "SELECT srcaddr AS subject, '' AS target, {hour} AS window_start, sum(bytes) AS bytes, \
                  count(DISTINCT dstaddr) AS destinations FROM flows \
                  WHERE log_status = 'OK' AND action = 'ACCEPT' AND {src_private} AND NOT {dst_private} \
-                 AND ({hod} < {open} OR {hod} >= {close}) \
+                 AND {off_hours} \
                  GROUP BY srcaddr, {hour} HAVING sum(bytes) >= {n} ORDER BY bytes DESC, subject, window_start",
                 hour = d.bucket("start", 3600),
-                hod = d.hour_of_day("start"),
+                off_hours = off_hours(&d.hour_of_day("start"), t.business_start_hour, t.business_end_hour),
                 src_private = d.is_private("srcaddr"),
                 dst_private = d.is_private("dstaddr"),
-                open = t.business_start_hour,
-                close = t.business_end_hour,
                 n = t.off_hours_bytes,
             ),
             Detection::VpnBruteForce => format!(
@@ -349,11 +410,55 @@ impl Detection {
     }
 }
 
+/// Whether an hour of day lies outside business hours `[open, close)`; `open > close` wraps
+/// midnight (business hours 22 to 6 leave 6 to 22 off).
+fn off_hours(hour: &str, open: i64, close: i64) -> String {
+    if open <= close {
+        format!("({hour} < {open} OR {hour} >= {close})")
+    } else {
+        format!("({hour} >= {close} AND {hour} < {open})")
+    }
+}
+
+/// Which detections the session's sources can answer, and why each other one cannot: a detection
+/// over a table with no source, or over `flows` without a field it needs.
+pub fn runnable(
+    detections: &[Detection],
+    tables_given: &[Table],
+    columns: &crate::FlowColumns,
+) -> (Vec<Detection>, Vec<(Detection, String)>) {
+    let mut run = vec![];
+    let mut not_run = vec![];
+    for detection in detections {
+        let table = detection.table();
+        if !tables_given.contains(&table) {
+            not_run.push((*detection, format!("no source for {}", table.name())));
+            continue;
+        }
+        let missing: Vec<&str> = detection
+            .flow_columns()
+            .iter()
+            .copied()
+            .filter(|c| !columns.has(c))
+            .collect();
+        if missing.is_empty() {
+            run.push(*detection);
+        } else {
+            not_run.push((
+                *detection,
+                format!("no flow log source has the field(s) {}", missing.join(", ")),
+            ));
+        }
+    }
+    (run, not_run)
+}
+
 /// Run detections and turn their rows into FAIL findings with evidence.
 pub fn run(session: &LogSession, detections: &[Detection], t: &Thresholds) -> Result<Vec<Finding>, LogError> {
     let mut findings = vec![];
     for detection in detections {
-        let result = session.query(&detection.sql(Dialect::DataFusion, t))?;
+        let optional = OptionalColumns::of(session.flow_columns());
+        let result = session.query(&detection.sql(Dialect::DataFusion, t, optional))?;
         for row in rows_as_json(&result.schema, &result.batches)? {
             let subject = row
                 .get("subject")

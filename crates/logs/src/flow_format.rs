@@ -93,6 +93,124 @@ pub fn column_name(field: &str) -> String {
     field.replace('-', "_")
 }
 
+/// The columns of one `flows` table: documented fields in the order of [`FIELDS`], then fields
+/// netaudit does not know (from file headers), as text, in the order they were first met.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowColumns {
+    /// Per column: the field's name as AWS writes it.
+    names: Vec<String>,
+    /// Per column: the index into [`FIELDS`], or `None` for an undocumented field.
+    fields: Vec<Option<usize>>,
+    schema: SchemaRef,
+}
+
+impl Default for FlowColumns {
+    fn default() -> FlowColumns {
+        FlowColumns::all_documented()
+    }
+}
+
+impl FlowColumns {
+    /// Every documented field.
+    pub fn all_documented() -> FlowColumns {
+        FlowColumns::from_parts((0..FIELDS.len()).map(Some).collect(), vec![])
+    }
+
+    /// The fields that at least one of `formats` carries: documented ones in table order, then
+    /// the others as text columns.
+    pub fn of_formats<'a>(formats: impl IntoIterator<Item = &'a FlowFormat>) -> FlowColumns {
+        let mut documented = vec![false; FIELDS.len()];
+        let mut others: Vec<String> = vec![];
+        for format in formats {
+            for (position, field) in format.positions.iter().enumerate() {
+                match field {
+                    Some(index) => documented[*index] = true,
+                    None => {
+                        let name = &format.names[position];
+                        let column = column_name(name);
+                        if !others.iter().any(|o| column_name(o) == column) {
+                            others.push(name.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let fields = documented
+            .iter()
+            .enumerate()
+            .filter(|(_, present)| **present)
+            .map(|(index, _)| Some(index))
+            .collect();
+        FlowColumns::from_parts(fields, others)
+    }
+
+    fn from_parts(documented: Vec<Option<usize>>, others: Vec<String>) -> FlowColumns {
+        let mut names: Vec<String> = documented
+            .iter()
+            .flatten()
+            .map(|i| FIELDS[*i].name.to_owned())
+            .collect();
+        let mut fields = documented;
+        for other in others {
+            names.push(other);
+            fields.push(None);
+        }
+        let schema = Arc::new(Schema::new(
+            names
+                .iter()
+                .zip(&fields)
+                .map(|(name, field)| {
+                    let kind = field.map_or(FieldKind::Text, |i| FIELDS[i].kind);
+                    Field::new(column_name(name), kind.data_type(), true)
+                })
+                .collect::<Vec<_>>(),
+        ));
+        FlowColumns { names, fields, schema }
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// How column `index` is stored.
+    pub fn kind(&self, index: usize) -> FieldKind {
+        self.fields
+            .get(index)
+            .copied()
+            .flatten()
+            .map_or(FieldKind::Text, |i| FIELDS[i].kind)
+    }
+
+    /// The column of a field given by AWS name (`log-status`) or column name (`log_status`).
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        let column = column_name(name);
+        self.names.iter().position(|n| column_name(n) == column)
+    }
+
+    /// Whether the table has a column for this field.
+    pub fn has(&self, name: &str) -> bool {
+        self.index_of(name).is_some()
+    }
+
+    /// The fields netaudit does not document, as AWS names them.
+    pub fn undocumented(&self) -> Vec<&str> {
+        self.names
+            .iter()
+            .zip(&self.fields)
+            .filter(|(_, f)| f.is_none())
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+}
+
 static FLOWS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     Arc::new(Schema::new(
         FIELDS
@@ -102,7 +220,7 @@ static FLOWS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     ))
 });
 
-/// The schema of the `flows` table: every documented field, nullable.
+/// Every documented field, nullable: the widest `flows` table.
 pub fn flows_schema() -> SchemaRef {
     FLOWS_SCHEMA.clone()
 }
@@ -114,8 +232,41 @@ pub fn field_index(name: &str) -> Option<usize> {
         .position(|f| f.name == name || (f.name.contains('-') && column_name(f.name) == name))
 }
 
-/// The ordered fields of one file or stream. A field netaudit does not know (a newer AWS field) is
-/// kept as `None`: its values are checked for count and otherwise skipped.
+/// The documented field a misspelt name most likely meant: the same letters once case, `-` and
+/// `_` are ignored, or one letter off.
+fn closest_field(name: &str) -> Option<&'static str> {
+    let squash = |n: &str| -> String {
+        n.chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let wanted = squash(name);
+    FIELDS
+        .iter()
+        .map(|f| (f.name, edit_distance(&wanted, &squash(f.name))))
+        .filter(|(_, d)| *d <= 1)
+        .min_by_key(|(_, d)| *d)
+        .map(|(f, _)| f)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// The ordered fields of one file or stream. A field netaudit does not know (one AWS added later,
+/// named in a file's header) has no index: the session reads it as a text column of its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowFormat {
     /// Per position, the index into [`FIELDS`].
@@ -135,14 +286,19 @@ impl FlowFormat {
     }
 
     fn from_names<'a>(names: impl Iterator<Item = &'a str>) -> FlowFormat {
-        let names: Vec<String> = names.map(str::to_owned).collect();
+        FlowFormat::from_field_names(names.map(str::to_owned).collect())
+    }
+
+    /// The fields of a source that names them itself (a header line, a Parquet schema), known or not.
+    pub fn from_field_names(names: Vec<String>) -> FlowFormat {
         FlowFormat {
             positions: names.iter().map(|n| field_index(n)).collect(),
             names,
         }
     }
 
-    /// A format as AWS writes it: `${version} ${srcaddr} …`.
+    /// A format as AWS writes it: `${version} ${srcaddr} …`. Every field must be a documented one:
+    /// a misspelt name would otherwise read as a column of nulls and empty every answer.
     pub fn parse_aws(text: &str) -> Result<FlowFormat, LogError> {
         let mut names = vec![];
         for token in text.split_ascii_whitespace() {
@@ -151,6 +307,10 @@ impl FlowFormat {
                 .and_then(|t| t.strip_suffix('}'))
                 .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
                 .ok_or_else(|| LogError::Format(format!("{token:?} is not a ${{field}} token")))?;
+            if field_index(name).is_none() {
+                let hint = closest_field(name).map_or(String::new(), |f| format!(" (did you mean ${{{f}}}?)"));
+                return Err(LogError::Format(format!("${{{name}}} is not a flow log field{hint}")));
+            }
             names.push(name);
         }
         if names.is_empty() {

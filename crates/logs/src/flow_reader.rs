@@ -5,13 +5,14 @@
 //! per line. A line is checked whole (field count, numbers, UTF-8) before any of it is appended, so
 //! a bad line never leaves half a row behind.
 
-use crate::flow_format::{flows_schema, FieldKind, FlowFormat, FIELDS};
+use crate::flow_format::{FieldKind, FlowColumns, FlowFormat, FIELDS};
 use crate::issues::{Issue, Issues};
 use crate::LogError;
 use datafusion::arrow::array::{
-    new_null_array, Array, ArrayRef, BooleanArray, Int32Builder, Int64Array, Int64Builder, RecordBatch, StringBuilder,
+    new_null_array, Array, ArrayRef, BooleanArray, Int32Builder, Int64Array, Int64Builder, RecordBatch,
+    RecordBatchOptions, StringBuilder,
 };
-use datafusion::arrow::compute::{and, cast, filter_record_batch, kernels::cmp};
+use datafusion::arrow::compute::{and, filter_record_batch, kernels::cmp};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
@@ -21,7 +22,11 @@ use std::sync::Arc;
 pub struct FlowReadOptions {
     /// The format of files without a header line (CloudWatch Logs, `--log-format`); default v2.
     pub format: FlowFormat,
-    /// Indices into [`FIELDS`] to build; the rest are skipped. `None`: every field.
+    /// The table's columns; default: every documented field. A field of a file's format that is
+    /// not one of them is checked and skipped.
+    pub columns: FlowColumns,
+    /// Indices into `columns` to build; the rest are skipped. `None`: every column. Every value
+    /// is checked whether or not its column is built.
     pub projection: Option<Vec<usize>>,
     /// Keep records whose `end` is at or after this (epoch seconds).
     pub since: Option<i64>,
@@ -36,6 +41,7 @@ impl Default for FlowReadOptions {
     fn default() -> FlowReadOptions {
         FlowReadOptions {
             format: FlowFormat::default_v2(),
+            columns: FlowColumns::all_documented(),
             projection: None,
             since: None,
             until: None,
@@ -48,19 +54,19 @@ impl Default for FlowReadOptions {
 impl FlowReadOptions {
     /// The projected `flows` schema.
     pub fn schema(&self) -> SchemaRef {
+        let full = self.columns.schema();
         match &self.projection {
-            None => flows_schema(),
-            Some(p) => {
-                let full = flows_schema();
-                Arc::new(Schema::new(
-                    p.iter().map(|i| full.field(*i).clone()).collect::<Vec<_>>(),
-                ))
-            }
+            None => full,
+            Some(p) => Arc::new(Schema::new(
+                p.iter().map(|i| full.field(*i).clone()).collect::<Vec<_>>(),
+            )),
         }
     }
 
-    fn columns(&self) -> Vec<usize> {
-        self.projection.clone().unwrap_or_else(|| (0..FIELDS.len()).collect())
+    fn projected_columns(&self) -> Vec<usize> {
+        self.projection
+            .clone()
+            .unwrap_or_else(|| (0..self.columns.len()).collect())
     }
 }
 
@@ -121,7 +127,8 @@ struct LineParser {
     source: String,
     options: FlowReadOptions,
     schema: SchemaRef,
-    /// Output column per projected field; `None` in `format_to_column` skips a position.
+    /// Per output column, its index in the table's columns; `None` in `format_to_column` skips a
+    /// position.
     columns: Vec<usize>,
     builders: Vec<ColumnBuilder>,
     format: Option<FlowFormat>,
@@ -131,8 +138,10 @@ struct LineParser {
     missing_columns: Vec<bool>,
     start_position: Option<usize>,
     end_position: Option<usize>,
-    /// Per format position: a number to parse (built, or needed by the time range).
-    parse_number: Vec<bool>,
+    /// Per format position: the numeric kind of a documented numeric field. Every one is parsed
+    /// and checked, whichever columns are built, so what counts as a bad line never depends on
+    /// the query.
+    number_kind: Vec<Option<FieldKind>>,
     spans: Vec<(usize, usize)>,
     numbers: Vec<Option<i64>>,
     rows: usize,
@@ -144,10 +153,10 @@ struct LineParser {
 
 impl LineParser {
     fn new(source: String, options: FlowReadOptions, issues: Issues, header_format: Option<FlowFormat>) -> LineParser {
-        let columns = options.columns();
+        let columns = options.projected_columns();
         let builders = columns
             .iter()
-            .map(|i| ColumnBuilder::new(FIELDS[*i].kind, options.batch_size))
+            .map(|i| ColumnBuilder::new(options.columns.kind(*i), options.batch_size))
             .collect();
         let mut parser = LineParser {
             source,
@@ -160,7 +169,7 @@ impl LineParser {
             missing_columns: vec![],
             start_position: None,
             end_position: None,
-            parse_number: vec![],
+            number_kind: vec![],
             spans: Vec::with_capacity(64),
             numbers: vec![],
             rows: 0,
@@ -176,27 +185,22 @@ impl LineParser {
 
     fn set_format(&mut self, format: FlowFormat) {
         self.format_to_column = format
-            .positions
+            .names
             .iter()
-            .map(|p| p.and_then(|field| self.columns.iter().position(|c| *c == field)))
+            .map(|name| {
+                let column = self.options.columns.index_of(name)?;
+                self.columns.iter().position(|c| *c == column)
+            })
             .collect();
         self.missing_columns = (0..self.columns.len())
             .map(|column| !self.format_to_column.contains(&Some(column)))
             .collect();
         self.start_position = format.position_of("start");
         self.end_position = format.position_of("end");
-        let (since, until) = (self.options.since.is_some(), self.options.until.is_some());
-        self.parse_number = format
+        self.number_kind = format
             .positions
             .iter()
-            .enumerate()
-            .map(|(position, field)| {
-                let numeric = field.is_some_and(|f| FIELDS[f].kind != FieldKind::Text);
-                let needed = self.format_to_column[position].is_some()
-                    || (until && Some(position) == self.start_position)
-                    || (since && Some(position) == self.end_position);
-                numeric && needed
-            })
+            .map(|field| field.map(|f| FIELDS[f].kind).filter(|k| *k != FieldKind::Text))
             .collect();
         self.numbers = vec![None; format.len()];
         self.format = Some(format);
@@ -278,17 +282,27 @@ impl LineParser {
         }
         // Numbers first: a bad one rejects the line before anything is appended.
         for (position, &(a, b)) in self.spans.iter().enumerate() {
-            if !self.parse_number[position] {
+            let Some(kind) = self.number_kind[position] else {
                 continue;
-            }
+            };
             let value = &bytes[a..b];
             self.numbers[position] = if value == b"-" {
                 None
             } else {
                 let n = parse_u64(value)
-                    .and_then(|n| i64::try_from(n).ok())
                     .ok_or_else(|| format!("{}: {:?} is not a number", format.names[position], &text[a..b]))?;
-                Some(n)
+                let limit = match kind {
+                    FieldKind::Int32 => i32::MAX as u64,
+                    _ => i64::MAX as u64,
+                };
+                if n > limit {
+                    return Err(format!(
+                        "{}: {} does not fit its column (at most {limit})",
+                        format.names[position],
+                        &text[a..b]
+                    ));
+                }
+                Some(n as i64)
             };
         }
         if let (Some(since), Some(position)) = (self.options.since, self.end_position) {
@@ -306,6 +320,7 @@ impl LineParser {
                 continue;
             };
             match &mut self.builders[column] {
+                // Checked above to fit.
                 ColumnBuilder::Int32(builder) => {
                     builder.append_option(self.numbers[position].and_then(|n| i32::try_from(n).ok()))
                 }
@@ -343,7 +358,12 @@ impl LineParser {
                 }
             })
             .collect();
-        Ok(Some(RecordBatch::try_new(self.schema.clone(), arrays)?))
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        Ok(Some(RecordBatch::try_new_with_options(
+            self.schema.clone(),
+            arrays,
+            &options,
+        )?))
     }
 }
 
@@ -549,62 +569,132 @@ impl Iterator for FlowTextReader {
     }
 }
 
+/// The fields of an AWS Parquet flow log file, from its footer: columns named with `_`.
+pub fn parquet_format(source: &str, bytes: bytes::Bytes) -> Result<FlowFormat, LogError> {
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| bad_file(source, e.to_string()))?;
+    let names: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    Ok(FlowFormat::from_field_names(names))
+}
+
+fn bad_file(source: &str, message: String) -> LogError {
+    LogError::BadInput(Issue {
+        source: source.to_owned(),
+        line: None,
+        message,
+    })
+}
+
 /// Read an AWS Parquet flow log file (columns named with `_`) into the `flows` schema: columns are
-/// cast to the table's types, and fields the file lacks are null.
+/// cast to the table's types, and fields the file lacks are null. A value that does not fit its
+/// column (text where a number belongs, a number too large) makes its row a bad row, reported with
+/// its 1-based row number in place of a line, never a null.
 pub fn read_parquet(
     source: &str,
     bytes: bytes::Bytes,
     options: &FlowReadOptions,
+    issues: &Issues,
 ) -> Result<Vec<RecordBatch>, LogError> {
+    use datafusion::arrow::compute::{cast_with_options, CastOptions};
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let bad = |e: String| {
-        LogError::BadInput(Issue {
-            source: source.to_owned(),
-            line: None,
-            message: e,
-        })
-    };
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-        .map_err(|e| bad(e.to_string()))?
+        .map_err(|e| bad_file(source, e.to_string()))?
         .with_batch_size(options.batch_size)
         .build()
-        .map_err(|e| bad(e.to_string()))?;
+        .map_err(|e| bad_file(source, e.to_string()))?;
     let schema = options.schema();
-    let full = flows_schema();
+    let table = options.columns.schema();
+    let projected = options.projected_columns();
     let mut out = vec![];
+    let mut first_row = 0u64;
     for batch in reader {
-        let batch = batch.map_err(|e| bad(e.to_string()))?;
-        let column = |name: &str| -> Result<Option<ArrayRef>, LogError> {
-            let Some(index) = crate::flow_format::field_index(name) else {
-                return Ok(None);
-            };
-            let target = full.field(index);
-            match batch.schema().index_of(target.name()) {
-                Ok(i) => Ok(Some(cast(batch.column(i), target.data_type())?)),
-                Err(_) => Ok(None),
-            }
-        };
+        let batch = batch.map_err(|e| bad_file(source, e.to_string()))?;
         let rows = batch.num_rows();
-        let mut keep: Option<BooleanArray> = None;
-        if let (Some(since), Some(end)) = (options.since, column("end")?) {
-            keep = Some(cmp::gt_eq(&end, &Int64Array::new_scalar(since))?);
+        // Every column the file and the table share is cast and checked, built or not.
+        let mut cast_columns: Vec<Option<ArrayRef>> = vec![None; table.fields().len()];
+        let mut bad = vec![false; rows];
+        let mut first_problem: Vec<Option<String>> = vec![None; rows];
+        for (index, target) in table.fields().iter().enumerate() {
+            let Ok(i) = batch.schema().index_of(target.name()) else {
+                continue;
+            };
+            let original = batch.column(i);
+            let safe = CastOptions {
+                safe: true,
+                ..CastOptions::default()
+            };
+            let converted = cast_with_options(original, target.data_type(), &safe)
+                .map_err(|e| bad_file(source, format!("column {}: {e}", target.name())))?;
+            for row in 0..rows {
+                if original.is_valid(row) && converted.is_null(row) {
+                    bad[row] = true;
+                    if first_problem[row].is_none() {
+                        let shown =
+                            datafusion::arrow::util::display::array_value_to_string(original, row).unwrap_or_default();
+                        first_problem[row] = Some(format!("{}: {shown:?} does not fit its column", target.name()));
+                    }
+                }
+            }
+            cast_columns[index] = Some(converted);
         }
-        if let (Some(until), Some(start)) = (options.until, column("start")?) {
+        for (row, problem) in first_problem.into_iter().enumerate() {
+            if let Some(message) = problem {
+                let issue = Issue {
+                    source: source.to_owned(),
+                    line: Some(first_row + row as u64 + 1),
+                    message: format!("row {}: {message}", first_row + row as u64 + 1),
+                };
+                if options.strict {
+                    return Err(LogError::BadInput(issue));
+                }
+                issues.report(issue);
+            }
+        }
+        first_row += rows as u64;
+        let column = |name: &str| -> Option<ArrayRef> {
+            let index = table.index_of(name).ok()?;
+            cast_columns[index].clone()
+        };
+        let mut keep: Option<BooleanArray> = bad
+            .iter()
+            .any(|b| *b)
+            .then(|| BooleanArray::from(bad.iter().map(|b| !b).collect::<Vec<_>>()));
+        if let (Some(since), Some(end)) = (options.since, column("end")) {
+            let after = cmp::gt_eq(&end, &Int64Array::new_scalar(since))?;
+            keep = Some(match keep {
+                Some(k) => and(&k, &after)?,
+                None => after,
+            });
+        }
+        if let (Some(until), Some(start)) = (options.until, column("start")) {
             let before = cmp::lt(&start, &Int64Array::new_scalar(until))?;
             keep = Some(match keep {
                 Some(k) => and(&k, &before)?,
                 None => before,
             });
         }
-        let arrays = schema
-            .fields()
+        let arrays = projected
             .iter()
-            .map(|f| Ok(column(f.name())?.unwrap_or_else(|| new_null_array(f.data_type(), rows))))
-            .collect::<Result<Vec<_>, LogError>>()?;
-        let projected = RecordBatch::try_new(schema.clone(), arrays)?;
+            .map(|index| {
+                let field = table.field(*index);
+                cast_columns[*index]
+                    .clone()
+                    .unwrap_or_else(|| new_null_array(field.data_type(), rows))
+            })
+            .collect::<Vec<_>>();
+        let row_count = RecordBatchOptions::new().with_row_count(Some(rows));
+        let projected_batch = RecordBatch::try_new_with_options(schema.clone(), arrays, &row_count)?;
         out.push(match keep {
-            Some(mask) if mask.len() == rows => filter_record_batch(&projected, &mask)?,
-            _ => projected,
+            // A null comparison (no end time) keeps the row, as the text reader does.
+            Some(mask) if mask.len() == rows => {
+                let mask = BooleanArray::from(
+                    (0..rows)
+                        .map(|r| (mask.is_null(r) && !bad[r]) || (mask.is_valid(r) && mask.value(r)))
+                        .collect::<Vec<_>>(),
+                );
+                filter_record_batch(&projected_batch, &mask)?
+            }
+            _ => projected_batch,
         });
     }
     Ok(out)

@@ -29,10 +29,10 @@ pub mod sources;
 pub mod udf;
 pub mod vpn;
 
-pub use flow_format::{FlowFormat, DEFAULT_FORMAT, FIELDS};
+pub use flow_format::{FlowColumns, FlowFormat, DEFAULT_FORMAT, FIELDS};
 pub use flow_reader::{FlowReadOptions, FlowTextReader};
 pub use issues::{Issue, Issues};
-pub use session::{LogSession, LogSources, QueryResult};
+pub use session::{EndpointScope, LogSession, LogSources, QueryResult, Table};
 pub use sources::{Input, TimeRange};
 
 /// Why reading or querying failed.
@@ -51,10 +51,34 @@ pub enum LogError {
     Format(String),
     #[error("query: {0}")]
     Query(String),
+    /// A query needs a flow log field that none of the sources carries.
+    #[error("the query reads flows.{column}, but no flow log source has the field {field}{}", formats_note(.formats))]
+    MissingColumn {
+        column: String,
+        field: String,
+        /// Each source and the fields it names.
+        formats: Vec<String>,
+    },
     #[error("arrow: {0}")]
     Arrow(#[from] datafusion::arrow::error::ArrowError),
     #[error("{0}")]
     Internal(String),
+}
+
+fn formats_note(formats: &[String]) -> String {
+    const SHOWN: usize = 3;
+    if formats.is_empty() {
+        return String::new();
+    }
+    let mut note = format!(
+        " (the sources' fields: {}",
+        formats[..formats.len().min(SHOWN)].join("; ")
+    );
+    if formats.len() > SHOWN {
+        note.push_str(&format!("; and {} more", formats.len() - SHOWN));
+    }
+    note.push(')');
+    note
 }
 
 impl LogError {

@@ -1,29 +1,76 @@
-//! SQL over the logs with Apache DataFusion: tables `flows`, `vpn_connections`, `tunnel_events`.
+//! SQL over the logs with Apache DataFusion: tables `flows`, `vpn_connections`, `tunnel_events`
+//! and `vpn_endpoints`.
 //!
-//! `flows` is streamed: every query is planned once against the full schema to learn which flow
-//! fields it reads, and the readers then build only those columns. Files (and byte ranges of large
-//! plain-text files) are spread over one partition per core; memory stays bounded by the batches in
-//! flight and whatever the query itself keeps (its groups, its result).
+//! `flows` is streamed. Its columns are the fields the sources carry, learnt from their header
+//! lines (or Parquet footers) before any query: a query that names a field no source has fails
+//! naming it, instead of reading a column of nulls. Each scan builds only the columns it reads,
+//! but every value of every line is checked, so what is a bad line never depends on the query.
+//! Files (and byte ranges of large plain-text files) are spread over one partition per core;
+//! memory stays bounded by the batches in flight and whatever the query itself keeps.
 
-use crate::flow_format::{flows_schema, FIELDS};
-use crate::flow_reader::{read_parquet, FlowReadOptions, FlowTextReader};
+use crate::flow_format::{column_name, field_index, FlowColumns, FlowFormat};
+use crate::flow_reader::{maybe_gunzip, parquet_format, read_parquet, FlowReadOptions, FlowTextReader};
 use crate::issues::Issues;
 use crate::sources::Input;
 use crate::udf;
 use crate::LogError;
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::catalog::streaming::StreamingTable;
+use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::SchemaError;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{Expr, LogicalPlan, TableType};
+use datafusion::physical_expr::LexOrdering;
 use datafusion::physical_plan::stream::RecordBatchReceiverStream;
-use datafusion::physical_plan::streaming::PartitionStream;
-use datafusion::physical_plan::SendableRecordBatchStream;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use std::sync::Arc;
+
+/// A Client VPN endpoint and one VPC or network interface its clients' traffic crosses: what
+/// ties a flow record to that endpoint's sessions when client CIDRs overlap across endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointScope {
+    /// `cvpn-endpoint-…`
+    pub endpoint: String,
+    /// `vpc-…` (matched against `flows.vpc_id`) or `eni-…` (against `flows.interface_id`).
+    pub scope: String,
+}
+
+impl EndpointScope {
+    /// `cvpn-endpoint-…=vpc-…|eni-…[,…]`, as given on the command line.
+    pub fn parse(text: &str) -> Result<Vec<EndpointScope>, String> {
+        let (endpoint, scopes) = text
+            .split_once('=')
+            .ok_or_else(|| format!("{text:?}: expected cvpn-endpoint-…=vpc-…|eni-…"))?;
+        let endpoint = endpoint.trim();
+        let id_like = |id: &str, prefix: &str| {
+            id.strip_prefix(prefix)
+                .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_hexdigit()))
+        };
+        if !id_like(endpoint, "cvpn-endpoint-") {
+            return Err(format!(
+                "{endpoint:?} is not a Client VPN endpoint id (cvpn-endpoint-…)"
+            ));
+        }
+        let mut out = vec![];
+        for scope in scopes.split(',').map(str::trim) {
+            if !id_like(scope, "vpc-") && !id_like(scope, "eni-") {
+                return Err(format!(
+                    "{scope:?} is not a VPC (vpc-…) or network interface (eni-…) id"
+                ));
+            }
+            out.push(EndpointScope {
+                endpoint: endpoint.to_owned(),
+                scope: scope.to_owned(),
+            });
+        }
+        Ok(out)
+    }
+}
 
 /// What to read.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +79,35 @@ pub struct LogSources {
     pub vpn: Vec<Input>,
     pub tunnels: Vec<Input>,
     pub flow_options: FlowReadOptions,
+    /// The table `vpn_endpoints`: which VPCs and interfaces belong to which Client VPN endpoint.
+    pub vpn_endpoints: Vec<EndpointScope>,
+}
+
+/// A table of the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Table {
+    Flows,
+    VpnConnections,
+    TunnelEvents,
+    VpnEndpoints,
+}
+
+impl Table {
+    pub const ALL: [Table; 4] = [
+        Table::Flows,
+        Table::VpnConnections,
+        Table::TunnelEvents,
+        Table::VpnEndpoints,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Flows => "flows",
+            Table::VpnConnections => "vpn_connections",
+            Table::TunnelEvents => "tunnel_events",
+            Table::VpnEndpoints => "vpn_endpoints",
+        }
+    }
 }
 
 /// A query's result.
@@ -58,6 +134,16 @@ enum FlowUnit {
     },
 }
 
+impl FlowUnit {
+    /// Reading order: by source name, then by place in the file.
+    fn order(&self) -> (String, u64) {
+        match self {
+            FlowUnit::Whole(input) => (input.name(), 0),
+            FlowUnit::Range { path, start, .. } => (path.display().to_string(), *start),
+        }
+    }
+}
+
 /// Plain-text files past this size are read as several byte ranges at once.
 const SPLIT_BYTES: u64 = 32 << 20;
 
@@ -65,22 +151,21 @@ const SPLIT_BYTES: u64 = 32 << 20;
 pub struct LogSession {
     runtime: tokio::runtime::Runtime,
     ctx: SessionContext,
-    sources: LogSources,
+    columns: FlowColumns,
+    formats: Vec<(String, FlowFormat)>,
     issues: Issues,
-    partitions: usize,
+    notes: Vec<String>,
 }
 
 impl std::fmt::Debug for LogSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogSession")
-            .field("sources", &self.sources)
-            .field("partitions", &self.partitions)
-            .finish()
+        f.debug_struct("LogSession").field("columns", &self.columns).finish()
     }
 }
 
 impl LogSession {
-    /// Read the VPN logs (small: held in memory) and prepare the streamed `flows` table.
+    /// Read the VPN logs (small: held in memory), learn the flow sources' formats and prepare
+    /// the streamed `flows` table.
     pub fn new(sources: LogSources, issues: Issues) -> Result<LogSession, LogError> {
         let partitions = std::thread::available_parallelism().map_or(2, usize::from);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -96,20 +181,69 @@ impl LogSession {
         let strict = sources.flow_options.strict;
         let vpn = crate::vpn::read_vpn(&sources.vpn, &issues, strict)?;
         ctx.register_table(
-            "vpn_connections",
+            Table::VpnConnections.name(),
             Arc::new(MemTable::try_new(vpn.schema(), vec![vec![vpn]])?),
         )?;
         let tunnels = crate::vpn::read_tunnels(&sources.tunnels, &issues, strict)?;
         ctx.register_table(
-            "tunnel_events",
+            Table::TunnelEvents.name(),
             Arc::new(MemTable::try_new(tunnels.schema(), vec![vec![tunnels]])?),
+        )?;
+        let endpoints = endpoints_batch(&sources.vpn_endpoints)?;
+        ctx.register_table(
+            Table::VpnEndpoints.name(),
+            Arc::new(MemTable::try_new(endpoints.schema(), vec![vec![endpoints]])?),
+        )?;
+
+        let mut formats = vec![];
+        let mut readable = vec![];
+        for input in &sources.flows {
+            match source_format(input, &sources.flow_options) {
+                Ok(format) => {
+                    formats.push((input.name(), format));
+                    readable.push(input.clone());
+                }
+                // An unreadable Parquet footer: the file is reported and left out.
+                Err(LogError::BadInput(issue)) if !strict => issues.report(issue),
+                Err(e) => return Err(e),
+            }
+        }
+        let columns = if sources.flows.is_empty() {
+            FlowColumns::all_documented()
+        } else {
+            FlowColumns::of_formats(formats.iter().map(|(_, f)| f))
+        };
+        let mut notes = vec![];
+        for name in columns.undocumented() {
+            let first = formats
+                .iter()
+                .find(|(_, f)| f.names.iter().any(|n| n == name))
+                .map_or(String::new(), |(source, _)| source.clone());
+            notes.push(format!(
+                "{first}: {name:?} is not a documented flow log field; it is the text column {:?} of flows",
+                column_name(name)
+            ));
+        }
+        let units = flow_units(&readable, partitions)?;
+        let mut options = sources.flow_options.clone();
+        options.columns = columns.clone();
+        options.projection = None;
+        ctx.register_table(
+            Table::Flows.name(),
+            Arc::new(FlowsTable {
+                units,
+                options,
+                issues: issues.clone(),
+                partitions,
+            }),
         )?;
         Ok(LogSession {
             runtime,
             ctx,
-            sources,
+            columns,
+            formats,
             issues,
-            partitions,
+            notes,
         })
     }
 
@@ -117,92 +251,201 @@ impl LogSession {
         &self.issues
     }
 
-    /// Run one SQL statement and collect its result.
-    pub fn query(&self, sql: &str) -> Result<QueryResult, LogError> {
-        self.runtime.block_on(self.query_async(sql))
+    /// What the reader noticed without it being bad input: fields netaudit does not document,
+    /// each once.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
-    async fn query_async(&self, sql: &str) -> Result<QueryResult, LogError> {
-        // Plan against an empty `flows` with every column to learn which ones the query reads.
-        self.ctx.deregister_table("flows")?;
-        self.ctx
-            .register_table("flows", Arc::new(MemTable::try_new(flows_schema(), vec![vec![]])?))?;
+    /// The columns of `flows`: the fields the sources carry.
+    pub fn flow_columns(&self) -> &FlowColumns {
+        &self.columns
+    }
+
+    /// The tables a statement reads.
+    pub fn tables_read(&self, sql: &str) -> Result<Vec<Table>, LogError> {
         let plan = self
-            .ctx
-            .sql(sql)
-            .await
-            .map_err(LogError::query)?
-            .into_optimized_plan()?;
-        let projection = flows_projection(&plan);
-        let mut attempt = self.run_with_projection(sql, projection.clone()).await;
-        if attempt.is_err() && projection.is_some() {
-            // A plan shape the projection walk does not see through: read every column.
-            attempt = self.run_with_projection(sql, None).await;
-        }
-        attempt
+            .runtime
+            .block_on(async { self.ctx.state().create_logical_plan(sql).await })
+            .map_err(|e| self.explain(e))?;
+        let mut read = vec![];
+        let walk = plan.apply_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                if let Some(table) = Table::ALL.into_iter().find(|t| t.name() == scan.table_name.table()) {
+                    read.push(table);
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+        walk.map_err(|e| self.explain(e))?;
+        read.sort();
+        read.dedup();
+        Ok(read)
     }
 
-    async fn run_with_projection(&self, sql: &str, projection: Option<Vec<usize>>) -> Result<QueryResult, LogError> {
-        let mut options = self.sources.flow_options.clone();
-        options.projection = projection;
-        let schema = options.schema();
-        let partitions = self.flow_partitions(&options, &schema)?;
-        self.ctx.deregister_table("flows")?;
-        self.ctx
-            .register_table("flows", Arc::new(StreamingTable::try_new(schema, partitions)?))?;
-        let frame = self.ctx.sql(sql).await.map_err(LogError::query)?;
-        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-        let batches = frame.collect().await.map_err(LogError::query)?;
-        Ok(QueryResult { schema, batches })
+    /// Run one SQL statement and collect its result. A failing query reports its first error.
+    pub fn query(&self, sql: &str) -> Result<QueryResult, LogError> {
+        self.runtime.block_on(async {
+            let frame = self.ctx.sql(sql).await.map_err(|e| self.explain(e))?;
+            let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+            let batches = frame.collect().await.map_err(|e| self.explain(e))?;
+            Ok(QueryResult { schema, batches })
+        })
     }
 
-    fn flow_partitions(
-        &self,
-        options: &FlowReadOptions,
-        schema: &SchemaRef,
-    ) -> Result<Vec<Arc<dyn PartitionStream>>, LogError> {
-        let mut units = vec![];
-        for input in &self.sources.flows {
-            match input {
-                Input::File(path) if !input.is_parquet() => {
-                    let size = std::fs::metadata(path).map_err(|e| LogError::io(path, e))?.len();
-                    if size > SPLIT_BYTES && self.partitions > 1 && !is_gzip(path)? {
-                        let step = size.div_ceil(self.partitions as u64);
-                        for i in 0..self.partitions as u64 {
-                            let (start, end) = (i * step, ((i + 1) * step).min(size));
-                            if start < end {
-                                units.push((
-                                    end - start,
-                                    FlowUnit::Range {
-                                        path: path.clone(),
-                                        start,
-                                        end,
-                                    },
-                                ));
-                            }
-                        }
-                        continue;
+    /// A DataFusion error as a [`LogError`]; a documented flow field that no source carries is
+    /// named as such.
+    fn explain(&self, e: DataFusionError) -> LogError {
+        if let DataFusionError::SchemaError(schema_error, _) = e.find_root() {
+            if let SchemaError::FieldNotFound { field, .. } = schema_error.as_ref() {
+                let in_flows = field.relation.as_ref().is_none_or(|r| r.table() == Table::Flows.name());
+                if let Some(index) = field_index(&field.name) {
+                    if in_flows && !self.columns.has(&field.name) {
+                        let formats: Vec<String> = self
+                            .formats
+                            .iter()
+                            .map(|(source, f)| format!("{source}: {}", f.names.join(" ")))
+                            .collect();
+                        return LogError::MissingColumn {
+                            column: field.name.clone(),
+                            field: crate::flow_format::FIELDS[index].name.to_owned(),
+                            formats,
+                        };
                     }
-                    units.push((size, FlowUnit::Whole(input.clone())));
                 }
-                Input::File(path) => {
-                    let size = std::fs::metadata(path).map_err(|e| LogError::io(path, e))?.len();
-                    units.push((size, FlowUnit::Whole(input.clone())));
-                }
-                Input::Memory { bytes, .. } => units.push((bytes.len() as u64, FlowUnit::Whole(input.clone()))),
             }
         }
-        // Largest first, each to the least loaded partition.
-        units.sort_by_key(|unit| std::cmp::Reverse(unit.0));
-        let count = self.partitions.max(1);
-        let mut groups: Vec<(u64, Vec<FlowUnit>)> = vec![(0, vec![]); count];
-        for (size, unit) in units {
-            if let Some(group) = groups.iter_mut().min_by_key(|g| g.0) {
-                group.0 += size;
-                group.1.push(unit);
-            }
+        LogError::query(e)
+    }
+}
+
+fn endpoints_batch(scopes: &[EndpointScope]) -> Result<RecordBatch, LogError> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("client_vpn_endpoint_id", DataType::Utf8, false),
+        Field::new("scope_id", DataType::Utf8, false),
+    ]));
+    let endpoints = StringArray::from_iter_values(scopes.iter().map(|s| s.endpoint.as_str()));
+    let ids = StringArray::from_iter_values(scopes.iter().map(|s| s.scope.as_str()));
+    Ok(RecordBatch::try_new(schema, vec![Arc::new(endpoints), Arc::new(ids)])?)
+}
+
+/// The format a flow source is read with: its header line or Parquet footer, else the
+/// configured one.
+fn source_format(input: &Input, options: &FlowReadOptions) -> Result<FlowFormat, LogError> {
+    use std::io::{BufRead, BufReader, Read};
+    if input.is_parquet() {
+        return parquet_format(&input.name(), input.bytes()?);
+    }
+    // A source that cannot be opened or decompressed here is reported when it is read.
+    let Ok(reader) = input.open().and_then(|r| {
+        maybe_gunzip(r).map_err(|e| LogError::Io {
+            path: input.name(),
+            source: e,
+        })
+    }) else {
+        return Ok(options.format.clone());
+    };
+    let mut lines = BufReader::new(reader.take(1 << 20));
+    let mut line = vec![];
+    loop {
+        line.clear();
+        match lines.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return Ok(options.format.clone()),
+            Ok(_) => {}
         }
-        Ok(groups
+        while matches!(line.last(), Some(b'\n' | b'\r')) {
+            line.pop();
+        }
+        if line.iter().all(|b| *b == b' ' || *b == b'\t') {
+            continue;
+        }
+        return Ok(FlowFormat::from_header(&line).unwrap_or_else(|| options.format.clone()));
+    }
+}
+
+fn flow_units(inputs: &[Input], partitions: usize) -> Result<Vec<(u64, FlowUnit)>, LogError> {
+    let mut units = vec![];
+    for input in inputs {
+        match input {
+            Input::File(path) if !input.is_parquet() => {
+                let size = std::fs::metadata(path).map_err(|e| LogError::io(path, e))?.len();
+                if size > SPLIT_BYTES && partitions > 1 && !is_gzip(path)? {
+                    let step = size.div_ceil(partitions as u64);
+                    for i in 0..partitions as u64 {
+                        let (start, end) = (i * step, ((i + 1) * step).min(size));
+                        if start < end {
+                            units.push((
+                                end - start,
+                                FlowUnit::Range {
+                                    path: path.clone(),
+                                    start,
+                                    end,
+                                },
+                            ));
+                        }
+                    }
+                    continue;
+                }
+                units.push((size, FlowUnit::Whole(input.clone())));
+            }
+            Input::File(path) => {
+                let size = std::fs::metadata(path).map_err(|e| LogError::io(path, e))?.len();
+                units.push((size, FlowUnit::Whole(input.clone())));
+            }
+            Input::Memory { bytes, .. } => units.push((bytes.len() as u64, FlowUnit::Whole(input.clone()))),
+        }
+    }
+    // Largest first, so that spreading them over partitions balances.
+    units.sort_by_key(|unit| std::cmp::Reverse(unit.0));
+    Ok(units)
+}
+
+/// The `flows` table: each scan reads the sources again, building only the columns it projects.
+#[derive(Debug)]
+struct FlowsTable {
+    units: Vec<(u64, FlowUnit)>,
+    options: FlowReadOptions,
+    issues: Issues,
+    partitions: usize,
+}
+
+#[async_trait::async_trait]
+impl TableProvider for FlowsTable {
+    fn schema(&self) -> SchemaRef {
+        self.options.columns.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let mut options = self.options.clone();
+        options.projection = projection.cloned();
+        let schema = options.schema();
+        let groups: Vec<(u64, Vec<FlowUnit>)> = if options.strict {
+            // Strict: one reader, sources in name order, so the error is the first bad line.
+            let mut units: Vec<FlowUnit> = self.units.iter().map(|(_, unit)| unit.clone()).collect();
+            units.sort_by_key(FlowUnit::order);
+            vec![(0, units)]
+        } else {
+            // Each unit to the least loaded partition.
+            let mut groups = vec![(0, vec![]); self.partitions.max(1)];
+            for (size, unit) in &self.units {
+                if let Some(group) = groups.iter_mut().min_by_key(|g| g.0) {
+                    group.0 += size;
+                    group.1.push(unit.clone());
+                }
+            }
+            groups
+        };
+        let partitions = groups
             .into_iter()
             .map(|(_, units)| {
                 Arc::new(FlowPartition {
@@ -212,7 +455,9 @@ impl LogSession {
                     issues: self.issues.clone(),
                 }) as Arc<dyn PartitionStream>
             })
-            .collect())
+            .collect();
+        let exec = StreamingTableExec::try_new(schema, partitions, None, Vec::<LexOrdering>::new(), false, limit)?;
+        Ok(Arc::new(exec))
     }
 }
 
@@ -222,34 +467,6 @@ fn is_gzip(path: &std::path::Path) -> Result<bool, LogError> {
     let mut file = std::fs::File::open(path).map_err(|e| LogError::io(path, e))?;
     let n = file.read(&mut head).map_err(|e| LogError::io(path, e))?;
     Ok(n == 2 && head == [0x1f, 0x8b])
-}
-
-/// The `flows` columns a plan reads; `None` when it reads all of them (or cannot tell).
-fn flows_projection(plan: &LogicalPlan) -> Option<Vec<usize>> {
-    let mut used: Vec<usize> = vec![];
-    let mut everything = false;
-    let walk = plan.apply_with_subqueries(|node| {
-        if let LogicalPlan::TableScan(scan) = node {
-            if scan.table_name.table() == "flows" {
-                match &scan.projection {
-                    Some(columns) => used.extend(columns.iter().copied()),
-                    None => everything = true,
-                }
-            }
-        }
-        Ok(TreeNodeRecursion::Continue)
-    });
-    if walk.is_err() || everything {
-        return None;
-    }
-    used.sort_unstable();
-    used.dedup();
-    used.retain(|i| *i < FIELDS.len());
-    if used.is_empty() {
-        // `count(*)` reads no column; one cheap one keeps the row count.
-        used.push(0);
-    }
-    Some(used)
 }
 
 /// One partition of `flows`: its files read one after the other on a blocking thread.
@@ -278,7 +495,16 @@ impl FlowPartition {
                 }
             }
             FlowUnit::Whole(input) if input.is_parquet() => {
-                for batch in read_parquet(&input.name(), input.bytes()?, options)? {
+                let batches = match read_parquet(&input.name(), input.bytes()?, options, issues) {
+                    Ok(batches) => batches,
+                    // One unreadable file is reported; the rest are read.
+                    Err(LogError::BadInput(issue)) if !options.strict => {
+                        issues.report(issue);
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
+                };
+                for batch in batches {
                     if !send(batch) {
                         return Ok(());
                     }

@@ -71,6 +71,18 @@ pub struct TimeRange {
 /// widened by this much, meets the range.
 pub const DELIVERY_SLACK_SECONDS: i64 = 3600;
 
+/// The window of event times (epoch milliseconds, `[start, end)`) to ask CloudWatch Logs for, to
+/// find every record that overlaps `range`: an event's time is when it was delivered, not the
+/// record's capture window, so the window is widened by the same delivery slack as S3 folders.
+/// The records themselves are then filtered to `range` exactly.
+pub fn cloudwatch_window(range: TimeRange) -> (Option<i64>, Option<i64>) {
+    let millis = |seconds: i64| seconds.saturating_mul(1000);
+    (
+        range.since.map(|s| millis(s.saturating_sub(DELIVERY_SLACK_SECONDS))),
+        range.until.map(|u| millis(u.saturating_add(DELIVERY_SLACK_SECONDS))),
+    )
+}
+
 /// The delivery window a folder stands for, from the partitions named so far on its path.
 #[derive(Debug, Clone, Copy, Default)]
 struct Partition {

@@ -41,19 +41,14 @@ fn for_each_line(
 ) -> Result<(), LogError> {
     let (mut bytes, cut) = input.read_to_vec()?;
     let source = input.name();
-    if let Some(e) = cut {
-        // The last line read may be incomplete: drop it with the rest.
+    // The last line read before a cut may be incomplete: it goes with the rest, reported after
+    // the complete lines so that strict mode stops at the first bad line.
+    let cut = cut.map(|e| {
         let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |at| at + 1);
         bytes.truncate(complete);
         let line = bytes.iter().filter(|b| **b == b'\n').count() as u64 + 1;
-        bad_line(
-            issues,
-            strict,
-            &source,
-            line,
-            format!("the input ends early or is corrupt: {e}"),
-        )?;
-    }
+        (line, format!("the input ends early or is corrupt: {e}"))
+    });
     for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
         let number = index as u64 + 1;
         let Ok(line) = std::str::from_utf8(raw) else {
@@ -83,6 +78,9 @@ fn for_each_line(
             bad_line(issues, strict, &source, number, message)?;
         }
     }
+    if let Some((line, message)) = cut {
+        bad_line(issues, strict, &source, line, message)?;
+    }
     Ok(())
 }
 
@@ -98,15 +96,15 @@ fn text_of(value: Option<&Value>) -> Option<String> {
     }
 }
 
-/// A number that may arrive as a string.
+/// A whole number that may arrive as a string; a fraction or a number past 64 bits is an error,
+/// never a rounded or saturated value.
 fn number_of(value: Option<&Value>, key: &str) -> Result<Option<i64>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
             .as_i64()
-            .or_else(|| n.as_f64().map(|f| f as i64))
             .map(Some)
-            .ok_or_else(|| format!("{key}: {n} is not a number")),
+            .ok_or_else(|| format!("{key}: {n} is not a whole number that fits 64 bits")),
         Some(Value::String(s)) if s.is_empty() || s == "NA" || s == "-" => Ok(None),
         Some(Value::String(s)) => s
             .trim()
@@ -216,7 +214,9 @@ pub fn read_vpn(inputs: &[Input], issues: &Issues, strict: bool) -> Result<Recor
                 .iter()
                 .map(|c| number_of(get(c), c))
                 .collect::<Result<Vec<_>, _>>()?;
-            let port_value = number_of(get("port"), "port")?.and_then(|p| i32::try_from(p).ok());
+            let port_value = number_of(get("port"), "port")?
+                .map(|p| i32::try_from(p).map_err(|_| format!("port: {p} does not fit its column")))
+                .transpose()?;
             for (builder, column) in text_before.iter_mut().zip(VPN_TEXT_BEFORE) {
                 builder.append_option(text_of(get(column)));
             }
@@ -307,6 +307,11 @@ pub fn tunnel_from_name(name: &str) -> (Option<String>, Option<String>) {
     (connection, ip)
 }
 
+/// Seconds and milliseconds of a time in seconds; `None` past what milliseconds can hold.
+fn with_millis(seconds: i64) -> Option<(i64, i64)> {
+    seconds.checked_mul(1000).map(|millis| (seconds, millis))
+}
+
 /// Seconds from a timestamp given in seconds or milliseconds (or as a string of either).
 fn epoch_seconds(value: Option<&Value>, key: &str) -> Result<Option<(i64, i64)>, String> {
     let Some(raw) = (match value {
@@ -314,7 +319,8 @@ fn epoch_seconds(value: Option<&Value>, key: &str) -> Result<Option<(i64, i64)>,
             Ok(n) => Some(n),
             Err(_) => {
                 return crate::sources::parse_time(s)
-                    .map(|t| Some((t, t * 1000)))
+                    .and_then(with_millis)
+                    .map(Some)
                     .ok_or_else(|| format!("{key}: {s:?} is not a time"))
             }
         },
@@ -326,6 +332,10 @@ fn epoch_seconds(value: Option<&Value>, key: &str) -> Result<Option<(i64, i64)>,
     };
     // Past 10^11 a value is in milliseconds (10^11 seconds is in the year 5138).
     let millis = if raw.abs() >= 1e11 { raw } else { raw * 1000.0 };
+    // Inside ±2^62 ms (146 million years): no saturated or rounded-away value.
+    if !millis.is_finite() || millis.abs() > 4.6e18 {
+        return Err(format!("{key}: {raw} is not a time"));
+    }
     let millis = millis.round() as i64;
     Ok(Some((millis.div_euclid(1000), millis)))
 }
@@ -366,7 +376,7 @@ fn tunnel_row_from_json(
         Some(t) => Some(t),
         None => match epoch_seconds(get("timestamp"), "timestamp")? {
             Some(t) => Some(t),
-            None => prefix.and_then(crate::sources::parse_time).map(|t| (t, t * 1000)),
+            None => prefix.and_then(crate::sources::parse_time).and_then(with_millis),
         },
     };
     if time.is_none() {
@@ -417,11 +427,14 @@ fn tunnel_row_from_text(
             }
         }
     };
+    let time = time
+        .and_then(with_millis)
+        .ok_or_else(|| "the time at the start of the line is out of range".to_owned())?;
     Ok(TunnelRow {
         connection: from_name.0.clone(),
         ip: from_name.1.clone(),
         kind: "tunnel",
-        time: time.map(|t| (t, t * 1000)),
+        time: Some(time),
         details: (!details.is_empty()).then(|| details.to_owned()),
         dpd: None,
         nat_t: None,

@@ -1,14 +1,21 @@
-//! The Athena script parses as SQL: the DDL with Hive's dialect, the queries with a generic one.
+//! The Athena script: it parses as SQL (the DDL with Hive's dialect, the queries with a generic
+//! one), every table a query reads is one the script creates, and every column a query reads is
+//! one of that table's for the chosen layout.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use datafusion::sql::sqlparser::ast::{
+    Expr, ObjectNamePart, Query, SelectItem, SetExpr, Statement, TableFactor, Visit, Visitor,
+};
 use datafusion::sql::sqlparser::dialect::{GenericDialect, HiveDialect};
 use datafusion::sql::sqlparser::parser::Parser;
-use netaudit_logs::athena::{ddl, statements, AthenaOptions};
+use netaudit_logs::athena::{ddl, statements, table_columns, AthenaOptions};
 use netaudit_logs::detect::Thresholds;
 use netaudit_logs::FlowFormat;
+use std::collections::BTreeSet;
+use std::ops::ControlFlow;
 
-fn options(hive: bool, hourly: bool, parquet: bool) -> AthenaOptions {
+fn options(format: &str, hive: bool, hourly: bool, parquet: bool) -> AthenaOptions {
     AthenaOptions {
         location: "s3://my-flow-logs/prefix/".into(),
         account: "123456789012".into(),
@@ -16,40 +23,203 @@ fn options(hive: bool, hourly: bool, parquet: bool) -> AthenaOptions {
         hive,
         hourly,
         parquet,
-        format: FlowFormat::parse_aws(netaudit_logs::generate::GENERATED_V5_FORMAT).unwrap(),
+        format: FlowFormat::parse_aws(format).unwrap(),
         first_year: 2024,
         table: "flows".into(),
     }
 }
 
-#[test]
-fn every_statement_parses() {
-    for (hive, hourly, parquet) in [(false, false, false), (true, true, false), (false, true, true)] {
-        let o = options(hive, hourly, parquet);
-        let all = statements(&o, &Thresholds::default(), Some("10.0.1.25"));
-        assert_eq!(all.len(), 1 + 1 + 7 + 7);
-        for statement in &all {
-            let parsed = if statement.title == "table" {
-                Parser::parse_sql(&HiveDialect {}, &statement.sql)
-            } else {
-                Parser::parse_sql(&GenericDialect {}, &statement.sql)
-            };
-            let parsed = parsed.unwrap_or_else(|e| panic!("{}: {e}\n{}", statement.title, statement.sql));
-            assert_eq!(parsed.len(), 1, "{}", statement.title);
+fn v5() -> &'static str {
+    netaudit_logs::generate::GENERATED_V5_FORMAT
+}
+
+/// Every name a statement uses: tables read, identifiers, and the names it defines itself (CTEs,
+/// aliases of columns, tables and subqueries).
+#[derive(Default, Debug)]
+struct Names {
+    tables: BTreeSet<String>,
+    identifiers: BTreeSet<String>,
+    defined: BTreeSet<String>,
+}
+
+impl Names {
+    /// Column aliases of every SELECT of a query body, through UNION and the like.
+    fn select_aliases(&mut self, body: &SetExpr) {
+        match body {
+            SetExpr::Select(select) => {
+                for item in &select.projection {
+                    if let SelectItem::ExprWithAlias { alias, .. } = item {
+                        self.defined.insert(alias.value.to_lowercase());
+                    }
+                }
+            }
+            SetExpr::SetOperation { left, right, .. } => {
+                self.select_aliases(left);
+                self.select_aliases(right);
+            }
+            SetExpr::Query(query) => self.select_aliases(&query.body),
+            _ => {}
         }
     }
 }
 
+impl Visitor for Names {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+        if let Some(with) = &query.with {
+            for cte in &with.cte_tables {
+                self.defined.insert(cte.alias.name.value.to_lowercase());
+            }
+        }
+        self.select_aliases(&query.body);
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+        match factor {
+            TableFactor::Table { name, alias, .. } => {
+                let name: Vec<String> = name
+                    .0
+                    .iter()
+                    .map(|p| match p {
+                        ObjectNamePart::Identifier(i) => i.value.to_lowercase(),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                self.tables.insert(name.join("."));
+                if let Some(alias) = alias {
+                    self.defined.insert(alias.name.value.to_lowercase());
+                }
+            }
+            TableFactor::Derived { alias: Some(alias), .. } => {
+                self.defined.insert(alias.name.value.to_lowercase());
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+        match expr {
+            Expr::Identifier(ident) => {
+                self.identifiers.insert(ident.value.to_lowercase());
+            }
+            Expr::CompoundIdentifier(parts) => {
+                if let Some(last) = parts.last() {
+                    self.identifiers.insert(last.value.to_lowercase());
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn names(sql: &str) -> Names {
+    let parsed = Parser::parse_sql(&GenericDialect {}, sql).unwrap_or_else(|e| panic!("{e}\n{sql}"));
+    assert_eq!(parsed.len(), 1);
+    let mut names = Names::default();
+    let _ = parsed[0].visit(&mut names);
+    names
+}
+
+/// Every layout: each query reads only the table the script creates, and only its columns.
+#[test]
+fn every_query_reads_only_the_created_table_and_its_columns() {
+    let layouts = [
+        (netaudit_logs::DEFAULT_FORMAT, false, false, false),
+        (netaudit_logs::DEFAULT_FORMAT, true, true, false),
+        (v5(), false, false, false),
+        (v5(), true, true, false),
+        (v5(), false, true, true),
+        ("${srcaddr} ${dstaddr} ${action}", false, false, false),
+    ];
+    for (format, hive, hourly, parquet) in layouts {
+        let o = options(format, hive, hourly, parquet);
+        let columns: BTreeSet<String> = table_columns(&o).into_iter().collect();
+        let script = statements(&o, &Thresholds::default(), Some("10.0.1.25"));
+        let table = &script.statements[0];
+        assert_eq!(table.title, "table");
+        let created = Parser::parse_sql(&HiveDialect {}, &table.sql).unwrap_or_else(|e| panic!("{e}\n{}", table.sql));
+        let created_name = match &created[0] {
+            Statement::CreateTable(create) => create.name.to_string(),
+            other => panic!("not a CREATE TABLE: {other}"),
+        };
+        for statement in &script.statements[1..] {
+            let used = names(&statement.sql);
+            for t in &used.tables {
+                assert!(
+                    *t == created_name || used.defined.contains(t),
+                    "{format:?} {}: reads table {t}, which the script does not create",
+                    statement.title
+                );
+            }
+            for identifier in &used.identifiers {
+                assert!(
+                    columns.contains(identifier) || used.defined.contains(identifier),
+                    "{format:?} {}: uses {identifier}, which table {created_name} ({columns:?}) lacks\n{}",
+                    statement.title,
+                    statement.sql
+                );
+            }
+        }
+        let titles: Vec<&str> = script.statements.iter().map(|s| s.title.as_str()).collect();
+        let omitted: Vec<&str> = script.omitted.iter().map(|o| o.title.as_str()).collect();
+        // Client VPN and tunnel questions are never emitted against a table that does not exist.
+        assert!(omitted.contains(&"detect NETAUDIT.LOGS.VPNBRUTEFORCE"), "{omitted:?}");
+        assert!(omitted.contains(&"detect NETAUDIT.LOGS.TUNNELFLAP"), "{omitted:?}");
+        assert_eq!(
+            titles.len() - 1 + omitted.len(),
+            1 + 3 + 7,
+            "{format:?}: {titles:?} {omitted:?}"
+        );
+    }
+}
+
+#[test]
+fn the_default_layout_gets_rejects_and_port_scans_without_tcp_flags() {
+    let o = options(netaudit_logs::DEFAULT_FORMAT, false, false, false);
+    let script = statements(&o, &Thresholds::default(), None);
+    let rejects = script.statements.iter().find(|s| s.title == "rejects").unwrap();
+    assert!(!rejects.sql.contains("tcp_flags"), "{}", rejects.sql);
+    let scan = script
+        .statements
+        .iter()
+        .find(|s| s.title == "detect NETAUDIT.LOGS.PORTSCAN")
+        .unwrap();
+    assert!(!scan.sql.contains("tcp_flags"), "{}", scan.sql);
+    // With the field in the format, SYN-only records count.
+    let o = options(v5(), false, false, false);
+    let script = statements(&o, &Thresholds::default(), None);
+    let scan = script
+        .statements
+        .iter()
+        .find(|s| s.title == "detect NETAUDIT.LOGS.PORTSCAN")
+        .unwrap();
+    assert!(scan.sql.contains("tcp_flags = 2"), "{}", scan.sql);
+    // A layout without the fields a question needs leaves it out and says why.
+    let o = options("${srcaddr} ${dstaddr} ${action}", false, false, false);
+    let script = statements(&o, &Thresholds::default(), None);
+    let gaps = script.omitted.iter().find(|o| o.title == "gaps").unwrap();
+    assert!(gaps.reason.contains("interface-id"), "{}", gaps.reason);
+    let text = netaudit_logs::athena::script(&script);
+    assert!(
+        text.contains("-- not here: gaps: the log format has no interface-id"),
+        "{text}"
+    );
+}
+
 #[test]
 fn the_table_follows_the_format_and_the_layout() {
-    let text = ddl(&options(false, false, false));
+    let text = ddl(&options(v5(), false, false, false));
     assert!(text.contains("`tcp_flags` int"), "{text}");
     assert!(text.contains("`end` bigint"), "{text}");
     assert!(text.contains("'skip.header.line.count' = '1'"));
     assert!(text.contains(
         "'storage.location.template' = 's3://my-flow-logs/prefix/AWSLogs/123456789012/vpcflowlogs/eu-west-1/${year}/${month}/${day}'"
     ));
-    let hive = ddl(&options(true, true, true));
+    let hive = ddl(&options(v5(), true, true, true));
     assert!(hive.contains("aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=${year}/month=${month}/day=${day}/hour=${hour}"), "{hive}");
     assert!(hive.contains("STORED AS PARQUET"));
     assert!(!hive.contains("skip.header"));
@@ -57,4 +227,33 @@ fn the_table_follows_the_format_and_the_layout() {
     let first = text.find("`version`").unwrap();
     let last = text.find("`traffic_path`").unwrap();
     assert!(first < last);
+}
+
+#[test]
+fn the_account_region_and_table_are_checked() {
+    let good = options(netaudit_logs::DEFAULT_FORMAT, false, false, false);
+    assert_eq!(good.check(), Ok(()));
+    for region in ["us-gov-west-1", "eu-central-2", "ap-southeast-5", "il-central-1"] {
+        let o = AthenaOptions {
+            region: region.into(),
+            ..good.clone()
+        };
+        assert_eq!(o.check(), Ok(()), "{region}");
+    }
+    let bad = |change: &dyn Fn(&mut AthenaOptions), needle: &str| {
+        let mut o = good.clone();
+        change(&mut o);
+        let error = o.check().unwrap_err();
+        assert!(error.contains(needle), "{error}");
+    };
+    bad(&|o| o.account = "1".into(), "--account");
+    bad(&|o| o.account = "12345678901a".into(), "--account");
+    bad(&|o| o.account = "1234567890123".into(), "--account");
+    bad(&|o| o.region = "x".into(), "--log-region");
+    bad(&|o| o.region = "US-EAST-1".into(), "--log-region");
+    bad(&|o| o.region = "us-east-1'; DROP".into(), "--log-region");
+    bad(&|o| o.region = "us-east".into(), "--log-region");
+    bad(&|o| o.location = "/tmp".into(), "--location");
+    bad(&|o| o.location = "s3://".into(), "--location");
+    bad(&|o| o.table = "flows; DROP TABLE x".into(), "--table");
 }

@@ -177,3 +177,36 @@ fn vpn_brute_force_and_tunnel_flapping() {
     assert_eq!(findings[0].evidence["records"].as_array().unwrap().len(), 12);
     assert_eq!(findings[1].evidence["dpd_timeouts"], serde_json::json!(4));
 }
+
+#[test]
+fn business_hours_may_wrap_midnight() {
+    // 300 MB to the internet at 03:00 and at 12:00 UTC.
+    let day = 1_717_977_600;
+    let flow = |hour: i64| {
+        let start = day + hour * 3600;
+        format!(
+            "2 123456789012 eni-1 10.0.1.5 198.51.100.9 50000 443 6 1000 300000000 {start} {} ACCEPT OK\n",
+            start + 60
+        )
+    };
+    let session = session_over(format!("{}{}", flow(3), flow(12)).into_bytes(), "", "");
+    let flagged = |open: i64, close: i64| -> Vec<i64> {
+        let mut t = Thresholds::default();
+        t.set(&format!("business_start_hour={open}")).unwrap();
+        t.set(&format!("business_end_hour={close}")).unwrap();
+        detect::run(&session, &[Detection::OffHoursEgress], &t)
+            .unwrap()
+            .iter()
+            .map(|f| (f.evidence["window_start"].as_i64().unwrap() - day) / 3600)
+            .collect()
+    };
+    assert_eq!(flagged(7, 20), vec![3], "a day shift: 03:00 is off hours");
+    assert_eq!(
+        flagged(22, 6),
+        vec![12],
+        "a night shift, 22:00 to 06:00: noon is off hours"
+    );
+    let mut t = Thresholds::default();
+    assert!(t.set("business_end_hour=25").is_err());
+    assert!(t.set("port_scan_window=0").is_err());
+}

@@ -144,8 +144,25 @@ fn a_custom_format_with_every_documented_field_maps_each_value() {
 fn a_log_format_string_must_be_field_tokens() {
     assert!(FlowFormat::parse_aws("${version} srcaddr").is_err());
     assert!(FlowFormat::parse_aws("").is_err());
-    let format = FlowFormat::parse_aws("${version}   ${srcaddr} ${some-future-field}").unwrap();
-    assert_eq!(format.unknown_fields(), vec!["some-future-field"]);
+    let format = FlowFormat::parse_aws("${version}   ${srcaddr} ${log_status}").unwrap();
+    assert_eq!(format.len(), 3);
+}
+
+#[test]
+fn an_unknown_field_in_a_log_format_is_an_error_naming_it() {
+    // A typo would otherwise be a column of nulls, and every answer silently empty.
+    let error = FlowFormat::parse_aws("${version} ${srcaddr} ${tcpflags} ${action}")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("${tcpflags} is not a flow log field"), "{error}");
+    assert!(error.contains("did you mean ${tcp-flags}"), "{error}");
+    let error = FlowFormat::parse_aws("${version} ${some-future-field}")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("some-future-field"), "{error}");
+    // A file's own header may name fields netaudit does not know: AWS adds them.
+    let header = FlowFormat::from_header(b"version srcaddr some-future-field").unwrap();
+    assert_eq!(header.unknown_fields(), vec!["some-future-field"]);
 }
 
 #[test]
@@ -357,7 +374,9 @@ fn aws_parquet_output_is_read_into_the_flows_schema() {
     let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(&mut buffer, schema, None).unwrap();
     writer.write(&batch).unwrap();
     writer.close().unwrap();
-    let batches = read_parquet("x.log.parquet", buffer.into(), &FlowReadOptions::default()).unwrap();
+    let issues = Issues::new();
+    let batches = read_parquet("x.log.parquet", buffer.into(), &FlowReadOptions::default(), &issues).unwrap();
+    assert_eq!(issues.count(), 0);
     let batch = concat(&batches);
     assert_eq!(batch.num_rows(), 2);
     assert_eq!(string(&batch, "srcaddr", 0).as_deref(), Some("10.0.0.1"));
@@ -427,4 +446,48 @@ fn times_parse_in_the_documented_shapes() {
     assert_eq!(parse_time("2024-06-10T08:13:20+02:00"), Some(1_718_000_000));
     assert_eq!(parse_time("2024-06-10"), Some(1_717_977_600));
     assert_eq!(parse_time("yesterday"), None);
+}
+
+#[test]
+fn a_parquet_value_that_does_not_fit_its_column_is_a_bad_row_not_a_null() {
+    use datafusion::arrow::array::{ArrayRef, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    // A writer that stored ports as text: one of them is not a number.
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("srcaddr", DataType::Utf8, true),
+        Field::new("dstport", DataType::Utf8, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec!["10.0.0.1", "10.0.0.2", "10.0.0.3"])),
+        Arc::new(StringArray::from(vec![Some("443"), Some("https"), None])),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+    let mut buffer = vec![];
+    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(&mut buffer, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    // Whichever columns are built, the bad row is found.
+    for projection in [None, Some(vec![3]), Some(vec![])] {
+        let issues = Issues::new();
+        let options = FlowReadOptions {
+            projection: projection.clone(),
+            ..FlowReadOptions::default()
+        };
+        let batches = read_parquet("p.log.parquet", buffer.clone().into(), &options, &issues).unwrap();
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        assert_eq!(rows, 2, "{projection:?}");
+        let list = issues.list();
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert_eq!((list[0].source.as_str(), list[0].line), ("p.log.parquet", Some(2)));
+        assert!(list[0].message.contains("dstport"), "{}", list[0]);
+    }
+    let strict = FlowReadOptions {
+        strict: true,
+        ..FlowReadOptions::default()
+    };
+    match read_parquet("p.log.parquet", buffer.into(), &strict, &Issues::new()) {
+        Err(LogError::BadInput(issue)) => assert_eq!(issue.line, Some(2)),
+        other => panic!("expected a bad row, got {other:?}"),
+    }
 }
