@@ -19,6 +19,14 @@ if [ ! -x "$venv/bin/moto_server" ]; then
 fi
 export NETAUDIT_MOTO_SERVER="$venv/bin/moto_server"
 
+# The AWS CLI (v1, pinned) in the same virtualenv: the tests run the `fix plan --format script`
+# output with it against the emulator.
+AWS_CLI_VERSION=1.46.3
+if ! "$venv/bin/aws" --version 2>&1 | grep -q "^aws-cli/$AWS_CLI_VERSION "; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "awscli==$AWS_CLI_VERSION"
+fi
+export NETAUDIT_AWS_CLI="$venv/bin/aws"
+
 for component in rustfmt clippy; do
   if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
     rustup component add "$component"

@@ -216,7 +216,7 @@ fn fix_plan_renders_every_format_and_refuses_bad_options() {
     for (format, needle) in [
         ("table", "create ALL flow log on vpc-0a1b2c3d4e5f60002"),
         ("json", "\"action\": \"create_flow_log\""),
-        ("script", "aws ec2 create-flow-logs --region us-east-1"),
+        ("script", "na_flow_log us-east-1 vpc-0a1b2c3d4e5f60002 ALL"),
         ("terraform", "resource \"aws_flow_log\""),
         ("cloudformation", "AWS::EC2::FlowLog"),
     ] {

@@ -403,7 +403,7 @@ fn the_terraform_parses_and_references_only_what_it_declares() {
                 let alias = block.body().attributes().find(|a| a.key() == "alias").unwrap();
                 providers.insert(format!("aws.{}", alias.expr()).replace('"', ""));
             }
-            "import" => {}
+            "import" | "terraform" => {}
             other => panic!("unexpected block {other}"),
         }
     }
@@ -418,6 +418,159 @@ fn the_terraform_parses_and_references_only_what_it_declares() {
             assert!(declared.contains(&r), "{r} is not declared");
         }
     }
+}
+
+/// Every argument of `aws_cloudwatch_log_group` in the AWS provider (6.25 and later), from its
+/// documentation: what an imported group's block must either set or leave alone.
+const LOG_GROUP_ARGUMENTS: [&str; 9] = [
+    "deletion_protection_enabled",
+    "kms_key_id",
+    "log_group_class",
+    "name",
+    "name_prefix",
+    "region",
+    "retention_in_days",
+    "skip_destroy",
+    "tags",
+];
+
+#[test]
+fn raising_a_groups_retention_in_terraform_cannot_strip_its_key_or_tags() {
+    // The group has a KMS key and tags: an argument left unset in its block would remove them.
+    let short = finding(
+        "CloudWatch.16",
+        "LogGroup",
+        "/audit/short",
+        serde_json::json!({"retentionInDays": 30,
+                           "kmsKeyId": "arn:aws:kms:us-east-1:111111111111:key/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab",
+                           "tags": {"owner": "network-team", "data-class": "audit"}}),
+    );
+    let (_, estate) = estate_plan(&all_options());
+    let own = plan(&[short], &ExistingLogGroups::new(), &PlanOptions::default());
+    for p in [own, estate] {
+        let text = terraform::render(&p);
+        let body: hcl::Body = hcl::from_str(&text).expect("the Terraform output parses as HCL");
+        let imported: BTreeSet<String> = body
+            .blocks()
+            .filter(|b| b.identifier() == "import")
+            .map(|b| {
+                b.body()
+                    .attributes()
+                    .find(|a| a.key() == "to")
+                    .unwrap()
+                    .expr()
+                    .to_string()
+            })
+            .collect();
+        let raised = p
+            .batches
+            .iter()
+            .flat_map(|b| &b.steps)
+            .filter(|s| matches!(s.action, Action::RaiseRetention { .. }))
+            .count();
+        assert!(raised > 0);
+        assert_eq!(imported.len(), raised, "{text}");
+        let mut checked = 0;
+        for block in body.blocks().filter(|b| b.identifier() == "resource") {
+            let labels: Vec<&str> = block.labels().iter().map(|l| l.as_str()).collect();
+            let address = labels.join(".");
+            if !imported.contains(&address) {
+                continue;
+            }
+            checked += 1;
+            assert_eq!(labels[0], "aws_cloudwatch_log_group");
+            let set: BTreeSet<String> = block
+                .body()
+                .attributes()
+                .map(|a| a.key().to_owned())
+                .filter(|k| k != "provider")
+                .collect();
+            let lifecycle: Vec<&hcl::Block> = block
+                .body()
+                .blocks()
+                .filter(|b| b.identifier() == "lifecycle")
+                .collect();
+            assert_eq!(lifecycle.len(), 1, "{address}");
+            let attribute = |key: &str| {
+                lifecycle[0]
+                    .body()
+                    .attributes()
+                    .find(|a| a.key() == key)
+                    .map(|a| a.expr().clone())
+            };
+            assert_eq!(
+                attribute("prevent_destroy"),
+                Some(hcl::Expression::Bool(true)),
+                "{address}"
+            );
+            let ignored: BTreeSet<String> = match attribute("ignore_changes") {
+                Some(hcl::Expression::Array(items)) => items.iter().map(ToString::to_string).collect(),
+                other => panic!("{address}: ignore_changes is {other:?}"),
+            };
+            // Only real arguments (Terraform rejects others), and never the retention being raised.
+            for name in &ignored {
+                assert!(LOG_GROUP_ARGUMENTS.contains(&name.as_str()), "{address} ignores {name}");
+            }
+            assert!(set.contains("retention_in_days") && !ignored.contains("retention_in_days"));
+            assert!(set.contains("name"));
+            // The key and tags are not known here: they must be left as they are, not declared.
+            for name in ["kms_key_id", "tags"] {
+                assert!(ignored.contains(name) && !set.contains(name), "{address}: {name}");
+            }
+            for name in LOG_GROUP_ARGUMENTS {
+                assert!(
+                    set.contains(name) || ignored.contains(name),
+                    "{address} neither sets nor ignores {name}: applying it could change it"
+                );
+            }
+        }
+        assert_eq!(checked, raised);
+        // The arguments it ignores exist from provider 6.25, which the file requires.
+        let terraform = body
+            .blocks()
+            .find(|b| b.identifier() == "terraform")
+            .expect("a terraform block");
+        let required = terraform
+            .body()
+            .blocks()
+            .find(|b| b.identifier() == "required_providers")
+            .expect("required_providers");
+        let aws = required
+            .body()
+            .attributes()
+            .find(|a| a.key() == "aws")
+            .unwrap()
+            .expr()
+            .to_string();
+        assert!(aws.contains("hashicorp/aws") && aws.contains(">= 6.25.0"), "{aws}");
+    }
+}
+
+#[test]
+fn the_terraform_is_formatted_as_terraform_fmt_writes_it() {
+    let Some(terraform) = ["/usr/local/bin/terraform", "/usr/bin/terraform"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.exists())
+    else {
+        eprintln!("skipped: terraform is not installed here (the HCL assertions above still ran)");
+        return;
+    };
+    let (_, p) = estate_plan(&all_options());
+    let dir = tempfile_dir().join("terraform-fmt");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("fix.tf"), terraform::render(&p)).unwrap();
+    let out = std::process::Command::new(terraform)
+        .args(["fmt", "-check", "-diff"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `aws_x.name` references and `aws.alias` providers outside strings and comments.

@@ -1,5 +1,6 @@
 //! The plan as Terraform: one provider alias per account and region, new resources, and `import`
-//! blocks for the existing log groups whose retention it raises. Changes to resources Terraform
+//! blocks for the existing log groups whose retention it raises (declaring the retention only, with
+//! every other argument in `ignore_changes`, so no key or tag is removed). Changes to resources Terraform
 //! does not manage here (a Client VPN endpoint's or a tunnel's options) are written as the exact
 //! block to add to their configuration, since declaring them here would replace them.
 
@@ -43,6 +44,31 @@ pub fn identifier(parts: &[&str]) -> String {
     }
 }
 
+/// The arguments of `aws_cloudwatch_log_group` (AWS provider 6.25) a raised group's block does not
+/// set: ignored, so that applying it changes the retention and nothing else.
+pub const LOG_GROUP_ARGUMENTS_LEFT_AS_THEY_ARE: &[&str] = &[
+    "deletion_protection_enabled",
+    "kms_key_id",
+    "log_group_class",
+    "name_prefix",
+    "region",
+    "tags",
+];
+
+/// The versions the `ignore_changes` list and the `import` blocks need.
+const REQUIREMENTS: &str = r#"
+terraform {
+  # import blocks need Terraform 1.5; the ignore_changes lists name arguments of the AWS provider 6.25.
+  required_version = ">= 1.5.0"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 6.25.0"
+    }
+  }
+}
+"#;
+
 fn provider_alias(batch: &Batch) -> String {
     identifier(&["a", &batch.account_id, &batch.region])
 }
@@ -78,6 +104,14 @@ pub fn render(plan: &Plan) -> String {
         "# netaudit fix plan: {} step(s). `terraform plan` shows the changes; nothing here deletes or lowers anything.",
         plan.step_count()
     );
+    let imports = plan
+        .batches
+        .iter()
+        .flat_map(|b| &b.steps)
+        .any(|s| matches!(s.action, Action::RaiseRetention { .. }));
+    if imports {
+        out.push_str(REQUIREMENTS);
+    }
     // IAM is global: a role goes through the provider of the account's first regional batch.
     let mut account_provider: BTreeMap<&str, String> = BTreeMap::new();
     for batch in plan.batches.iter().filter(|b| b.region != "global") {
@@ -191,10 +225,14 @@ pub fn render(plan: &Plan) -> String {
                         "import {{\n  provider = aws.{provider}\n  to       = aws_cloudwatch_log_group.{id}\n  id       = {}\n}}\n",
                         hcl_string(log_group)
                     );
+                    // Only the retention is declared: every other argument is ignored, since an unset
+                    // one would be applied as a removal (kms_key_id unset disassociates the key, tags
+                    // unset drop them). skip_destroy keeps the group if this block is ever removed.
                     let _ = writeln!(
                         out,
-                        "resource \"aws_cloudwatch_log_group\" \"{id}\" {{\n  provider          = aws.{provider}\n  name              = {}\n  retention_in_days = {retention_days}\n\n  lifecycle {{\n    prevent_destroy = true\n  }}\n}}",
-                        hcl_string(log_group)
+                        "resource \"aws_cloudwatch_log_group\" \"{id}\" {{\n  provider          = aws.{provider}\n  name              = {}\n  retention_in_days = {retention_days}\n  skip_destroy      = true\n\n  lifecycle {{\n    prevent_destroy = true\n    ignore_changes  = [{}]\n  }}\n}}",
+                        hcl_string(log_group),
+                        LOG_GROUP_ARGUMENTS_LEFT_AS_THEY_ARE.join(", ")
                     );
                 }
                 Action::CreateFlowLog {
@@ -293,7 +331,7 @@ pub fn render(plan: &Plan) -> String {
                     let id = identifier(&[&batch.account_id, &batch.region, alarm_name]);
                     let _ = writeln!(
                         out,
-                        "resource \"aws_cloudwatch_metric_alarm\" \"{id}\" {{\n  provider            = aws.{provider}\n  alarm_name          = {}\n  namespace           = \"{}\"\n  metric_name         = \"{}\"\n  dimensions = {{\n    TunnelIpAddress = {}\n  }}\n  statistic           = \"{}\"\n  period              = {}\n  evaluation_periods  = {}\n  threshold           = {}\n  comparison_operator = \"{}\"\n  treat_missing_data  = \"{}\"\n  alarm_actions       = [{}]\n}}",
+                        "resource \"aws_cloudwatch_metric_alarm\" \"{id}\" {{\n  provider    = aws.{provider}\n  alarm_name  = {}\n  namespace   = \"{}\"\n  metric_name = \"{}\"\n  dimensions = {{\n    TunnelIpAddress = {}\n  }}\n  statistic           = \"{}\"\n  period              = {}\n  evaluation_periods  = {}\n  threshold           = {}\n  comparison_operator = \"{}\"\n  treat_missing_data  = \"{}\"\n  alarm_actions       = [{}]\n}}",
                         hcl_string(alarm_name),
                         a.namespace,
                         a.metric_name,
