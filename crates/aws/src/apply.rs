@@ -415,16 +415,22 @@ impl Executor<'_> {
                         request = request.kms_key_id(k);
                     }
                     match request.send().await {
-                        Ok(_) => {}
-                        // Created since it was read: carry on with its retention.
+                        Ok(_) => None,
+                        // Created by someone else since it was read: what it keeps now is theirs,
+                        // so it is only raised, like any existing group.
                         Err(e)
                             if e.as_service_error()
-                                .is_some_and(|s| s.is_resource_already_exists_exception()) => {}
+                                .is_some_and(|s| s.is_resource_already_exists_exception()) =>
+                        {
+                            calls.pop();
+                            self.read_log_group(name).await?.flatten()
+                        }
                         Err(e) => return Err(self.err(&e, "logs:CreateLogGroup")),
                     }
+                } else {
+                    // A new group never expires until a retention is set.
+                    None
                 }
-                // A new group never expires until a retention is set.
-                None
             }
         };
         // Never expiring keeps everything: only a group created just now gets a retention set.
