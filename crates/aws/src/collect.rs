@@ -6,7 +6,8 @@ use crate::errors::gap_from_sdk;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_async::future::pagination_stream::PaginationStream;
 use futures::stream::{self, StreamExt};
 use netaudit_model::inventory::*;
@@ -152,19 +153,179 @@ pub async fn sdk_config(options: &LiveOptions) -> SdkConfig {
     config
 }
 
-/// Collect every region of the account the configuration's credentials belong to.
+/// The account id a report shows for an account whose id could not be learnt: every format carries
+/// it as is, and no AWS account id looks like it.
+pub const UNKNOWN_ACCOUNT: &str = "unknown";
+
+/// Who the credentials belong to.
+#[derive(Debug, Clone)]
+struct Identity {
+    account: String,
+    /// The caller's ARN, when STS said it.
+    caller_arn: Option<String>,
+}
+
+/// Why the credentials' account is not known.
+#[derive(Debug)]
+enum Unidentified {
+    /// No credentials could be had, so no call can be made; `unconfigured`: none is configured at all.
+    NotEntered { gap: Arc<Gap>, unconfigured: bool },
+    /// STS did not answer, even after retries, and nothing else names the account.
+    Unknown(Arc<Gap>),
+}
+
+/// Why a scan could not start.
+#[derive(Debug, Clone)]
+pub enum CollectError {
+    /// No credentials are configured: nothing was sent to AWS; how netaudit is run must change.
+    NoCredentials(Arc<Gap>),
+    /// The runtime the SDK needs could not start.
+    Runtime(Arc<Gap>),
+}
+
+impl std::fmt::Display for CollectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CollectError::NoCredentials(gap) | CollectError::Runtime(gap) => gap.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for CollectError {}
+
+pub(crate) fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The credentials error behind an SDK error, when signing failed for want of credentials.
+fn credentials_error<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<&'e CredentialsError> {
+    let mut next = Some(err);
+    let mut found = None;
+    while let Some(e) = next {
+        if let Some(c) = e.downcast_ref::<CredentialsError>() {
+            // The innermost one says why: "not loaded" inside an assume-role failure is still "not loaded".
+            found = Some(c);
+        }
+        next = e.source();
+    }
+    found
+}
+
+/// The account the credentials themselves name: assumed roles (`--role-arn`, a profile's `role_arn`,
+/// `--org-role`) carry the account of the role STS handed them out for, as do SSO and
+/// `AWS_ACCOUNT_ID`. Plain access keys name none.
+async fn credentials_account(config: &SdkConfig) -> Option<String> {
+    let credentials = config.credentials_provider()?.provide_credentials().await.ok()?;
+    credentials
+        .account_id()
+        .map(|a| a.as_str().to_owned())
+        .filter(|a| is_account_id(a))
+}
+
+/// The owner of the home region's default VPC: a default VPC cannot be shared, so its owner is the
+/// caller. `Err` says why it names no account.
+async fn default_vpc_owner(config: &SdkConfig, calls: &CallLog) -> Result<String, String> {
+    let home = config
+        .region()
+        .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
+    let out = ec2_client(config, calls)
+        .describe_vpcs()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("is-default")
+                .values("true")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            let gap = gap_from_sdk(&e, "", Some(&home), "ec2:DescribeVpcs");
+            format!("{} {} in {home}: {}", gap.api, gap.code, gap.message)
+        })?;
+    out.vpcs()
+        .iter()
+        .filter(|v| v.is_default() == Some(true))
+        .find_map(|v| v.owner_id().filter(|o| is_account_id(o)).map(str::to_owned))
+        .ok_or_else(|| format!("there is no default VPC in {home}"))
+}
+
+/// Identify the account: sts:GetCallerIdentity (retried like any call); when STS does not answer,
+/// the account the credentials name, then the owner of the default VPC.
+async fn identify(config: &SdkConfig, calls: &CallLog) -> Result<Identity, Unidentified> {
+    const API: &str = "sts:GetCallerIdentity";
+    let gap = match sts_client(config, calls).get_caller_identity().send().await {
+        Ok(out) => match out.account().filter(|a| is_account_id(a)) {
+            Some(account) => {
+                return Ok(Identity {
+                    account: account.to_owned(),
+                    caller_arn: out.arn().map(str::to_owned),
+                })
+            }
+            None => Arc::new(Gap {
+                kind: GapKind::NotReported,
+                account: String::new(),
+                region: None,
+                api: API.into(),
+                code: "NotReported".into(),
+                message: format!("the response names no account id ({:?})", out.account().unwrap_or("")),
+                source: None,
+            }),
+        },
+        Err(e) => {
+            let gap = gap_from_sdk(&e, "", None, API);
+            if let Some(cause) = credentials_error(&e) {
+                // Without credentials every call fails alike: no other call can name the account.
+                let unconfigured = matches!(
+                    cause,
+                    CredentialsError::CredentialsNotLoaded(_) | CredentialsError::InvalidConfiguration(_)
+                );
+                return Err(Unidentified::NotEntered { gap, unconfigured });
+            }
+            gap
+        }
+    };
+    if let Some(account) = credentials_account(config).await {
+        return Ok(Identity {
+            account,
+            caller_arn: None,
+        });
+    }
+    match default_vpc_owner(config, calls).await {
+        Ok(account) => Ok(Identity {
+            account,
+            caller_arn: None,
+        }),
+        Err(why) => Err(Unidentified::Unknown(Arc::new(Gap {
+            message: format!(
+                "{}; nothing else names the account: the credentials carry no account id, and {why}",
+                gap.message
+            ),
+            ..(*gap).clone()
+        }))),
+    }
+}
+
+/// Collect every region of the account the configuration's credentials belong to. `Err` when the
+/// account cannot be identified: STS failed (after retries) and neither the credentials nor the home
+/// region's default VPC name it, or there are no credentials.
 pub async fn collect_account(
     config: &SdkConfig,
     options: &LiveOptions,
     calls: &CallLog,
 ) -> Result<AccountInventory, Arc<Gap>> {
-    let sts = sts_client(config, calls);
-    let identity = sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| gap_from_sdk(&e, "", None, "sts:GetCallerIdentity"))?;
-    let account = identity.account().unwrap_or_default().to_owned();
+    match identify(config, calls).await {
+        Ok(identity) => Ok(collect_identified(config, options, calls, identity).await),
+        Err(Unidentified::NotEntered { gap, .. } | Unidentified::Unknown(gap)) => Err(gap),
+    }
+}
+
+async fn collect_identified(
+    config: &SdkConfig,
+    options: &LiveOptions,
+    calls: &CallLog,
+    identity: Identity,
+) -> AccountInventory {
+    let account = identity.account;
     let home = config
         .region()
         .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
@@ -222,15 +383,15 @@ pub async fn collect_account(
     let mut region_data = region_data;
     region_data.sort_by(|a, b| a.region.cmp(&b.region));
 
-    Ok(AccountInventory {
+    AccountInventory {
         account_id: account,
-        caller_arn: identity.arn().map(str::to_owned),
+        caller_arn: identity.caller_arn,
         regions,
         region_scope: options.regions.clone(),
         region_data,
         buckets,
         other_gaps: vec![],
-    })
+    }
 }
 
 /// Every page of a listing, or the error of the first page that failed (never a partial list).
@@ -386,62 +547,145 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Arc<Gap>> {
         })
 }
 
-/// Collect the account the options' credentials belong to. `Err` when not even the account can be
-/// identified (no credentials, STS unreachable).
-pub fn collect(options: &LiveOptions, calls: &CallLog) -> Result<Inventory, Arc<Gap>> {
-    runtime()?.block_on(async {
+/// Collect the account the options' credentials belong to (with `options.org`, every account of
+/// the Organization). An account that cannot be identified or entered is in the inventory with every
+/// listing a gap saying why; `Err` only when no credentials are configured or the runtime cannot start.
+pub fn collect(options: &LiveOptions, calls: &CallLog) -> Result<Inventory, CollectError> {
+    runtime().map_err(CollectError::Runtime)?.block_on(async {
         let config = sdk_config(options).await;
         if options.org {
             return collect_org(&config, options, calls).await;
         }
-        let account = collect_account(&config, options, calls).await?;
+        let account = match identify(&config, calls).await {
+            Ok(identity) => collect_identified(&config, options, calls, identity).await,
+            Err(unidentified) => not_identified(unidentified, options.role_arn.as_deref())?,
+        };
         Ok(Inventory {
             accounts: vec![account],
         })
     })
 }
 
+/// The inventory of an account that was not identified; `Err` when no credentials are configured.
+fn not_identified(unidentified: Unidentified, role_arn: Option<&str>) -> Result<AccountInventory, CollectError> {
+    match unidentified {
+        Unidentified::NotEntered {
+            gap,
+            unconfigured: true,
+        } => Err(CollectError::NoCredentials(gap)),
+        // The role names the account that could not be entered.
+        Unidentified::NotEntered { gap, .. } => Ok(match role_arn.and_then(account_of_role_arn) {
+            Some(account) => unreachable_account(&account, &gap, role_arn.unwrap_or_default()),
+            None => unidentified_account(&gap),
+        }),
+        Unidentified::Unknown(gap) => Ok(unidentified_account(&gap)),
+    }
+}
+
+/// `arn:aws:iam::111111111111:role/Name` → `111111111111`.
+fn account_of_role_arn(arn: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "iam", "", account, resource] if is_account_id(account) && resource.starts_with("role/") => {
+            Some((*account).to_owned())
+        }
+        _ => None,
+    }
+}
+
 /// Every active account of the Organization: the caller's own with its own credentials, the others
-/// through `org_role`. An account whose role cannot be assumed is a coverage gap; the rest go on.
-pub async fn collect_org(config: &SdkConfig, options: &LiveOptions, calls: &CallLog) -> Result<Inventory, Arc<Gap>> {
-    let caller = sts_client(config, calls)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| gap_from_sdk(&e, "", None, "sts:GetCallerIdentity"))?;
-    let own = caller.account().unwrap_or_default().to_owned();
+/// through `org_role`. An account whose role cannot be assumed is a coverage gap; the rest go on. When
+/// the caller's account cannot be identified, every listed account is entered through `org_role`;
+/// when the accounts cannot be listed, the caller's account is scanned and the rest are unknown.
+pub async fn collect_org(
+    config: &SdkConfig,
+    options: &LiveOptions,
+    calls: &CallLog,
+) -> Result<Inventory, CollectError> {
+    let own = identify(config, calls).await;
+    let own_id = own.as_ref().map_or("", |i| i.account.as_str()).to_owned();
     let org = aws_sdk_organizations::Client::from_conf(
         aws_sdk_organizations::config::Builder::from(config)
             .interceptor(calls.interceptor("organizations"))
             .build(),
     );
-    let pages = all_pages(org.list_accounts().into_paginator().send())
+    let listed = all_pages(org.list_accounts().into_paginator().send())
         .await
-        .map_err(|e| gap_from_sdk(&e, &own, None, "organizations:ListAccounts"))?;
-    let accounts: Vec<&aws_sdk_organizations::types::Account> = pages.iter().flat_map(|p| p.accounts()).collect();
-    let partition = caller
-        .arn()
+        .map_err(|e| gap_from_sdk(&e, &own_id, None, "organizations:ListAccounts"));
+    let pages = match listed {
+        Ok(pages) => pages,
+        Err(list_gap) => {
+            let mut own_inventory = match own {
+                Ok(identity) => collect_identified(config, options, calls, identity).await,
+                Err(unidentified) => not_identified(unidentified, options.role_arn.as_deref())?,
+            };
+            let unlisted = Arc::new(Gap {
+                account: UNKNOWN_ACCOUNT.to_owned(),
+                message: format!("the Organization's accounts could not be listed: {}", list_gap.message),
+                ..(*list_gap).clone()
+            });
+            let accounts = if own_inventory.account_id == UNKNOWN_ACCOUNT {
+                own_inventory.other_gaps.push(unlisted);
+                vec![own_inventory]
+            } else {
+                vec![own_inventory, unidentified_account(&unlisted)]
+            };
+            return Ok(Inventory { accounts });
+        }
+    };
+    let own = match own {
+        Ok(identity) => Some(identity),
+        Err(Unidentified::NotEntered {
+            gap,
+            unconfigured: true,
+        }) => return Err(CollectError::NoCredentials(gap)),
+        Err(_) => None,
+    };
+    let partition = own
+        .as_ref()
+        .and_then(|i| i.caller_arn.as_deref())
+        .or(options.role_arn.as_deref())
         .and_then(|a| a.split(':').nth(1))
         .unwrap_or("aws")
         .to_owned();
-    let ids: Vec<String> = accounts
+    let ids: Vec<String> = pages
         .iter()
+        .flat_map(|p| p.accounts())
         .filter(|a| a.status().is_none_or(|s| s.as_str() == "ACTIVE"))
         .filter_map(|a| a.id().map(str::to_owned))
         .collect();
+    let own = &own;
     let mut collected: Vec<AccountInventory> = stream::iter(ids)
         .map(|id| {
-            let (own, partition) = (own.clone(), partition.clone());
+            let partition = partition.clone();
             async move {
-                let account_config = if id == own {
-                    config.clone()
-                } else {
-                    let role = format!("arn:{partition}:iam::{id}:role/{}", options.org_role);
-                    assume(config, &role, options.external_id.as_deref()).await
-                };
-                match collect_account(&account_config, options, calls).await {
-                    Ok(inventory) => inventory,
-                    Err(gap) => unreachable_account(&id, &gap, &options.org_role),
+                if let Some(identity) = own.as_ref().filter(|i| i.account == id) {
+                    return collect_identified(config, options, calls, identity.clone()).await;
+                }
+                let role = format!("arn:{partition}:iam::{id}:role/{}", options.org_role);
+                let account_config = assume(config, &role, options.external_id.as_deref()).await;
+                match identify(&account_config, calls).await {
+                    Ok(identity) => collect_identified(&account_config, options, calls, identity).await,
+                    // The role was assumed (its credentials signed the call), so they are this account's.
+                    Err(Unidentified::Unknown(_)) => {
+                        let identity = Identity {
+                            account: id,
+                            caller_arn: None,
+                        };
+                        collect_identified(&account_config, options, calls, identity).await
+                    }
+                    Err(Unidentified::NotEntered { gap, .. }) if own.is_none() => {
+                        let gap = Arc::new(Gap {
+                            message: format!(
+                                "{} (the scanning account could not be identified, so every account was entered \
+                                 through the role)",
+                                gap.message
+                            ),
+                            ..(*gap).clone()
+                        });
+                        unreachable_account(&id, &gap, &options.org_role)
+                    }
+                    Err(Unidentified::NotEntered { gap, .. }) => unreachable_account(&id, &gap, &options.org_role),
                 }
             }
         })
@@ -450,6 +694,22 @@ pub async fn collect_org(config: &SdkConfig, options: &LiveOptions, calls: &Call
         .await;
     collected.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     Ok(Inventory { accounts: collected })
+}
+
+/// An account whose id could not be learnt: every listing is unknown, for the reason given.
+pub(crate) fn unidentified_account(cause: &Arc<Gap>) -> AccountInventory {
+    let gap = Arc::new(Gap {
+        account: UNKNOWN_ACCOUNT.to_owned(),
+        ..(**cause).clone()
+    });
+    AccountInventory {
+        account_id: UNKNOWN_ACCOUNT.to_owned(),
+        caller_arn: None,
+        regions: Err(gap.clone()),
+        region_data: vec![],
+        buckets: Err(gap.clone()),
+        other_gaps: vec![gap],
+    }
 }
 
 /// An account that could not be entered: every listing is unknown, for the reason given.

@@ -407,7 +407,21 @@ fn collect_live(live: &LiveArgs, verbose: bool, stats: bool) -> Result<netaudit_
     if let Some(progress) = progress {
         progress.finish();
     }
-    let inventory = collected.map_err(|gap| Failure::Usage(format!("cannot start the scan: {gap}")))?;
+    // Only missing credentials stop a scan (nothing was asked of AWS); an account that could not be
+    // identified or entered is in the inventory, UNKNOWN, and the report says why.
+    let inventory = collected.map_err(|e| match e {
+        netaudit_aws::CollectError::NoCredentials(gap) => Failure::Usage(format!("cannot start the scan: {gap}")),
+        netaudit_aws::CollectError::Runtime(gap) => Failure::Internal(format!("cannot start the scan: {gap}")),
+    })?;
+    for account in inventory
+        .accounts
+        .iter()
+        .filter(|a| a.account_id == netaudit_aws::UNKNOWN_ACCOUNT)
+    {
+        if let Err(gap) = &account.regions {
+            eprintln!("netaudit: warning: an account could not be identified; its coverage is UNKNOWN: {gap}");
+        }
+    }
     if stats {
         let counts = calls.counts();
         let total: usize = counts.values().sum();
