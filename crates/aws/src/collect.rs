@@ -706,6 +706,7 @@ pub(crate) fn unidentified_account(cause: &Arc<Gap>) -> AccountInventory {
         account_id: UNKNOWN_ACCOUNT.to_owned(),
         caller_arn: None,
         regions: Err(gap.clone()),
+        region_scope: None,
         region_data: vec![],
         buckets: Err(gap.clone()),
         other_gaps: vec![gap],
