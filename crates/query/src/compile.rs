@@ -230,7 +230,71 @@ impl Ctx<'_> {
     }
 }
 
+/// Deeper nesting of `{`, `[` and `(` than any real query needs. Parsing, validating and compiling
+/// recurse once per level, so a deep enough text would exhaust the stack; it is refused first.
+const MAX_NESTING: usize = 64;
+
+/// Where `source` nests deeper than [`MAX_NESTING`], skipping strings and comments.
+fn check_nesting(source: &Source) -> Result<(), QueryError> {
+    enum In {
+        Code,
+        String,
+        BlockString,
+        Comment,
+    }
+    let text = source.text.as_str();
+    let (mut state, mut depth, mut line, mut column) = (In::Code, 0usize, 1usize, 0usize);
+    let mut chars = text.char_indices();
+    while let Some((at, c)) = chars.next() {
+        if c == '\n' {
+            line += 1;
+            column = 0;
+        } else {
+            column += 1;
+        }
+        let rest = &text[at..];
+        // Characters consumed with this one (never a line break).
+        let mut skip = 0;
+        match state {
+            In::Code => match c {
+                '#' => state = In::Comment,
+                '"' if rest.starts_with("\"\"\"") => (state, skip) = (In::BlockString, 2),
+                '"' => state = In::String,
+                '{' | '[' | '(' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Err(QueryError {
+                            message: format!("nested more than {MAX_NESTING} levels deep"),
+                            line: Some(line.saturating_sub(source.line_offset).max(1)),
+                            column: Some(column),
+                        });
+                    }
+                }
+                '}' | ']' | ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+            In::String => match c {
+                '\\' if !rest[1..].starts_with('\n') => skip = 1,
+                '"' | '\n' => state = In::Code,
+                _ => {}
+            },
+            In::BlockString if rest.starts_with("\\\"\"\"") => skip = 3,
+            In::BlockString if rest.starts_with("\"\"\"") => (state, skip) = (In::Code, 2),
+            In::BlockString => {}
+            In::Comment if c == '\n' => state = In::Code,
+            In::Comment => {}
+        }
+        for _ in 0..skip {
+            if chars.next().is_some() {
+                column += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn validate(source: &Source) -> Result<Valid<ExecutableDocument>, QueryError> {
+    check_nesting(source)?;
     let schema = schema()?;
     ExecutableDocument::parse_and_validate(schema, source.text.clone(), "query.graphql").map_err(|with_errors| {
         let mut first: Option<QueryError> = None;
