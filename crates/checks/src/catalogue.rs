@@ -266,7 +266,7 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
     };
     let file: ControlFile = toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map(|s| line_col(text, s.start)).unzip();
-        err(line, column, e.message().to_owned())
+        err(line.or(Some(1)), column, toml_message(&e))
     })?;
 
     // Positions inside the query and filters map back onto the file.
@@ -303,7 +303,7 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
         || file.id.is_empty()
     {
         return Err(err(
-            None,
+            Some(line_mentioning(text, &["id"])),
             None,
             format!(
                 "control id {:?} may hold only letters, digits, '.', '-' and '_'",
@@ -334,10 +334,13 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
             .as_ref()
             .and_then(|s| s.query.not_applicable.get(i))
             .map(|f| f.where_.span());
-        compile_filter(root.kind, &na.where_).map_err(|e| locate(span, e, "not_applicable"))?;
+        compile_filter(root.kind, &na.where_).map_err(|e| locate(span.clone(), e, "not_applicable"))?;
         if na.reason.as_deref().is_none_or(str::is_empty) {
             return Err(err(
-                None,
+                Some(span.map_or_else(
+                    || line_mentioning(text, &["not_applicable"]),
+                    |s| line_col(text, s.start).0,
+                )),
                 None,
                 format!("not_applicable {:?} needs a reason", na.where_),
             ));
@@ -354,7 +357,7 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
     for name in file.parameters.keys() {
         if !declared.contains(&name.as_str()) {
             return Err(err(
-                None,
+                Some(line_mentioning(text, &[&format!("parameters.{name}"), name.as_str()])),
                 None,
                 format!("parameter {name} is documented but the query does not declare it"),
             ));
@@ -363,7 +366,7 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
     for name in &declared {
         if !file.parameters.contains_key(*name) {
             return Err(err(
-                None,
+                Some(query_line.unwrap_or_else(|| line_mentioning(text, &[&format!("${name}")]))),
                 None,
                 format!("query variable ${name} needs a [parameters.{name}] description"),
             ));
@@ -372,7 +375,7 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
     for placeholder in placeholders(&file.fail_message) {
         if !declared.contains(&placeholder) {
             return Err(err(
-                None,
+                Some(line_mentioning(text, &["fail_message"])),
                 None,
                 format!("fail_message names {{{placeholder}}}, which is not a parameter"),
             ));
@@ -396,6 +399,30 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
         origin: path.to_owned(),
         defaults,
     })
+}
+
+/// The 1-based line of the first key among `keys` set on a line of its own (`key = …`), else of the
+/// first line that mentions one of them, else line 1: every rejection points somewhere.
+fn line_mentioning(text: &str, keys: &[&str]) -> usize {
+    let assigns = |line: &str, key: &str| {
+        line.trim_start()
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    };
+    keys.iter()
+        .find_map(|key| text.lines().position(|l| assigns(l, key)))
+        .or_else(|| keys.iter().find_map(|key| text.lines().position(|l| l.contains(key))))
+        .map_or(1, |i| i + 1)
+}
+
+/// A TOML error's message; the parser leaves some empty.
+pub(crate) fn toml_message(e: &toml::de::Error) -> String {
+    let message = e.message().trim();
+    if message.is_empty() {
+        "not valid TOML here".to_owned()
+    } else {
+        message.to_owned()
+    }
 }
 
 pub(crate) fn placeholders(template: &str) -> Vec<&str> {

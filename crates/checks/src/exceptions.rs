@@ -46,7 +46,7 @@ impl Date {
 
     /// A date that exists on the calendar (`2027-02-31` does not).
     pub fn new(year: u16, month: u8, day: u8) -> Option<Date> {
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days_in_month = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -245,8 +245,8 @@ pub fn parse_exceptions(file: &str, text: &str, catalogue: &Catalogue) -> Result
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         vec![ExceptionsError {
             file: file.to_owned(),
-            line: e.span().map(|s| line_of(text, s)),
-            message: e.message().to_owned(),
+            line: Some(e.span().map_or(1, |s| line_of(text, s))),
+            message: crate::catalogue::toml_message(&e),
         }]
     })?;
     let mut errors = vec![];

@@ -114,14 +114,9 @@ fn tokens() -> &'static [&'static str] {
     })
 }
 
-// The strict properties (every rejection has a line and a message) are ignored until the parsers
-// meet them. Minimal failing cases:
-// - exceptions: `#\0` (a control character in a comment) → `team/exceptions.toml:1: ` with an empty
-//   message: the TOML parser gives none for it and `parse_exceptions` passes it through;
-// - control files: the same empty TOML messages, and no line for an id with other characters than
-//   letters, digits, `.`, `-` and `_` (`id = ""`), a `fail_message` placeholder that is no parameter,
-//   a documented parameter the query does not declare, or a query variable without a
-//   `[parameters.NAME]` description.
+// The strict properties: every rejection has a line and a message. They found TOML errors with an
+// empty message (`#\0`, a control character in a comment) and control-file rejections with no line
+// (`id = ""`, an unknown fail_message placeholder, an undeclared parameter, an undescribed variable).
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
@@ -147,7 +142,6 @@ proptest! {
     }
 
     #[test]
-    #[ignore = "some rejections have no line or an empty message: minimal cases in the comment above"]
     fn mutated_exceptions_files_say_why_and_where(
         seed in any::<Index>(),
         edits in proptest::collection::vec(byte_edit(), 1..6),
@@ -237,7 +231,6 @@ proptest! {
     }
 
     #[test]
-    #[ignore = "some rejections have no line or an empty message: minimal cases in the comment above"]
     fn restructured_control_files_say_why_and_where(
         seed in any::<Index>(),
         edits in proptest::collection::vec(toml_edit(), 1..5),

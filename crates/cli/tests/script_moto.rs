@@ -271,7 +271,8 @@ fn the_script_ends_where_apply_ends_and_a_second_run_changes_nothing() {
                 &p(out).display().to_string(),
             ],
         );
-        assert_eq!(planned.status.code(), Some(1), "{}", text(&planned.stderr));
+        // Something to do, and incomplete: the emulator cannot list Client VPN endpoints.
+        assert_eq!(planned.status.code(), Some(3), "{}", text(&planned.stderr));
     }
 
     let applied = netaudit(

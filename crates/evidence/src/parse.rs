@@ -68,7 +68,7 @@ pub(crate) fn parse<D: Doc>(bytes: &[u8]) -> Result<Vec<D::Record>, ParseError> 
 /// Strip a byte-order mark; re-encode UTF-16 (what Windows PowerShell 5 writes for `>`) as UTF-8.
 fn decode(bytes: &[u8]) -> Result<Cow<'_, [u8]>, ParseError> {
     let utf16 = |rest: &[u8], from: fn([u8; 2]) -> u16| {
-        if rest.len() % 2 != 0 {
+        if !rest.len().is_multiple_of(2) {
             return Err(ParseError::Malformed("UTF-16 text with an odd number of bytes".into()));
         }
         let units: Vec<u16> = rest.chunks_exact(2).map(|c| from([c[0], c[1]])).collect();
