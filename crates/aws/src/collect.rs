@@ -698,28 +698,30 @@ pub async fn collect_org(
 
 /// An account whose id could not be learnt: every listing is unknown, for the reason given.
 pub(crate) fn unidentified_account(cause: &Arc<Gap>) -> AccountInventory {
-    let gap = Arc::new(Gap {
-        account: UNKNOWN_ACCOUNT.to_owned(),
-        ..(**cause).clone()
-    });
-    AccountInventory {
-        account_id: UNKNOWN_ACCOUNT.to_owned(),
-        caller_arn: None,
-        regions: Err(gap.clone()),
-        region_scope: None,
-        region_data: vec![],
-        buckets: Err(gap.clone()),
-        other_gaps: vec![gap],
-    }
+    unread_account(
+        UNKNOWN_ACCOUNT,
+        Gap {
+            account: UNKNOWN_ACCOUNT.to_owned(),
+            ..(**cause).clone()
+        },
+    )
 }
 
 /// An account that could not be entered: every listing is unknown, for the reason given.
 pub(crate) fn unreachable_account(id: &str, cause: &Arc<Gap>, role: &str) -> AccountInventory {
-    let gap = Arc::new(Gap {
-        account: id.to_owned(),
-        message: format!("cannot enter the account through {role}: {}", cause.message),
-        ..(**cause).clone()
-    });
+    unread_account(
+        id,
+        Gap {
+            account: id.to_owned(),
+            message: format!("cannot enter the account through {role}: {}", cause.message),
+            ..(**cause).clone()
+        },
+    )
+}
+
+/// An account none of whose listings could be read, all for `gap`.
+fn unread_account(id: &str, gap: Gap) -> AccountInventory {
+    let gap = Arc::new(gap);
     AccountInventory {
         account_id: id.to_owned(),
         caller_arn: None,
