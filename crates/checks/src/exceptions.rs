@@ -111,7 +111,7 @@ pub struct ExceptionRef {
 }
 
 /// One exception, validated.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exception {
     pub control: String,
     pub resource: ResourceMatch,

@@ -370,7 +370,7 @@ pub struct Unreadable {
 }
 
 /// How the scan behind a plan judged its results, so that apply's read-back judges the same way.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanSettings {
     /// Control parameters set for the scan, per control id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -379,15 +379,6 @@ pub struct ScanSettings {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<Exception>,
 }
-
-impl PartialEq for ScanSettings {
-    fn eq(&self, other: &ScanSettings) -> bool {
-        self.parameters == other.parameters
-            && serde_json::to_value(&self.exceptions).ok() == serde_json::to_value(&other.exceptions).ok()
-    }
-}
-
-impl Eq for ScanSettings {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
