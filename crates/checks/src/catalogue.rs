@@ -1,5 +1,6 @@
 //! Control files: their format, loading and validation.
 
+use crate::remedy::{Remedy, RemedyKind};
 use netaudit_model::Kind;
 use netaudit_query::{compile, compile_filter, QueryError};
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,12 @@ pub struct Remediation {
     pub cli: String,
     pub terraform: String,
     pub cloudformation: String,
+    /// The fix `netaudit fix plan` makes for a FAIL. Its asset kind must be the one the query lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automatic: Option<RemedyKind>,
+    /// Why a FAIL is left to a person (shown under "not planned"); exclusive with `automatic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -147,6 +154,17 @@ pub struct Control {
 }
 
 impl Control {
+    /// What `netaudit fix` does about this control's FAIL on `node`, with the facts it needs from the
+    /// graph; None when the control declares nothing.
+    pub fn remedy(&self, graph: &netaudit_model::Graph, node: netaudit_model::NodeId) -> Option<Remedy> {
+        let remediation = &self.file.remediation;
+        match (remediation.automatic, &remediation.manual) {
+            (Some(kind), _) => Some(kind.facts(graph, node)),
+            (None, Some(why)) => Some(Remedy::Manual { why: why.clone() }),
+            (None, None) => None,
+        }
+    }
+
     pub fn id(&self) -> &str {
         &self.file.id
     }
@@ -381,6 +399,7 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
             ));
         }
     }
+    check_remedy(&file.remediation, root.kind, text).map_err(|(line, message)| err(Some(line), None, message))?;
     let defaults = query
         .variables
         .iter()
@@ -399,6 +418,30 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
         origin: path.to_owned(),
         defaults,
     })
+}
+
+/// A declared remedy must change the kind of asset the query lists: otherwise a FAIL could never be
+/// fixed by it, and the plan would quietly list it as not planned.
+fn check_remedy(remediation: &Remediation, listed: Kind, text: &str) -> Result<(), (usize, String)> {
+    match (&remediation.automatic, &remediation.manual) {
+        (Some(_), Some(_)) => Err((
+            line_mentioning(text, &["manual", "automatic"]),
+            "[remediation] declares both `automatic` and `manual`: choose one".to_owned(),
+        )),
+        (None, Some(why)) if why.trim().is_empty() => Err((
+            line_mentioning(text, &["manual"]),
+            "[remediation] manual needs the reason no automatic fix is planned".to_owned(),
+        )),
+        (Some(remedy), None) if remedy.resource_kind() != listed => Err((
+            line_mentioning(text, &["automatic"]),
+            format!(
+                "[remediation] automatic = \"{remedy}\" changes {} assets, but the query lists {}",
+                remedy.resource_kind().def().root_field,
+                listed.def().root_field
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The 1-based line of the first key among `keys` set on a line of its own (`key = …`), else of the

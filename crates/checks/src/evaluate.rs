@@ -80,6 +80,7 @@ fn finding(control: &Control, asset: &Asset, status: Status, reason: String, gap
         evidence: serde_json::Map::new(),
         gaps,
         exception: None,
+        remedy: None,
     }
 }
 
@@ -167,6 +168,7 @@ pub fn evaluate_control(
             evidence: serde_json::Map::new(),
             gaps: gap_refs(std::slice::from_ref(&gap.gap)),
             exception: None,
+            remedy: None,
         });
     }
 
@@ -205,6 +207,7 @@ pub fn evaluate_control(
             (Truth::True, Truth::True) if na_unknown.is_empty() => {
                 let mut f = finding(control, asset, Status::Fail, fail_message.clone(), vec![]);
                 f.evidence = evidence(graph, node, &root.selection);
+                f.remedy = control.remedy(graph, node);
                 f
             }
             (Truth::True, Truth::Unknown(mut g))

@@ -113,6 +113,9 @@ pub struct Finding {
     /// The exception that muted this result, or that would have and has expired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<crate::exceptions::ExceptionRef>,
+    /// For FAIL: what `netaudit fix` does about it, with the facts the fix needs, from the graph.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<crate::remedy::Remedy>,
 }
 
 impl Finding {

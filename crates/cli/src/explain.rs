@@ -101,6 +101,11 @@ pub fn explain(c: &Control, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(out, "\n## Remediation")?;
+    match (&f.remediation.automatic, &f.remediation.manual) {
+        (Some(remedy), _) => writeln!(out, "\n`netaudit fix plan` plans a fix for each FAIL: `{remedy}`.")?,
+        (None, Some(why)) => writeln!(out, "\n`netaudit fix plan` leaves a FAIL to a person: {}.", why.trim())?,
+        (None, None) => writeln!(out, "\n`netaudit fix plan` has no automatic fix for this control.")?,
+    }
     for (title, body, lang) in [
         ("Console", &f.remediation.console, ""),
         ("AWS CLI", &f.remediation.cli, "bash"),

@@ -249,6 +249,14 @@ fn plan_input(args: &PlanArgs, catalogue: &Catalogue) -> Result<PlanInput, Failu
             std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("--report {}: {e}", path.display())))?;
         let report = netaudit_report::SavedReport::parse(&text)
             .map_err(|e| Failure::Usage(format!("--report {}: {e}", path.display())))?;
+        if !report.records_remedies() {
+            return Err(Failure::Usage(format!(
+                "--report {}: schema version {} does not record how each failure is fixed; scan again with \
+                 this netaudit",
+                path.display(),
+                report.schema_version
+            )));
+        }
         let errors = report
             .coverage
             .errors

@@ -377,3 +377,56 @@ fn the_readme_exceptions_example_applies_to_the_example_estate() {
     assert!(report["exceptions"]["stale"].as_array().unwrap().is_empty());
     assert_eq!(report["totals"]["MUTED"], 2);
 }
+
+#[test]
+fn a_plan_from_a_saved_report_matches_the_plan_from_the_scan_and_old_reports_are_refused() {
+    let (out, err, _) = run(netaudit()
+        .args(["scan", "--evidence"])
+        .arg(estate())
+        .args(["--format", "json"]));
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    validate(&report);
+    // Every FAIL carries its remedy; nothing else does.
+    for r in report["results"].as_array().unwrap() {
+        assert_eq!(r["status"] == "FAIL", r.get("remedy").is_some(), "{r}");
+    }
+    let saved = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(saved.path(), &out).unwrap();
+    let plan_json = |source: &mut Command| -> serde_json::Value {
+        let (out, err, code) = run(source.args(["--format", "json", "--ikev2-only"]));
+        assert_eq!(code, 3, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let from_report = plan_json(netaudit().args(["fix", "plan", "--report"]).arg(saved.path()));
+    let from_scan = plan_json(netaudit().args(["fix", "plan", "--evidence"]).arg(estate()));
+    let actions = |p: &serde_json::Value| -> Vec<(String, String)> {
+        let mut a: Vec<(String, String)> = p["batches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|b| b["steps"].as_array().unwrap())
+            // Without the graph a report cannot tell an existing group from a missing one.
+            .filter(|s| s["action"] != "create_log_group" && s["action"] != "raise_retention")
+            .map(|s| (s["action"].to_string(), s["fixes"].to_string()))
+            .collect();
+        a.sort();
+        a
+    };
+    assert!(actions(&from_scan).len() >= 5);
+    assert_eq!(actions(&from_report), actions(&from_scan));
+    assert_eq!(from_report["not_planned"], from_scan["not_planned"]);
+
+    // A version-1 report records no remedies: planning from it is refused, a diff still reads it.
+    let mut old = report.clone();
+    old["schema_version"] = 1.into();
+    for r in old["results"].as_array_mut().unwrap() {
+        r.as_object_mut().unwrap().remove("remedy");
+    }
+    let old_file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(old_file.path(), old.to_string()).unwrap();
+    let (_, err, code) = run(netaudit().args(["fix", "plan", "--report"]).arg(old_file.path()));
+    assert_eq!(code, 64);
+    assert!(err.contains("schema version 1") && err.contains("scan again"), "{err}");
+    let (_, err, code) = run(netaudit().arg("diff").arg(old_file.path()).arg(saved.path()));
+    assert_eq!(code, 0, "{err}");
+}

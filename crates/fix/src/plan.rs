@@ -1,6 +1,6 @@
 //! The plan: what to change, per account and region, and which failing results each change fixes.
 
-use netaudit_checks::{Exception, Finding, GapRef, Params, ResultKey, Status};
+use netaudit_checks::{Exception, Finding, FlowLogTarget, GapRef, Params, Remedy, ResultKey, Status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -413,9 +413,9 @@ impl Plan {
 /// Log groups known to exist, with their retention (None: never expires), by (account, region, name).
 pub type ExistingLogGroups = BTreeMap<(String, String, String), Option<i64>>;
 
-fn fill(pattern: &str, finding: &Finding, placeholder: &str) -> String {
+fn fill(pattern: &str, finding: &Finding, placeholder: &str, id: &str) -> String {
     pattern
-        .replace(placeholder, &finding.resource_id)
+        .replace(placeholder, id)
         .replace("{account}", &finding.account_id)
         .replace("{region}", &finding.region)
 }
@@ -425,22 +425,13 @@ fn log_group_arn(f: &Finding, name: &str) -> String {
     format!("arn:{partition}:logs:{}:{}:log-group:{name}", f.region, f.account_id)
 }
 
-/// (connection id, outside IP) of a tunnel result; None when AWS did not report the address.
-fn tunnel_of(f: &Finding) -> Option<(&str, &str)> {
-    let (vpn, ip) = f.resource_id.split_once("/tunnel/")?;
-    ip.parse::<std::net::IpAddr>().is_ok().then_some((vpn, ip))
-}
-
-fn evidence_str<'a>(f: &'a Finding, key: &str) -> Option<&'a str> {
-    f.evidence.get(key).and_then(|v| v.as_str())
-}
-
 /// Build the plan: one or more actions per FAIL this tool can fix, merged per target, grouped by
 /// account and region; everything else is listed as not planned, with the reason. Only FAIL
 /// results are planned: PASS needs nothing, and UNKNOWN needs a readable scan first.
 pub fn plan(findings: &[Finding], existing: &ExistingLogGroups, options: &PlanOptions) -> Plan {
     let mut planner = Planner {
         steps: BTreeMap::new(),
+        outcomes: 0,
         not_planned: vec![],
         existing,
         options,
@@ -499,6 +490,8 @@ type StepKey = (String, String, u8, String);
 
 struct Planner<'a> {
     steps: BTreeMap<StepKey, Step>,
+    /// Steps added or results skipped so far: a result that changes neither was dropped.
+    outcomes: usize,
     not_planned: Vec<NotPlanned>,
     existing: &'a ExistingLogGroups,
     options: &'a PlanOptions,
@@ -506,6 +499,7 @@ struct Planner<'a> {
 
 impl Planner<'_> {
     fn add(&mut self, account: &str, region: &str, action: Action, f: &Finding) {
+        self.outcomes += 1;
         let fixes = f.key();
         // Creating and raising the same group are one target: keep whichever came first.
         let rank = match action {
@@ -531,6 +525,7 @@ impl Planner<'_> {
     }
 
     fn skip(&mut self, f: &Finding, why: impl Into<String>) {
+        self.outcomes += 1;
         self.not_planned.push(NotPlanned {
             control: f.control.clone(),
             resource_arn: f.resource_arn.clone(),
@@ -567,15 +562,32 @@ impl Planner<'_> {
     }
 
     fn finding(&mut self, f: &Finding) {
+        let Some(remedy) = &f.remedy else {
+            self.skip(f, "no automatic fix for this control");
+            return;
+        };
+        let outcomes_before = self.outcomes;
+        self.remedy(f, remedy);
+        // Every FAIL ends up fixed by a step or listed as not planned, never silently dropped.
+        if self.outcomes == outcomes_before {
+            self.skip(
+                f,
+                "what the fix would create already exists with enough retention, so the failure has another \
+                 cause (for a flow log: delivery not reported as SUCCESS): read the result's reason and re-scan",
+            );
+        }
+    }
+
+    fn remedy(&mut self, f: &Finding, remedy: &Remedy) {
         let (account, region) = (f.account_id.clone(), f.region.clone());
-        match (f.control.as_str(), f.resource_type.as_str()) {
-            ("EC2.6" | "CIS.VPC.FLOWLOGS", "Vpc") => {
+        match remedy {
+            Remedy::CreateFlowLog { vpc_id } => {
                 let destination = match &self.options.destination {
                     DestinationChoice::CloudWatchLogs {
                         delivery_role,
                         create_role,
                     } => {
-                        let group = fill(&self.options.flow_log_group, f, "{vpc_id}");
+                        let group = fill(&self.options.flow_log_group, f, "{vpc_id}", vpc_id);
                         self.ensure_log_group(f, &group);
                         if *create_role {
                             let role = Action::CreateDeliveryRole {
@@ -599,28 +611,20 @@ impl Planner<'_> {
                     }
                 };
                 let action = Action::CreateFlowLog {
-                    vpc_id: f.resource_id.clone(),
+                    vpc_id: vpc_id.clone(),
                     traffic_type: self.options.traffic_type.clone(),
                     max_aggregation_interval: self.options.max_aggregation_interval,
                     destination,
                 };
                 self.add(&account, &region, action, f);
             }
-            ("NETAUDIT.FLOWLOG.DELIVERY", "FlowLog") => {
-                let status = evidence_str(f, "deliverLogsStatus");
-                // The ARN names the group's account and region; some responses carry only its name.
-                let cwl_group = (evidence_str(f, "destinationType") == Some("cloud-watch-logs"))
-                    .then(|| {
-                        evidence_str(f, "logDestination")
-                            .and_then(netaudit_model::parse_log_group_arn)
-                            .or_else(|| {
-                                evidence_str(f, "logGroupName")
-                                    .map(|n| (f.region.clone(), f.account_id.clone(), n.to_owned()))
-                            })
-                    })
-                    .flatten();
-                if status == Some("FAILED") {
-                    let message = evidence_str(f, "deliverLogsErrorMessage").unwrap_or("no message");
+            Remedy::RestoreFlowLogDestination {
+                deliver_logs_status,
+                deliver_logs_error_message,
+                destination,
+            } => match destination {
+                _ if deliver_logs_status.as_deref() == Some("FAILED") => {
+                    let message = deliver_logs_error_message.as_deref().unwrap_or("no message");
                     self.skip(
                         f,
                         format!(
@@ -628,49 +632,67 @@ impl Planner<'_> {
                              or the destination's policy"
                         ),
                     );
-                } else if let Some((group_region, group_account, group)) = cwl_group {
-                    self.ensure_log_group_at(f, &group_account, &group_region, &group);
-                } else {
-                    self.skip(
-                        f,
-                        "the destination bucket or delivery stream does not exist: recreate it (netaudit never \
-                         creates buckets or streams)",
-                    );
                 }
-            }
-            ("EC2.51", "ClientVpnEndpoint") => {
-                let group = fill(&self.options.client_vpn_log_group, f, "{endpoint_id}");
+                FlowLogTarget::CloudWatchLogs { log_group: Some(group) } => {
+                    self.ensure_log_group_at(f, &group.account_id, &group.region, &group.name);
+                }
+                FlowLogTarget::CloudWatchLogs { log_group: None } => {
+                    self.skip(f, "the flow log names no log group: plan from a fresh scan")
+                }
+                FlowLogTarget::S3 { .. } | FlowLogTarget::KinesisDataFirehose { .. } => self.skip(
+                    f,
+                    "the destination bucket or delivery stream does not exist: recreate it (netaudit never \
+                     creates buckets or streams)",
+                ),
+                FlowLogTarget::NotReported => self.skip(
+                    f,
+                    "AWS did not report the flow log's destination: plan from a fresh scan",
+                ),
+            },
+            Remedy::EnableConnectionLogging { client_vpn_endpoint_id } => {
+                let group = fill(
+                    &self.options.client_vpn_log_group,
+                    f,
+                    "{endpoint_id}",
+                    client_vpn_endpoint_id,
+                );
                 self.ensure_log_group(f, &group);
                 let action = Action::EnableClientVpnLogging {
-                    client_vpn_endpoint_id: f.resource_id.clone(),
+                    client_vpn_endpoint_id: client_vpn_endpoint_id.clone(),
                     log_group: group,
                 };
                 self.add(&account, &region, action, f);
             }
-            ("NETAUDIT.CVPN.LOGGROUP", "ClientVpnEndpoint") => match evidence_str(f, "cloudwatchLogGroup") {
-                Some(group) => self.ensure_log_group(f, group),
+            Remedy::CreateConnectionLogGroup { log_group } => match log_group {
+                Some(group) => self.ensure_log_group_at(f, &group.account_id, &group.region, &group.name),
                 None => self.skip(f, "the scan does not say which log group the endpoint names"),
             },
-            ("EC2.171", "VpnConnection") => {
-                let tunnels = f.evidence.get("tunnels").and_then(|t| t.as_array());
-                let off: Vec<&str> = tunnels
-                    .into_iter()
-                    .flatten()
-                    .filter(|t| t.get("logEnabled").and_then(|v| v.as_bool()) == Some(false))
-                    .filter_map(|t| t.get("outsideIpAddress").and_then(|v| v.as_str()))
+            Remedy::EnableTunnelLogging {
+                vpn_connection_id,
+                tunnels_without_logging,
+            } => {
+                let addresses: Vec<&str> = tunnels_without_logging
+                    .iter()
+                    .filter_map(|t| t.outside_ip.as_deref())
                     .collect();
-                if off.is_empty() {
+                if addresses.is_empty() || addresses.len() < tunnels_without_logging.len() {
                     self.skip(
                         f,
-                        "the scan does not name the tunnels without logging: plan from a fresh scan",
+                        "AWS did not report the outside address of every tunnel without logging: plan from a \
+                         fresh scan",
                     );
                     return;
                 }
-                let group = fill(&self.options.tunnel_log_group, f, "{vpn_connection_id}");
+                let group = fill(
+                    &self.options.tunnel_log_group,
+                    f,
+                    "{vpn_connection_id}",
+                    vpn_connection_id,
+                );
                 self.ensure_log_group(f, &group);
-                for ip in off {
+                for ip in addresses {
                     let action = Action::ConfigureTunnel {
-                        vpn_connection_id: f.resource_id.clone(),
+                        vpn_connection_id: vpn_connection_id.clone(),
                         tunnel_outside_ip: ip.to_owned(),
                         log_group_arn: Some(log_group_arn(f, &group)),
                         ike_versions: None,
@@ -678,40 +700,34 @@ impl Planner<'_> {
                     self.add(&account, &region, action, f);
                 }
             }
-            ("NETAUDIT.S2S.LOGGROUP", "VpnTunnel") => {
-                let groups: Vec<(String, String, String)> = ["logGroupArn", "bgpLogGroupArn"]
-                    .iter()
-                    .filter_map(|k| evidence_str(f, k))
-                    .filter_map(netaudit_model::parse_log_group_arn)
-                    .collect();
-                if groups.is_empty() {
+            Remedy::CreateTunnelLogGroups { log_groups } => {
+                if log_groups.is_empty() {
                     self.skip(f, "the scan does not say which log group the tunnel names");
                 }
-                for (group_region, group_account, group) in groups {
-                    self.ensure_log_group_at(f, &group_account, &group_region, &group);
+                for group in log_groups {
+                    self.ensure_log_group_at(f, &group.account_id, &group.region, &group.name);
                 }
             }
-            ("CloudWatch.16" | "NETAUDIT.RETENTION.CHAIN", "LogGroup") => {
-                let current = f.evidence.get("retentionInDays").and_then(|v| v.as_i64());
+            Remedy::RaiseRetention {
+                log_group,
+                current_days,
+            } => {
                 let wanted = self.options.retention_days;
-                if current.is_some_and(|c| c >= i64::from(wanted)) {
+                if let Some(current) = current_days.filter(|c| *c >= i64::from(wanted)) {
                     self.skip(
                         f,
-                        format!(
-                            "retention is already {} days; --retention-days {wanted} would lower it",
-                            current.unwrap_or(0)
-                        ),
+                        format!("retention is already {current} days; --retention-days {wanted} would lower it"),
                     );
                     return;
                 }
                 let action = Action::RaiseRetention {
-                    log_group: f.resource_id.clone(),
-                    current_days: current,
+                    log_group: log_group.clone(),
+                    current_days: *current_days,
                     retention_days: wanted,
                 };
                 self.add(&account, &region, action, f);
             }
-            ("NETAUDIT.S2S.IKEV2", "VpnTunnel") => {
+            Remedy::RestrictTunnelToIkev2 { tunnel } => {
                 if !self.options.ikev2_only {
                     self.skip(
                         f,
@@ -719,7 +735,7 @@ impl Planner<'_> {
                     );
                     return;
                 }
-                let Some((vpn, ip)) = tunnel_of(f) else {
+                let Some(ip) = &tunnel.outside_ip else {
                     self.skip(
                         f,
                         "the tunnel's outside address was not reported: plan from a fresh scan",
@@ -727,44 +743,35 @@ impl Planner<'_> {
                     return;
                 };
                 let action = Action::ConfigureTunnel {
-                    vpn_connection_id: vpn.to_owned(),
-                    tunnel_outside_ip: ip.to_owned(),
+                    vpn_connection_id: tunnel.vpn_connection_id.clone(),
+                    tunnel_outside_ip: ip.clone(),
                     log_group_arn: None,
                     ike_versions: Some(vec!["ikev2".into()]),
                 };
                 self.add(&account, &region, action, f);
             }
-            ("NETAUDIT.S2S.ALARM", "VpnTunnel") => {
+            Remedy::CreateTunnelAlarm { tunnel } => {
                 let Some(topic) = self.options.alarm_topic_arn.clone() else {
                     self.skip(f, "pass --alarm-topic ARN: an alarm without an action notifies nobody");
                     return;
                 };
-                let Some((vpn, ip)) = tunnel_of(f) else {
+                let Some(ip) = &tunnel.outside_ip else {
                     self.skip(
                         f,
                         "the tunnel's outside address was not reported: plan from a fresh scan",
                     );
                     return;
                 };
+                let vpn = &tunnel.vpn_connection_id;
                 let action = Action::CreateTunnelAlarm {
                     alarm_name: format!("netaudit-tunnel-down-{vpn}-{ip}"),
-                    vpn_connection_id: vpn.to_owned(),
-                    tunnel_outside_ip: ip.to_owned(),
+                    vpn_connection_id: vpn.clone(),
+                    tunnel_outside_ip: ip.clone(),
                     topic_arn: topic,
                 };
                 self.add(&account, &region, action, f);
             }
-            ("NETAUDIT.S2S.VENDEDLOGS", _) => self.skip(
-                f,
-                "moving a tunnel's logs to another group is a choice to make by hand: point it at a group under \
-                 /aws/vendedlogs/ with ModifyVpnTunnelOptions",
-            ),
-            ("EC2.20", _) => self.skip(
-                f,
-                "a tunnel that is down is fixed at the customer gateway or in the tunnel options: see \
-                 `netaudit logs tunnels` for why it dropped",
-            ),
-            _ => self.skip(f, "no automatic fix for this control"),
+            Remedy::Manual { why } => self.skip(f, why.trim()),
         }
     }
 }

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The planner on the example estate and on hand-built results, and every renderer's output.
 
-use netaudit_checks::{evaluate, Finding, Status};
+use netaudit_checks::{evaluate, Finding, FlowLogTarget, LogGroupRef, Remedy, Status};
 use netaudit_fix::render::{cloudformation, script, table, terraform};
 use netaudit_fix::{
     existing_log_groups, guardrails, plan, Action, DestinationChoice, ExistingLogGroups, Plan, PlanOptions,
@@ -40,7 +40,7 @@ fn all_options() -> PlanOptions {
     }
 }
 
-fn finding(control: &str, resource_type: &str, id: &str, evidence: serde_json::Value) -> Finding {
+fn finding(control: &str, resource_type: &str, id: &str, remedy: Remedy) -> Finding {
     Finding {
         control: control.into(),
         status: Status::Fail,
@@ -51,9 +51,10 @@ fn finding(control: &str, resource_type: &str, id: &str, evidence: serde_json::V
         account_id: "111111111111".into(),
         region: "us-east-1".into(),
         reason: "test".into(),
-        evidence: evidence.as_object().cloned().unwrap_or_default(),
+        evidence: serde_json::Map::new(),
         gaps: vec![],
         exception: None,
+        remedy: Some(remedy),
     }
 }
 
@@ -175,13 +176,19 @@ fn retention_is_only_ever_raised() {
         "CloudWatch.16",
         "LogGroup",
         "/keep",
-        serde_json::json!({"retentionInDays": 400}),
+        Remedy::RaiseRetention {
+            log_group: "/keep".into(),
+            current_days: Some(400),
+        },
     );
     let shorter = finding(
         "CloudWatch.16",
         "LogGroup",
         "/short",
-        serde_json::json!({"retentionInDays": 30}),
+        Remedy::RaiseRetention {
+            log_group: "/short".into(),
+            current_days: Some(30),
+        },
     );
     let p = plan(&[longer, shorter], &ExistingLogGroups::new(), &opts);
     let steps: Vec<_> = p
@@ -205,7 +212,16 @@ fn retention_is_only_ever_raised() {
 #[test]
 fn existing_groups_are_raised_or_left_alone_not_recreated() {
     let opts = PlanOptions::default();
-    let endpoint = |id: &str| finding("EC2.51", "ClientVpnEndpoint", id, serde_json::json!({}));
+    let endpoint = |id: &str| {
+        finding(
+            "EC2.51",
+            "ClientVpnEndpoint",
+            id,
+            Remedy::EnableConnectionLogging {
+                client_vpn_endpoint_id: id.into(),
+            },
+        )
+    };
     let mut existing = ExistingLogGroups::new();
     let key = |id: &str| {
         (
@@ -246,11 +262,26 @@ fn existing_groups_are_raised_or_left_alone_not_recreated() {
 
 #[test]
 fn only_failures_are_planned() {
-    let mut pass = finding("EC2.6", "Vpc", "vpc-1", serde_json::json!({}));
+    let mut pass = finding(
+        "EC2.6",
+        "Vpc",
+        "vpc-1",
+        Remedy::CreateFlowLog { vpc_id: "vpc-1".into() },
+    );
     pass.status = Status::Pass;
-    let mut unknown = finding("EC2.6", "Vpc", "vpc-2", serde_json::json!({}));
+    let mut unknown = finding(
+        "EC2.6",
+        "Vpc",
+        "vpc-2",
+        Remedy::CreateFlowLog { vpc_id: "vpc-2".into() },
+    );
     unknown.status = Status::Unknown;
-    let mut muted = finding("EC2.6", "Vpc", "vpc-3", serde_json::json!({}));
+    let mut muted = finding(
+        "EC2.6",
+        "Vpc",
+        "vpc-3",
+        Remedy::CreateFlowLog { vpc_id: "vpc-3".into() },
+    );
     muted.status = Status::Muted;
     let p = plan(
         &[pass, unknown, muted],
@@ -267,8 +298,13 @@ fn a_delivery_failure_is_not_papered_over() {
         "NETAUDIT.FLOWLOG.DELIVERY",
         "FlowLog",
         "fl-1",
-        serde_json::json!({"deliverLogsStatus": "FAILED", "deliverLogsErrorMessage": "Access error", "destinationType": "cloud-watch-logs",
-                           "logDestination": "arn:aws:logs:us-east-1:111111111111:log-group:/fl"}),
+        Remedy::RestoreFlowLogDestination {
+            deliver_logs_status: Some("FAILED".into()),
+            deliver_logs_error_message: Some("Access error".into()),
+            destination: FlowLogTarget::CloudWatchLogs {
+                log_group: LogGroupRef::from_arn("arn:aws:logs:us-east-1:111111111111:log-group:/fl"),
+            },
+        },
     );
     let p = plan(&[f], &ExistingLogGroups::new(), &PlanOptions::default());
     assert!(p.is_empty());
@@ -281,8 +317,13 @@ fn a_missing_destination_group_is_created_where_its_arn_says() {
         "NETAUDIT.FLOWLOG.DELIVERY",
         "FlowLog",
         "fl-1",
-        serde_json::json!({"deliverLogsStatus": "SUCCESS", "destinationType": "cloud-watch-logs",
-                           "logDestination": "arn:aws:logs:eu-west-1:222222222222:log-group:/central/flow-logs:*"}),
+        Remedy::RestoreFlowLogDestination {
+            deliver_logs_status: Some("SUCCESS".into()),
+            deliver_logs_error_message: None,
+            destination: FlowLogTarget::CloudWatchLogs {
+                log_group: LogGroupRef::from_arn("arn:aws:logs:eu-west-1:222222222222:log-group:/central/flow-logs:*"),
+            },
+        },
     );
     let p = plan(&[f], &ExistingLogGroups::new(), &PlanOptions::default());
     assert_eq!(p.batches.len(), 1);
@@ -441,9 +482,11 @@ fn raising_a_groups_retention_in_terraform_cannot_strip_its_key_or_tags() {
         "CloudWatch.16",
         "LogGroup",
         "/audit/short",
-        serde_json::json!({"retentionInDays": 30,
-                           "kmsKeyId": "arn:aws:kms:us-east-1:111111111111:key/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab",
-                           "tags": {"owner": "network-team", "data-class": "audit"}}),
+        // The KMS key and tags are not in the remedy: the Terraform must keep whatever the group has.
+        Remedy::RaiseRetention {
+            log_group: "/audit/short".into(),
+            current_days: Some(30),
+        },
     );
     let (_, estate) = estate_plan(&all_options());
     let own = plan(&[short], &ExistingLogGroups::new(), &PlanOptions::default());
@@ -704,4 +747,106 @@ fn the_scp_denies_turning_the_trail_off_except_for_the_admin_role() {
     assert!(groups.contains(&serde_json::json!("arn:aws:logs:*:*:log-group:/aws/clientvpn/*:*")));
     // An SCP document is limited to 5,120 characters.
     assert!(serde_json::to_string(&scp).unwrap().len() < 5120);
+}
+
+/// The query text with everything it selects beyond the asset fragment removed.
+fn without_selection(query: &str) -> String {
+    let at = query.find("...AssetFragment").unwrap() + "...AssetFragment".len();
+    let mut depth = 0usize;
+    for (i, ch) in query[at..].char_indices() {
+        match ch {
+            '{' => depth += 1,
+            '}' if depth == 0 => return format!("{} {}", &query[..at], &query[at + i..]),
+            '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    panic!("unbalanced query {query}");
+}
+
+#[test]
+fn editing_a_controls_selection_cannot_change_the_plan() {
+    let (findings, graph) = estate();
+    let (catalogue, _) = netaudit_checks::builtin();
+    let mut stripped = vec![];
+    for control in catalogue.controls() {
+        let mut bare = control.clone();
+        bare.file.query.text = without_selection(&control.file.query.text);
+        stripped.push(bare);
+    }
+    let selecting: Vec<&str> = catalogue
+        .controls()
+        .iter()
+        .zip(&stripped)
+        .filter(|(c, bare)| c.file.query.text != bare.file.query.text)
+        .map(|(c, _)| c.id())
+        .collect();
+    // The tunnel, delivery and retention controls select the values their failures are shown with.
+    assert!(selecting.contains(&"EC2.171") && selecting.contains(&"NETAUDIT.FLOWLOG.DELIVERY"));
+    let controls: Vec<_> = stripped.iter().collect();
+    let (bare_findings, errors) = evaluate(&controls, &graph, &BTreeMap::new());
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(bare_findings.iter().all(|f| f.evidence.is_empty()));
+    let existing = existing_log_groups(&graph);
+    let full_plan = plan(&findings, &existing, &all_options());
+    let bare_plan = plan(&bare_findings, &existing, &all_options());
+    assert!(full_plan.step_count() > 10);
+    assert_eq!(full_plan, bare_plan);
+}
+
+#[test]
+fn a_plan_from_a_saved_report_is_the_plan_from_the_scan() {
+    let (findings, graph) = estate();
+    let text = serde_json::to_string(&findings).unwrap();
+    let read_back: Vec<Finding> = serde_json::from_str(&text).unwrap();
+    assert_eq!(read_back, findings);
+    let direct = plan(&findings, &existing_log_groups(&graph), &all_options());
+    // A report has no graph: existing groups are unknown, so groups are created idempotently.
+    let from_report = plan(&read_back, &ExistingLogGroups::new(), &all_options());
+    let targets = |p: &Plan| -> BTreeSet<String> {
+        p.batches
+            .iter()
+            .flat_map(|b| &b.steps)
+            .filter(|s| !matches!(s.action, Action::CreateLogGroup { .. } | Action::RaiseRetention { .. }))
+            .map(|s| s.action.target())
+            .collect()
+    };
+    assert_eq!(targets(&direct), targets(&from_report));
+    assert_eq!(direct.not_planned.len(), from_report.not_planned.len());
+}
+
+#[test]
+fn a_fail_without_a_remedy_or_whose_fix_exists_is_listed_not_dropped() {
+    let mut custom = finding(
+        "ACME.1",
+        "Vpc",
+        "vpc-9",
+        Remedy::CreateFlowLog { vpc_id: "vpc-9".into() },
+    );
+    custom.remedy = None;
+    // The destination group exists with enough retention: nothing to create, yet the flow log fails.
+    let delivered = finding(
+        "NETAUDIT.FLOWLOG.DELIVERY",
+        "FlowLog",
+        "fl-2",
+        Remedy::RestoreFlowLogDestination {
+            deliver_logs_status: None,
+            deliver_logs_error_message: None,
+            destination: FlowLogTarget::CloudWatchLogs {
+                log_group: LogGroupRef::from_arn("arn:aws:logs:us-east-1:111111111111:log-group:/fl"),
+            },
+        },
+    );
+    let mut existing = ExistingLogGroups::new();
+    existing.insert(("111111111111".into(), "us-east-1".into(), "/fl".into()), Some(400));
+    let p = plan(&[custom, delivered], &existing, &PlanOptions::default());
+    assert!(p.is_empty());
+    let why: BTreeMap<&str, &str> = p
+        .not_planned
+        .iter()
+        .map(|n| (n.control.as_str(), n.why.as_str()))
+        .collect();
+    assert_eq!(why.len(), 2, "{why:?}");
+    assert!(why["ACME.1"].contains("no automatic fix"));
+    assert!(why["NETAUDIT.FLOWLOG.DELIVERY"].contains("another cause"));
 }

@@ -36,15 +36,18 @@ fn tunnel_script() -> String {
         account_id: ACCOUNT.into(),
         region: "us-east-1".into(),
         reason: "tunnel logging is off".into(),
-        evidence: serde_json::json!({"tunnels": [
-            {"outsideIpAddress": FIRST, "logEnabled": false},
-            {"outsideIpAddress": SECOND, "logEnabled": false}
-        ]})
-        .as_object()
-        .cloned()
-        .unwrap(),
+        evidence: serde_json::Map::new(),
         gaps: vec![],
         exception: None,
+        remedy: Some(netaudit_checks::Remedy::EnableTunnelLogging {
+            vpn_connection_id: VPN.into(),
+            tunnels_without_logging: [FIRST, SECOND]
+                .map(|ip| netaudit_checks::TunnelRef {
+                    vpn_connection_id: VPN.into(),
+                    outside_ip: Some(ip.into()),
+                })
+                .to_vec(),
+        }),
     };
     // The tunnel log group exists already, so the script touches tunnels only.
     let mut existing = ExistingLogGroups::new();

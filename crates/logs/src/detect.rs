@@ -505,6 +505,7 @@ pub fn run(session: &LogSession, detections: &[Detection], t: &Thresholds) -> Re
                 evidence,
                 gaps: vec![],
                 exception: None,
+                remedy: None,
             });
         }
     }

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// Bumped on any incompatible change to the JSON document.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest report version `diff` still reads (version 1 carries no remedies, so it cannot be planned from).
+pub const OLDEST_READABLE_SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -221,15 +224,20 @@ pub struct SavedCoverage {
 }
 
 impl SavedReport {
-    /// Parse a report written by `scan --format json`, refusing other schema versions.
+    /// Parse a report written by `scan --format json`, refusing versions this netaudit cannot read.
     pub fn parse(text: &str) -> Result<SavedReport, String> {
         let report: SavedReport = serde_json::from_str(text).map_err(|e| format!("not a netaudit JSON report: {e}"))?;
-        if report.schema_version != SCHEMA_VERSION {
+        if !(OLDEST_READABLE_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&report.schema_version) {
             return Err(format!(
-                "report schema version {} (this netaudit reads {SCHEMA_VERSION})",
+                "report schema version {} (this netaudit reads {OLDEST_READABLE_SCHEMA_VERSION} to {SCHEMA_VERSION})",
                 report.schema_version
             ));
         }
         Ok(report)
+    }
+
+    /// Whether the report records each FAIL's remedy (schema version 2 on), which planning needs.
+    pub fn records_remedies(&self) -> bool {
+        self.schema_version >= 2
     }
 }
