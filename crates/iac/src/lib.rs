@@ -12,6 +12,7 @@ mod value;
 mod yaml;
 
 pub mod cloudformation;
+pub mod terraform;
 
 pub use error::IacError;
 pub use value::{Reference, Value};

@@ -1,0 +1,628 @@
+//! Terraform root modules evaluated before plan: locals and `try`, module outputs, `for_each` keys,
+//! `count = 0`, `dynamic` blocks, variable files, unknowns, and errors that name the line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use netaudit_iac::terraform::{find_roots, load_root, ResourceMode, RootModule, TfExistence, TfOptions, TfResource};
+use netaudit_iac::{Reference, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/terraform")
+}
+
+fn root(name: &str) -> RootModule {
+    root_with(name, &TfOptions::default())
+}
+
+fn root_with(name: &str, options: &TfOptions) -> RootModule {
+    load_root(&fixtures().join(name), options)
+}
+
+fn resource<'m>(m: &'m RootModule, address: &str) -> &'m TfResource {
+    m.resource(address).unwrap_or_else(|| {
+        panic!(
+            "no {address} among {:?}",
+            m.resources.iter().map(|r| &r.address).collect::<Vec<_>>()
+        )
+    })
+}
+
+fn attr<'r>(r: &'r TfResource, name: &str) -> &'r Value {
+    r.attributes
+        .get(name)
+        .unwrap_or_else(|| panic!("{} has no {name}: {:?}", r.address, r.attributes))
+}
+
+fn reference(target: &str, attribute: &str) -> Value {
+    Value::Ref(Reference {
+        target: target.into(),
+        attribute: Some(attribute.into()),
+    })
+}
+
+fn s(text: &str) -> Value {
+    Value::Str(text.into())
+}
+
+fn n(v: f64) -> Value {
+    Value::Number(v)
+}
+
+fn list(items: &[&str]) -> Value {
+    Value::List(items.iter().map(|i| s(i)).collect())
+}
+
+/// The only element of a nested block list, e.g. `connection_log_options[0]`.
+fn block<'v>(v: &'v Value, name: &str) -> Vec<&'v Value> {
+    match v.get(name) {
+        Some(Value::List(items)) => items.iter().collect(),
+        other => panic!("{name} is not a block list: {other:?}"),
+    }
+}
+
+fn assert_no_errors(m: &RootModule) {
+    assert!(m.errors.is_empty(), "unexpected errors: {:#?}", m.errors);
+}
+
+#[test]
+fn a_flow_log_through_a_local_and_try_links_to_the_counted_vpc() {
+    let m = root("local_try");
+    assert_no_errors(&m);
+    let vpc = resource(&m, "aws_vpc.this[0]");
+    assert_eq!(vpc.existence, TfExistence::Exists);
+    assert_eq!(vpc.resource_type, "aws_vpc");
+    assert_eq!(vpc.mode, ResourceMode::Managed);
+    assert_eq!(vpc.location.line, 1);
+    assert!(vpc.file.ends_with("local_try/main.tf"));
+    assert_eq!(attr(vpc, "tags").get("Name"), Some(&s("core")));
+
+    let flow_log = resource(&m, "aws_flow_log.this");
+    assert_eq!(flow_log.existence, TfExistence::Exists);
+    assert_eq!(attr(flow_log, "vpc_id"), &reference("aws_vpc.this[0]", "id"));
+    assert_eq!(attr(flow_log, "traffic_type"), &s("ALL"));
+    assert_eq!(
+        attr(flow_log, "log_destination"),
+        &reference("aws_cloudwatch_log_group.flow_log", "arn")
+    );
+    // A configured attribute of another resource reads as its literal value.
+    assert_eq!(attr(flow_log, "log_group_name"), &s("/aws/vpc-flow-log/core"));
+    let group = resource(&m, "aws_cloudwatch_log_group.flow_log");
+    assert_eq!(attr(group, "retention_in_days"), &n(365.0));
+    assert_eq!(group.location.line, 15);
+}
+
+#[test]
+fn a_count_of_zero_leaves_the_vpc_absent_and_try_falls_back() {
+    let options = TfOptions {
+        vars: vec![("create_vpc".into(), "false".into())],
+        var_files: vec![],
+    };
+    let m = root_with("local_try", &options);
+    assert_no_errors(&m);
+    assert!(m.resource("aws_vpc.this[0]").is_none());
+    let vpc = resource(&m, "aws_vpc.this");
+    assert!(
+        matches!(&vpc.existence, TfExistence::Absent { why } if why.contains("count = 0") && why.contains("main.tf:2")),
+        "{:?}",
+        vpc.existence
+    );
+    // The index is out of range, so try() gives its fallback: the flow log is attached to nothing.
+    assert_eq!(attr(resource(&m, "aws_flow_log.this"), "vpc_id"), &s(""));
+}
+
+#[test]
+fn count_zero_resources_and_the_default_vpc() {
+    let m = root("count_zero");
+    assert_no_errors(&m);
+    assert!(matches!(
+        resource(&m, "aws_vpc.legacy").existence,
+        TfExistence::Absent { .. }
+    ));
+    assert!(matches!(
+        resource(&m, "aws_flow_log.legacy").existence,
+        TfExistence::Absent { .. }
+    ));
+    assert!(
+        matches!(&resource(&m, "aws_vpc.planned").existence, TfExistence::Absent { why } if why.contains("for_each is empty"))
+    );
+    let default_vpc = resource(&m, "aws_default_vpc.default");
+    assert_eq!(default_vpc.resource_type, "aws_default_vpc");
+    assert_eq!(default_vpc.existence, TfExistence::Exists);
+    assert_eq!(
+        attr(resource(&m, "aws_flow_log.default_vpc"), "vpc_id"),
+        &reference("aws_default_vpc.default", "id")
+    );
+}
+
+#[test]
+fn a_flow_log_through_a_module_output_links_into_the_module() {
+    let m = root("module_output");
+    assert_no_errors(&m);
+    let vpc = resource(&m, "module.vpc.aws_vpc.this");
+    assert_eq!(attr(vpc, "cidr_block"), &s("10.20.0.0/16"));
+    assert!(vpc.file.ends_with("modules/logged_vpc/main.tf"));
+    let group = resource(&m, "module.vpc.aws_cloudwatch_log_group.flow");
+    assert_eq!(attr(group, "name"), &s("/aws/vpc/payments"));
+    assert_eq!(attr(group, "retention_in_days"), &n(400.0));
+
+    let core = resource(&m, "aws_flow_log.core");
+    assert_eq!(attr(core, "vpc_id"), &reference("module.vpc.aws_vpc.this", "id"));
+    assert_eq!(attr(core, "traffic_type"), &s("REJECT"));
+    assert_eq!(
+        attr(core, "log_destination"),
+        &reference("module.vpc.aws_cloudwatch_log_group.flow", "arn")
+    );
+    assert_eq!(attr(core, "log_group_name"), &s("/aws/vpc/payments"));
+
+    // A registry module is not on disk: its outputs are unknown, and that is not an error.
+    match attr(resource(&m, "aws_flow_log.edge"), "vpc_id") {
+        Value::Unknown { why, refs } => {
+            assert!(
+                why.contains("terraform-aws-modules/vpc/aws") && why.contains("not on disk"),
+                "{why}"
+            );
+            assert!(refs.is_empty());
+        }
+        other => panic!("expected an unknown, got {other:?}"),
+    }
+    assert!(m.resources.iter().all(|r| !r.address.starts_with("module.edge")));
+}
+
+#[test]
+fn for_each_instances_are_addressed_by_key_and_linked_by_key() {
+    let m = root("for_each");
+    assert_no_errors(&m);
+    let main = resource(&m, "aws_vpc.this[\"main\"]");
+    assert_eq!(attr(main, "cidr_block"), &s("10.0.0.0/16"));
+    assert_eq!(attr(main, "tags").get("Name"), Some(&s("main")));
+    let edge_log = resource(&m, "aws_flow_log.this[\"edge\"]");
+    assert_eq!(attr(edge_log, "vpc_id"), &reference("aws_vpc.this[\"edge\"]", "id"));
+    // The optional attribute's default fills the object type.
+    assert_eq!(attr(edge_log, "traffic_type"), &s("REJECT"));
+    assert_eq!(
+        attr(resource(&m, "aws_flow_log.this[\"main\"]"), "traffic_type"),
+        &s("ALL")
+    );
+    assert_eq!(
+        attr(resource(&m, "aws_flow_log.by_key[\"main\"]"), "vpc_id"),
+        &reference("aws_vpc.this[\"main\"]", "id")
+    );
+    let subnet = resource(&m, "aws_subnet.private[1]");
+    assert_eq!(attr(subnet, "cidr_block"), &s("10.0.1.0/24"));
+    assert_eq!(attr(subnet, "vpc_id"), &reference("aws_vpc.this[\"main\"]", "id"));
+    assert_eq!(
+        attr(resource(&m, "aws_flow_log.subnets[1]"), "subnet_id"),
+        &reference("aws_subnet.private[1]", "id")
+    );
+    assert!(m.resource("aws_flow_log.subnets[2]").is_none());
+}
+
+#[test]
+fn dynamic_log_options_default_to_no_blocks() {
+    let m = root("dynamic_blocks");
+    assert_no_errors(&m);
+    let endpoint = resource(&m, "aws_ec2_client_vpn_endpoint.this");
+    assert!(block(&endpoint.attributes, "connection_log_options").is_empty());
+    assert_eq!(
+        block(&endpoint.attributes, "authentication_options")[0].get("type"),
+        Some(&s("certificate-authentication"))
+    );
+    let vpn = resource(&m, "aws_vpn_connection.site");
+    let tunnel1 = block(&vpn.attributes, "tunnel1_log_options");
+    assert_eq!(tunnel1.len(), 1);
+    assert!(block(tunnel1[0], "cloudwatch_log_options").is_empty());
+    let tunnel2 = block(&vpn.attributes, "tunnel2_log_options");
+    let cw = block(tunnel2[0], "cloudwatch_log_options");
+    assert_eq!(cw[0].get("log_enabled"), Some(&Value::Bool(true)));
+    assert_eq!(
+        cw[0].get("log_group_arn"),
+        Some(&reference("aws_cloudwatch_log_group.vpn", "arn"))
+    );
+}
+
+#[test]
+fn a_variables_file_turns_the_dynamic_log_options_on() {
+    let options = TfOptions {
+        vars: vec![],
+        var_files: vec!["logging.tfvars".into()],
+    };
+    let m = root_with("dynamic_blocks", &options);
+    assert_no_errors(&m);
+    let endpoint = resource(&m, "aws_ec2_client_vpn_endpoint.this");
+    let log = block(&endpoint.attributes, "connection_log_options");
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].get("enabled"), Some(&Value::Bool(true)));
+    assert_eq!(
+        log[0].get("cloudwatch_log_group"),
+        Some(&s("/aws/client-vpn/connections"))
+    );
+    assert_eq!(log[0].get("cloudwatch_log_stream"), Some(&s("connections")));
+    let vpn = resource(&m, "aws_vpn_connection.site");
+    let tunnel1 = block(&vpn.attributes, "tunnel1_log_options");
+    let cw = block(tunnel1[0], "cloudwatch_log_options");
+    assert_eq!(cw.len(), 1);
+    assert_eq!(cw[0].get("log_enabled"), Some(&Value::Bool(true)));
+    // Filled from the type's optional default.
+    assert_eq!(cw[0].get("log_output_format"), Some(&s("json")));
+}
+
+fn retention(m: &RootModule) -> &Value {
+    attr(resource(m, "aws_cloudwatch_log_group.flow"), "retention_in_days")
+}
+
+#[test]
+fn variable_values_follow_terraform_precedence() {
+    // terraform.tfvars (90) < terraform.tfvars.json (180) < a.auto.tfvars (365) < b.auto.tfvars.json (400)
+    let m = root("tfvars");
+    assert_no_errors(&m);
+    assert_eq!(retention(&m), &n(400.0));
+    assert_eq!(
+        attr(resource(&m, "aws_flow_log.existing"), "traffic_type"),
+        &s("REJECT")
+    );
+
+    let with_file = TfOptions {
+        vars: vec![],
+        var_files: vec!["prod.tfvars".into()],
+    };
+    let m = root_with("tfvars", &with_file);
+    assert_eq!(retention(&m), &n(545.0));
+    assert_eq!(attr(resource(&m, "aws_flow_log.existing"), "vpc_id"), &s("vpc-0abc"));
+
+    let with_var = TfOptions {
+        vars: vec![
+            ("retention_in_days".into(), "731".into()),
+            ("traffic_type".into(), "ACCEPT".into()),
+        ],
+        var_files: vec!["prod.tfvars".into()],
+    };
+    let m = root_with("tfvars", &with_var);
+    // --var wins over every file, and a number variable reads its text as a number.
+    assert_eq!(retention(&m), &n(731.0));
+    assert_eq!(
+        attr(resource(&m, "aws_flow_log.existing"), "traffic_type"),
+        &s("ACCEPT")
+    );
+}
+
+#[test]
+fn a_variable_without_a_default_is_unknown_and_says_where() {
+    let m = root("tfvars");
+    let flow_log = resource(&m, "aws_flow_log.existing");
+    match attr(flow_log, "vpc_id") {
+        Value::Unknown { why, refs } => {
+            assert_eq!(why, "var.vpc_id has no default (main.tf:15)");
+            assert!(refs.is_empty());
+        }
+        other => panic!("expected an unknown, got {other:?}"),
+    }
+    assert!(matches!(
+        attr(resource(&m, "aws_cloudwatch_log_group.flow"), "kms_key_id"),
+        Value::Unknown { why, .. } if why.starts_with("var.log_group_kms_key has no default")
+    ));
+}
+
+#[test]
+fn modules_outside_the_scanned_folder_are_evaluated_with_their_inputs() {
+    let m = root("examples/complete");
+    assert_no_errors(&m);
+    let network_log = resource(&m, "module.network.aws_flow_log.this");
+    assert_eq!(
+        attr(network_log, "vpc_id"),
+        &reference("module.network.aws_vpc.this", "id")
+    );
+    assert_eq!(attr(network_log, "traffic_type"), &s("REJECT"));
+    assert_eq!(
+        attr(resource(&m, "module.per_env[\"prod\"].aws_vpc.this"), "cidr_block"),
+        &s("10.41.0.0/16")
+    );
+    assert_eq!(
+        attr(
+            resource(&m, "module.per_env[\"dev\"].aws_flow_log.this"),
+            "traffic_type"
+        ),
+        &s("ALL")
+    );
+    assert_eq!(
+        attr(
+            resource(&m, "aws_route53_resolver_query_log_config_association.prod"),
+            "resource_id"
+        ),
+        &reference("module.per_env[\"prod\"].aws_vpc.this", "id")
+    );
+}
+
+#[test]
+fn the_functions_modules_use_compute_what_terraform_computes() {
+    let m = root("functions");
+    let results = attr(resource(&m, "terraform_data.results"), "input");
+    let get = |k: &str| results.get(k).unwrap_or_else(|| panic!("no {k}"));
+    let tags = Value::Map(BTreeMap::from([("Env".into(), s("prod")), ("Team".into(), s("net"))]));
+    assert_eq!(get("merge"), &tags);
+    assert_eq!(get("lookup"), &s("net"));
+    assert_eq!(get("lookup_miss"), &s("none"));
+    assert_eq!(get("length"), &n(3.0));
+    assert_eq!(
+        get("concat"),
+        &list(&["eu-west-1a", "eu-west-1b", "eu-west-1c", "us-east-1a"])
+    );
+    assert_eq!(get("coalesce"), &s("fallback"));
+    assert_eq!(get("compact"), &list(&["a", "b"]));
+    assert_eq!(get("element"), &s("eu-west-1b"));
+    assert_eq!(get("keys"), &list(&["Env", "Team"]));
+    assert_eq!(get("values"), &list(&["prod", "net"]));
+    assert_eq!(get("tomap"), &Value::Map(BTreeMap::from([("a".into(), n(1.0))])));
+    assert_eq!(get("toset"), &list(&["a", "b"]));
+    assert_eq!(get("tostring"), &s("365"));
+    assert_eq!(get("tonumber"), &n(400.0));
+    assert_eq!(get("format"), &s("vpc-007-2.5-\"x\""));
+    assert_eq!(get("formatlist"), &list(&["a=1", "b=2"]));
+    assert_eq!(get("join"), &s("eu-west-1a,eu-west-1b,eu-west-1c"));
+    assert_eq!(get("split"), &list(&["10.0.0.0", "16"]));
+    assert_eq!(get("replace"), &s("a_b_c"));
+    assert_eq!(get("lower"), &s("all"));
+    assert_eq!(get("upper"), &s("REJECT"));
+    assert_eq!(get("contains"), &Value::Bool(true));
+    assert_eq!(get("flatten"), &list(&["a", "b", "b", "c"]));
+    assert_eq!(get("distinct"), &list(&["a", "b"]));
+    assert_eq!(get("jsonencode"), &s(r#"{"a":"x","b":[1,true]}"#));
+    assert_eq!(get("basename"), &s("main.tf"));
+    assert_eq!(
+        get("cidrsubnets"),
+        &list(&["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"])
+    );
+    assert_eq!(get("cidr_v6"), &s("2600:1f14:0:1::/64"));
+    assert_eq!(get("cidrhost"), &s("10.0.1.5"));
+    assert_eq!(get("slice"), &list(&["eu-west-1b", "eu-west-1c"]));
+    assert_eq!(get("one"), &s("only"));
+    assert_eq!(get("one_empty"), &Value::Null);
+    assert_eq!(
+        get("for_map"),
+        &Value::Map(BTreeMap::from([
+            ("eu-west-1a".into(), s("10.0.0.0/24")),
+            ("eu-west-1b".into(), s("10.0.1.0/24")),
+        ]))
+    );
+    assert_eq!(get("splat"), &list(&["x", "y"]));
+    assert_eq!(get("retention"), &n(365.0));
+    assert_eq!(get("conditional"), &s("many"));
+    assert_eq!(get("arithmetic"), &n(731.0));
+    assert_eq!(get("precedence"), &Value::Bool(true));
+    assert_eq!(get("modulo"), &n(8.0));
+    assert_eq!(get("template"), &s("abc"));
+    assert_eq!(get("can_good"), &Value::Bool(true));
+    assert_eq!(get("can_bad"), &Value::Bool(false));
+    assert_eq!(get("try_chain"), &s("default"));
+    assert_eq!(get("max"), &n(5.0));
+    assert_eq!(get("range"), &Value::List(vec![n(0.0), n(1.0), n(2.0)]));
+    assert_eq!(get("startswith"), &Value::Bool(true));
+    assert_eq!(get("trimprefix"), &s("vpc"));
+    assert_eq!(get("expand"), &n(9.0));
+    assert_eq!(get("sum"), &n(6.0));
+
+    // Expressions Terraform would reject are errors with their line; their values are unknown.
+    let errors = resource(&m, "aws_flow_log.errors");
+    assert!(matches!(attr(errors, "vpc_id"), Value::Unknown { why, .. } if why.contains("index 7 is out of range")));
+    let lines: Vec<(usize, &str)> = m.errors.iter().map(|e| (e.line.unwrap(), e.message.as_str())).collect();
+    assert_eq!(m.errors.len(), 3, "{lines:?}");
+    assert!(
+        lines.iter().any(|(l, msg)| *l == 66 && msg.contains("out of range")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(l, msg)| *l == 67 && msg.contains("no_such_function")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(l, msg)| *l == 68 && msg.contains("local.not_declared")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn an_apply_time_value_in_an_operation_stays_unknown_and_keeps_its_references() {
+    let dir = scratch("apply_time");
+    std::fs::write(
+        dir.join("main.tf"),
+        r#"
+resource "aws_vpc" "this" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_cloudwatch_log_group" "flow" {
+  name = "flow-${aws_vpc.this.id}"
+}
+resource "aws_flow_log" "this" {
+  count          = aws_vpc.this.id != "" ? 1 : 0
+  vpc_id         = coalesce(aws_vpc.this.id, "none")
+  log_group_name = aws_cloudwatch_log_group.flow.name
+  traffic_type   = upper(aws_vpc.this.id)
+}
+resource "aws_subnet" "a" {
+  count  = length(aws_vpc.this.id)
+  vpc_id = aws_vpc.this.id
+}
+"#,
+    )
+    .unwrap();
+    let m = load_root(&dir, &TfOptions::default());
+    assert_no_errors(&m);
+    let flow_log = resource(&m, "aws_flow_log.this[0]");
+    assert_eq!(attr(flow_log, "vpc_id"), &reference("aws_vpc.this", "id"));
+    match attr(flow_log, "log_group_name") {
+        Value::Unknown { refs, .. } => assert_eq!(
+            refs,
+            &vec![Reference {
+                target: "aws_vpc.this".into(),
+                attribute: Some("id".into())
+            }]
+        ),
+        other => panic!("expected an unknown, got {other:?}"),
+    }
+    assert!(matches!(attr(flow_log, "traffic_type"), Value::Unknown { why, .. } if why.contains("upper()")));
+    // A count known only after apply: one instance stands for all, and whether it exists is unknown.
+    let subnet = resource(&m, "aws_subnet.a");
+    assert!(matches!(&subnet.existence, TfExistence::Unknown { why } if why.contains("count")));
+    assert_eq!(attr(subnet, "vpc_id"), &reference("aws_vpc.this", "id"));
+}
+
+#[test]
+fn a_syntax_error_names_the_file_line_and_column_and_the_other_files_are_read() {
+    let m = root("bad/syntax");
+    assert_eq!(m.errors.len(), 1, "{:?}", m.errors);
+    let e = &m.errors[0];
+    assert_eq!(e.path, "main.tf");
+    assert_eq!((e.line, e.column), (Some(7), Some(18)));
+    assert!(e.message.contains("syntax"), "{}", e.message);
+    assert!(m.resource("aws_vpc.other_file").is_some());
+    assert!(m.resource("aws_flow_log.broken").is_none());
+}
+
+#[test]
+fn a_missing_module_folder_is_an_error_at_its_source_and_its_outputs_are_unknown() {
+    let m = root("bad/missing_module");
+    assert_eq!(m.errors.len(), 1, "{:?}", m.errors);
+    let e = &m.errors[0];
+    assert_eq!((e.path.as_str(), e.line, e.column), ("main.tf", Some(2), Some(12)));
+    assert!(
+        e.message.contains("./modules/not_here") && e.message.contains("does not exist"),
+        "{}",
+        e.message
+    );
+    assert!(matches!(
+        attr(resource(&m, "aws_flow_log.this"), "vpc_id"),
+        Value::Unknown { why, .. } if why.contains("not on disk")
+    ));
+    assert!(m.resource("aws_vpc.still_evaluated").is_some());
+}
+
+#[test]
+fn a_module_cycle_is_an_error_at_the_call_and_the_rest_is_evaluated() {
+    let m = root("bad/cycle/a");
+    assert_eq!(m.errors.len(), 1, "{:?}", m.errors);
+    let e = &m.errors[0];
+    assert!(e.path.ends_with("b/main.tf"), "{}", e.path);
+    assert_eq!((e.line, e.column), (Some(5), Some(1)));
+    assert!(
+        e.message.contains("module cycle") && e.message.contains("a -> b -> a"),
+        "{}",
+        e.message
+    );
+    assert!(m.resource("aws_vpc.a").is_some());
+    assert!(m.resource("module.b.aws_vpc.b").is_some());
+}
+
+#[test]
+fn every_folder_with_tf_files_is_a_root_and_hidden_folders_are_skipped() {
+    let dir = scratch("roots");
+    for (folder, file) in [
+        ("", "main.tf"),
+        ("env/prod", "main.tf"),
+        ("env/docs", "README.md"),
+        (".terraform/modules/vpc", "main.tf"),
+        (".hidden", "main.tf"),
+    ] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+        std::fs::write(dir.join(folder).join(file), "").unwrap();
+    }
+    assert_eq!(find_roots(&dir), vec![dir.clone(), dir.join("env/prod")]);
+}
+
+/// A fresh folder under the system's temporary folder.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("netaudit-iac-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_chain_of_100_nested_modules_stops_at_the_depth_bound() {
+    let top = scratch("deep");
+    let mut dir = top.clone();
+    for level in 0..100 {
+        std::fs::write(
+            dir.join("main.tf"),
+            format!(
+                r#"
+variable "prefix" {{
+  type    = string
+  default = "root"
+}}
+resource "aws_vpc" "level" {{
+  cidr_block = "10.{level}.0.0/16"
+  tags       = {{ Name = "${{var.prefix}}-{level}" }}
+}}
+module "next" {{
+  source = "./next"
+  prefix = var.prefix
+}}
+output "deepest" {{
+  value = try(module.next.deepest, aws_vpc.level.id)
+}}
+"#
+            ),
+        )
+        .unwrap();
+        dir = dir.join("next");
+        std::fs::create_dir_all(&dir).unwrap();
+    }
+    std::fs::write(
+        top.join("flow.tf"),
+        "resource \"aws_flow_log\" \"deep\" {\n  vpc_id = module.next.deepest\n}\n",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let m = load_root(&top, &TfOptions::default());
+    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+    // Levels 0 to 63 are evaluated; the call below is refused once, with its location.
+    let vpcs = m.resources.iter().filter(|r| r.resource_type == "aws_vpc").count();
+    assert_eq!(vpcs, 64);
+    assert_eq!(m.errors.len(), 1, "{:?}", m.errors);
+    assert!(
+        m.errors[0].message.contains("deeper than 64"),
+        "{}",
+        m.errors[0].message
+    );
+    let deepest = format!("{}aws_vpc.level", "module.next.".repeat(63));
+    assert_eq!(attr(resource(&m, &deepest), "tags").get("Name"), Some(&s("root-63")));
+    // The output chain ends at the deepest module that could be read.
+    assert!(matches!(
+        attr(resource(&m, "aws_flow_log.deep"), "vpc_id"),
+        Value::Unknown { why, .. } if why.contains("nested deeper than 64")
+    ));
+}
+
+#[test]
+fn a_file_of_5000_resources_is_evaluated_and_linked() {
+    let dir = scratch("large");
+    let mut text = String::new();
+    for i in 0..2500 {
+        text.push_str(&format!(
+            "resource \"aws_vpc\" \"v{i}\" {{\n  cidr_block = \"10.{}.{}.0/24\"\n}}\n\nresource \"aws_flow_log\" \"f{i}\" {{\n  vpc_id       = aws_vpc.v{i}.id\n  traffic_type = \"ALL\"\n}}\n\n",
+            i / 256,
+            i % 256
+        ));
+    }
+    text.push_str("resource \"aws_vpc\" \"counted\" {\n  count = 2000\n  cidr_block = \"10.200.0.0/24\"\n}\n");
+    text.push_str("resource \"aws_flow_log\" \"counted\" {\n  count  = length(aws_vpc.counted)\n  vpc_id = aws_vpc.counted[count.index].id\n}\n");
+    std::fs::write(dir.join("main.tf"), text).unwrap();
+    let started = Instant::now();
+    let m = load_root(&dir, &TfOptions::default());
+    assert!(started.elapsed() < Duration::from_secs(120), "{:?}", started.elapsed());
+    assert_no_errors(&m);
+    assert_eq!(m.resources.len(), 5000 + 4000);
+    let last = resource(&m, "aws_flow_log.f2499");
+    assert_eq!(attr(last, "vpc_id"), &reference("aws_vpc.v2499", "id"));
+    assert_eq!(last.location.line, 2499 * 9 + 5);
+    assert_eq!(
+        attr(resource(&m, "aws_flow_log.counted[1999]"), "vpc_id"),
+        &reference("aws_vpc.counted[1999]", "id")
+    );
+}
