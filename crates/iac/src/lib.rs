@@ -1,11 +1,12 @@
 //! Infrastructure as code, read before anything is deployed.
 //!
-//! Templates are parsed with their source positions and evaluated as far as can be known before
-//! deploy: parameters take their defaults (or the values given), conditions decide which resources
-//! exist, and intrinsic functions are resolved. What only the deploy can tell (another resource's id,
-//! a value imported from another stack, the region) stays an explicit unknown that names the
-//! expression, or a reference to the resource it comes from, so the checks can link resources and
-//! report UNKNOWN instead of guessing.
+//! Templates ([`cloudformation`]) and Terraform configurations ([`terraform`]) are parsed with
+//! their source positions and evaluated as far as can be known before deploy: parameters and
+//! variables take their defaults (or the values given), conditions and `count`/`for_each` decide
+//! which resources exist, and intrinsic functions are resolved. What only the deploy can tell
+//! (another resource's id, a value imported from another stack, the region) stays an explicit
+//! unknown that names the expression, or a reference to the resource it comes from, so the checks
+//! can link resources and report UNKNOWN instead of guessing.
 
 mod error;
 mod value;

@@ -626,3 +626,235 @@ fn a_file_of_5000_resources_is_evaluated_and_linked() {
         &reference("aws_vpc.counted[1999]", "id")
     );
 }
+
+/// A module that makes one log group named by its required variable.
+const LOG_GROUP_MODULE: &str = r#"variable "name" {
+  type = string
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = var.name
+  retention_in_days = 365
+}
+"#;
+
+fn write_tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = scratch(name);
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn data_sources_and_unknown_dynamic_collections_are_unknown_with_their_references() {
+    let dir = write_tree(
+        "data",
+        &[(
+            "main.tf",
+            r#"data "aws_vpc" "shared" {
+  tags = { Name = "shared" }
+}
+
+resource "aws_flow_log" "shared" {
+  vpc_id         = data.aws_vpc.shared.id
+  traffic_type   = "ALL"
+  log_group_name = null
+}
+
+resource "aws_ec2_client_vpn_endpoint" "this" {
+  dynamic "connection_log_options" {
+    for_each = data.aws_vpc.shared.tags
+    content {
+      enabled = true
+    }
+  }
+}
+"#,
+        )],
+    );
+    let m = load_root(&dir, &TfOptions::default());
+    assert_no_errors(&m);
+    let data = resource(&m, "data.aws_vpc.shared");
+    assert_eq!(data.mode, ResourceMode::Data);
+    assert_eq!(attr(data, "tags").get("Name"), Some(&s("shared")));
+    let flow_log = resource(&m, "aws_flow_log.shared");
+    match attr(flow_log, "vpc_id") {
+        Value::Unknown { why, refs } => {
+            assert!(why.contains("read from the account"), "{why}");
+            assert_eq!(
+                refs,
+                &vec![Reference {
+                    target: "data.aws_vpc.shared".into(),
+                    attribute: Some("id".into())
+                }]
+            );
+        }
+        other => panic!("expected an unknown, got {other:?}"),
+    }
+    // An attribute set to null is not set.
+    assert_eq!(flow_log.attributes.get("log_group_name"), None);
+    assert!(matches!(
+        attr(resource(&m, "aws_ec2_client_vpn_endpoint.this"), "connection_log_options"),
+        Value::Unknown { why, .. } if why.contains("dynamic \"connection_log_options\"") && why.contains("main.tf:13")
+    ));
+}
+
+#[test]
+fn a_module_call_with_an_unknown_count_makes_its_resources_existence_unknown() {
+    let dir = write_tree(
+        "module_count",
+        &[
+            (
+                "main.tf",
+                r#"variable "enable_logging" {
+  type = bool
+}
+
+module "logs" {
+  source = "./logs"
+  count  = var.enable_logging ? 1 : 0
+  name   = "audit"
+}
+
+module "off" {
+  source = "./logs"
+  count  = 0
+  name   = "off"
+}
+"#,
+            ),
+            ("logs/main.tf", LOG_GROUP_MODULE),
+        ],
+    );
+    let m = load_root(&dir, &TfOptions::default());
+    assert_no_errors(&m);
+    let group = resource(&m, "module.logs.aws_cloudwatch_log_group.this");
+    assert!(
+        matches!(&group.existence, TfExistence::Unknown { why } if why.contains("module.logs") && why.contains("var.enable_logging has no default")),
+        "{:?}",
+        group.existence
+    );
+    assert_eq!(attr(group, "name"), &s("audit"));
+    // A module called zero times has no resources.
+    assert!(m.resources.iter().all(|r| !r.address.starts_with("module.off")));
+
+    let on = TfOptions {
+        vars: vec![("enable_logging".into(), "true".into())],
+        var_files: vec![],
+    };
+    let m = load_root(&dir, &on);
+    assert_eq!(
+        resource(&m, "module.logs[0].aws_cloudwatch_log_group.this").existence,
+        TfExistence::Exists
+    );
+}
+
+#[test]
+fn a_module_installed_by_terraform_init_is_evaluated_from_its_folder() {
+    let dir = write_tree(
+        "installed",
+        &[
+            (
+                "main.tf",
+                r#"module "vpc" {
+  source  = "example-corp/flow-logged-vpc/aws"
+  version = "1.2.0"
+  cidr    = "10.9.0.0/16"
+}
+
+resource "aws_flow_log" "extra" {
+  vpc_id       = module.vpc.vpc_id
+  traffic_type = "REJECT"
+}
+"#,
+            ),
+            (
+                ".terraform/modules/modules.json",
+                r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"vpc","Source":"registry.terraform.io/example-corp/flow-logged-vpc/aws","Version":"1.2.0","Dir":".terraform/modules/vpc"}]}"#,
+            ),
+            (
+                ".terraform/modules/vpc/main.tf",
+                r#"variable "cidr" {
+  type = string
+}
+
+resource "aws_vpc" "this" {
+  cidr_block = var.cidr
+}
+
+output "vpc_id" {
+  value = aws_vpc.this.id
+}
+"#,
+            ),
+        ],
+    );
+    assert_eq!(find_roots(&dir), vec![dir.clone()]);
+    let m = load_root(&dir, &TfOptions::default());
+    assert_no_errors(&m);
+    assert_eq!(
+        attr(resource(&m, "module.vpc.aws_vpc.this"), "cidr_block"),
+        &s("10.9.0.0/16")
+    );
+    assert_eq!(
+        attr(resource(&m, "aws_flow_log.extra"), "vpc_id"),
+        &reference("module.vpc.aws_vpc.this", "id")
+    );
+}
+
+#[test]
+fn wrong_module_inputs_and_cyclic_locals_are_errors_with_their_lines() {
+    let dir = write_tree(
+        "inputs",
+        &[
+            (
+                "main.tf",
+                r#"module "logs" {
+  source    = "./logs"
+  retention = 365
+}
+
+locals {
+  a = local.b
+  b = local.a
+}
+
+resource "aws_cloudwatch_log_group" "cyclic" {
+  name = local.a
+}
+"#,
+            ),
+            ("logs/main.tf", LOG_GROUP_MODULE),
+        ],
+    );
+    let m = load_root(&dir, &TfOptions::default());
+    let found: Vec<(usize, usize, &str)> = m
+        .errors
+        .iter()
+        .map(|e| (e.line.unwrap(), e.column.unwrap(), e.message.as_str()))
+        .collect();
+    assert_eq!(m.errors.len(), 3, "{found:?}");
+    assert!(
+        found.contains(&(3, 3, "module \"logs\" has no variable \"retention\"")),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(1, 1, "module \"logs\": the required variable \"name\" is not set")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|(l, _, msg)| *l == 8 && msg.contains("cycle")),
+        "{found:?}"
+    );
+    assert!(matches!(
+        attr(resource(&m, "aws_cloudwatch_log_group.cyclic"), "name"),
+        Value::Unknown { why, .. } if why.contains("cycle")
+    ));
+    assert!(matches!(
+        attr(resource(&m, "module.logs.aws_cloudwatch_log_group.this"), "name"),
+        Value::Unknown { why, .. } if why.contains("var.name has no default")
+    ));
+}

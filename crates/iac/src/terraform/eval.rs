@@ -150,6 +150,8 @@ struct ModuleInst {
     prefix: String,
     parent: Option<CallSite>,
     given: BTreeMap<String, Given>,
+    /// The call names from the root, as `terraform init` keys installed modules (`vpc.flow_logs`).
+    module_path: String,
     /// Canonical folders from the root down to this module, to find cycles.
     ancestry: Vec<PathBuf>,
     /// Why this module's resources may not exist (an unknown `count` on a call above).
@@ -230,6 +232,8 @@ impl Scope {
 #[derive(Debug)]
 pub(super) struct Engine {
     base: PathBuf,
+    /// Modules `terraform init` installed, by module path (`vpc`, `vpc.flow_logs`).
+    installed: HashMap<String, PathBuf>,
     configs: RefCell<HashMap<PathBuf, Rc<ModuleConfig>>>,
     insts: RefCell<Vec<Rc<ModuleInst>>>,
     values: Memo<Rc<Value>>,
@@ -242,6 +246,7 @@ impl Engine {
     pub fn new(base: &Path) -> Engine {
         Engine {
             base: base.to_owned(),
+            installed: installed_modules(base),
             configs: RefCell::new(HashMap::new()),
             insts: RefCell::new(vec![]),
             values: Memo::new(),
@@ -292,6 +297,7 @@ impl Engine {
             prefix: String::new(),
             parent: None,
             given,
+            module_path: String::new(),
             ancestry: vec![canonical],
             doubt: None,
         });
@@ -468,11 +474,11 @@ impl Engine {
                     .file
                     .error(span.clone(), format!("var.{name} depends on itself (a cycle)"))
             },
-            || Ok(Rc::new(self.variable_value(scope.inst, &inst, name, decl))),
+            || Ok(Rc::new(self.variable_value(&inst, name, decl))),
         )
     }
 
-    fn variable_value(&self, inst_id: usize, inst: &ModuleInst, name: &str, decl: &Declared<Block>) -> Value {
+    fn variable_value(&self, inst: &ModuleInst, name: &str, decl: &Declared<Block>) -> Value {
         let body = &decl.item.body;
         let type_expr = body.get_attribute("type").map(|a| &a.value);
         let given = match &inst.parent {
@@ -512,7 +518,6 @@ impl Engine {
                 decl.file.at(decl.item.span())
             )),
         };
-        let _ = inst_id;
         match type_expr {
             Some(t) => self.convert(&decl.file, value, t),
             None => value,
@@ -637,7 +642,10 @@ impl Engine {
     fn repeat(&self, scope: &Scope, body: &Body) -> Expansion {
         if let Some(count) = body.get_attribute("count") {
             let at = scope.file.at(count.value.span());
-            let v = self.settle(scope, &count.value);
+            let v = match self.settle(scope, &count.value) {
+                Value::Str(s) => s.trim().parse().map_or(Value::Str(s), Value::Number),
+                other => other,
+            };
             return match &v {
                 Value::Number(n) if *n >= 0.0 && n.fract() == 0.0 => Expansion {
                     keyed: Keyed::Count,
@@ -792,7 +800,13 @@ impl Engine {
                     if resource && META_ATTRIBUTES.contains(&key) {
                         continue;
                     }
-                    out.insert(key.to_owned(), self.settle(scope, &attr.value));
+                    // An attribute set to null is an attribute left unset.
+                    match self.settle(scope, &attr.value) {
+                        Value::Null => {}
+                        v => {
+                            out.insert(key.to_owned(), v);
+                        }
+                    }
                 }
                 Structure::Block(block) => {
                     let ident = block.ident.as_str();
@@ -858,16 +872,16 @@ impl Engine {
                 vec![]
             }
             other if is_pending(other) => {
-                out.insert(
-                    label.clone(),
-                    unknown_of(
-                        format!(
-                            "dynamic {label:?}: for_each is not known before apply ({})",
-                            scope.file.at(for_each.value.span())
-                        ),
-                        &[other],
-                    ),
+                let refs = other.references().into_iter().cloned().collect();
+                let inner = match other {
+                    Value::Unknown { why, .. } => why.clone(),
+                    _ => show_value(other),
+                };
+                let why = format!(
+                    "dynamic {label:?}: for_each is not known before apply ({}): {inner}",
+                    scope.file.at(for_each.value.span())
                 );
+                out.insert(label.clone(), Value::Unknown { why, refs });
                 return;
             }
             other => {
@@ -911,13 +925,7 @@ impl Engine {
         Ok(Value::Map(map))
     }
 
-    fn resource_ref(
-        &self,
-        scope: &Scope,
-        idx: usize,
-        ops: &[hcl_edit::Decorated<TraversalOperator>],
-        span: Option<std::ops::Range<usize>>,
-    ) -> Res {
+    fn resource_ref(&self, scope: &Scope, idx: usize, ops: &[hcl_edit::Decorated<TraversalOperator>]) -> Res {
         let expansion = self.expansion(scope.inst, idx)?;
         let inst = self.inst(scope.inst);
         match expansion.keyed {
@@ -973,7 +981,6 @@ impl Engine {
                         return self.apply_ops(scope, &object, rest);
                     }
                 }
-                let _ = span;
                 let whole = if expansion.keyed == Keyed::Count {
                     Value::List(
                         expansion
@@ -1053,10 +1060,19 @@ impl Engine {
                 decl.file.at(source_attr.span())
             ),
         };
-        if !(source.starts_with("./") || source.starts_with("../")) {
-            return not_on_disk();
-        }
-        let dir = inst.config.dir.join(&source);
+        let module_path = if inst.module_path.is_empty() {
+            call.to_owned()
+        } else {
+            format!("{}.{call}", inst.module_path)
+        };
+        let dir = if source.starts_with("./") || source.starts_with("../") {
+            inst.config.dir.join(&source)
+        } else {
+            match self.installed.get(&module_path) {
+                Some(dir) => dir.clone(),
+                None => return not_on_disk(),
+            }
+        };
         let Ok(canonical) = dir
             .canonicalize()
             .map_err(|_| ())
@@ -1098,6 +1114,7 @@ impl Engine {
             };
         }
         let config = self.config(&dir);
+        self.check_inputs(call, decl, &config);
         let expansion = self.repeat(&scope, &decl.item.body);
         let doubt = match &expansion.existence {
             TfExistence::Unknown { why } => Some(format!("module.{call}: {why}")),
@@ -1118,6 +1135,7 @@ impl Engine {
                         repetition: repetition.clone(),
                     }),
                     given: BTreeMap::new(),
+                    module_path: module_path.clone(),
                     ancestry: ancestry.clone(),
                     doubt: doubt.clone(),
                 });
@@ -1127,6 +1145,29 @@ impl Engine {
         Children::Instances {
             keyed: expansion.keyed,
             instances,
+        }
+    }
+
+    /// Terraform rejects a call that sets a variable the module does not declare or leaves a
+    /// variable without a default unset.
+    fn check_inputs(&self, call: &str, decl: &Declared<Block>, config: &ModuleConfig) {
+        const CALL_ARGUMENTS: &[&str] = &["source", "version", "count", "for_each", "providers", "depends_on"];
+        for attr in decl.item.body.attributes() {
+            let name = attr.key.as_str();
+            if !CALL_ARGUMENTS.contains(&name) && !config.variables.contains_key(name) {
+                self.record(
+                    decl.file
+                        .error(attr.span(), format!("module {call:?} has no variable {name:?}")),
+                );
+            }
+        }
+        for (name, variable) in &config.variables {
+            if variable.item.body.get_attribute("default").is_none() && decl.item.body.get_attribute(name).is_none() {
+                self.record(decl.file.error(
+                    decl.item.span(),
+                    format!("module {call:?}: the required variable {name:?} is not set"),
+                ));
+            }
         }
     }
 
@@ -1693,7 +1734,7 @@ impl Engine {
                             .file
                             .error(span.clone(), format!("{rtype}.{name} is not declared"))
                     })?;
-                self.resource_ref(scope, idx, &ops[1..], span)
+                self.resource_ref(scope, idx, &ops[1..])
             }
         }
     }
@@ -1729,6 +1770,28 @@ impl Engine {
         };
         self.apply_ops(scope, &step, rest)
     }
+}
+
+/// `.terraform/modules/modules.json`, written by `terraform init`: where each module call's
+/// source was installed. Absent or unreadable, no module is installed.
+fn installed_modules(root: &Path) -> HashMap<String, PathBuf> {
+    let manifest = root.join(".terraform/modules/modules.json");
+    let Ok(text) = std::fs::read_to_string(manifest) else {
+        return HashMap::new();
+    };
+    let Ok(parsed) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return HashMap::new();
+    };
+    let entries = parsed.get("Modules").and_then(serde_json::Value::as_array);
+    entries
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            let key = m.get("Key")?.as_str()?;
+            let dir = m.get("Dir")?.as_str()?;
+            (!key.is_empty()).then(|| (key.to_owned(), root.join(dir)))
+        })
+        .collect()
 }
 
 fn push_block(out: &mut BTreeMap<String, Value>, name: &str, content: Value) {
