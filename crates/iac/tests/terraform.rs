@@ -311,6 +311,15 @@ fn modules_outside_the_scanned_folder_are_evaluated_with_their_inputs() {
     assert_no_errors(&m);
     let network_log = resource(&m, "module.network.aws_flow_log.this");
     assert_eq!(
+        network_log.file,
+        fixtures().join("shared_modules/flow_logged_vpc/main.tf"),
+        "the module's file path is normalized"
+    );
+    assert_eq!(
+        attr(network_log, "tags").get("Module"),
+        Some(&s("../../shared_modules/flow_logged_vpc"))
+    );
+    assert_eq!(
         attr(network_log, "vpc_id"),
         &reference("module.network.aws_vpc.this", "id")
     );

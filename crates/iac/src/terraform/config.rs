@@ -6,7 +6,7 @@ use hcl_edit::structure::{Block, Body};
 use hcl_edit::Span;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
 /// A source file and where its lines start, to turn byte spans into lines and columns.
@@ -104,8 +104,34 @@ pub(super) fn tf_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// `path` with `.` and `name/..` removed, without asking the file system.
+pub(super) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` relative to `base` (with `..` when outside it), as messages show it.
 pub(super) fn shown_path(path: &Path, base: &Path) -> String {
-    path.strip_prefix(base).unwrap_or(path).display().to_string()
+    let (path, base) = (normalize(path), normalize(base));
+    let p: Vec<Component> = path.components().collect();
+    let b: Vec<Component> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if (common == 0 && !b.is_empty()) || b[common..].iter().any(|c| !matches!(c, Component::Normal(_))) {
+        return path.display().to_string();
+    }
+    let mut out = PathBuf::new();
+    b[common..].iter().for_each(|_| out.push(".."));
+    p[common..].iter().for_each(|c| out.push(c));
+    out.display().to_string()
 }
 
 /// Read every `.tf` file of `dir`. A file that does not parse is an error; the others still count.
@@ -245,5 +271,41 @@ fn add_file(config: &mut ModuleConfig, file: &Rc<SourceFile>, body: Body, errors
             // terraform, provider, moved, import, check, removed: nothing these controls depend on.
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_shown_relative_to_the_scanned_folder() {
+        let base = Path::new("/repo/examples/complete");
+        assert_eq!(
+            shown_path(Path::new("/repo/examples/complete/main.tf"), base),
+            "main.tf"
+        );
+        assert_eq!(
+            shown_path(Path::new("/repo/examples/complete/../../modules/vpc/main.tf"), base),
+            "../../modules/vpc/main.tf"
+        );
+        assert_eq!(
+            shown_path(Path::new("infra/./vpc/../main.tf"), Path::new("infra")),
+            "main.tf"
+        );
+        assert_eq!(
+            shown_path(Path::new("/elsewhere/main.tf"), Path::new("infra")),
+            "/elsewhere/main.tf"
+        );
+        assert_eq!(normalize(Path::new("../a/./b/../c")), PathBuf::from("../a/c"));
+    }
+
+    #[test]
+    fn lines_and_columns_count_characters_from_one() {
+        let file = SourceFile::new("main.tf".into(), "main.tf".into(), "a = 1\nbé = \"x\"\n".into());
+        let offset = "a = 1\nbé = ".len();
+        let l = file.location(Some(offset..offset + 3));
+        assert_eq!((l.line, l.column, l.end_line), (2, 6, 2));
+        assert_eq!(file.at(Some(0..1)), "main.tf:1");
     }
 }

@@ -16,7 +16,7 @@ use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span;
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -172,6 +172,8 @@ enum Item {
     Output(String),
     Resource(usize),
     Attributes(usize, Key),
+    /// Every instance of a counted or `for_each` resource, as a list or map.
+    AllInstances(usize),
     Call(String),
 }
 
@@ -240,6 +242,8 @@ pub(super) struct Engine {
     expansions: Memo<Rc<Expansion>>,
     children: Memo<Rc<Children>>,
     errors: RefCell<Vec<IacError>>,
+    /// Each error once, however many values depend on it.
+    reported: RefCell<HashSet<String>>,
 }
 
 impl Engine {
@@ -253,13 +257,13 @@ impl Engine {
             expansions: Memo::new(),
             children: Memo::new(),
             errors: RefCell::new(vec![]),
+            reported: RefCell::new(HashSet::new()),
         }
     }
 
     pub fn record(&self, e: IacError) {
-        let mut errors = self.errors.borrow_mut();
-        if !errors.contains(&e) {
-            errors.push(e);
+        if self.reported.borrow_mut().insert(e.to_string()) {
+            self.errors.borrow_mut().push(e);
         }
     }
 
@@ -981,23 +985,32 @@ impl Engine {
                         return self.apply_ops(scope, &object, rest);
                     }
                 }
-                let whole = if expansion.keyed == Keyed::Count {
-                    Value::List(
-                        expansion
+                let whole = self.values.get(
+                    (scope.inst, Item::AllInstances(idx)),
+                    || {
+                        scope
+                            .file
+                            .error(None, "a resource's instances depend on themselves (a cycle)")
+                    },
+                    || {
+                        let objects = expansion
                             .instances
                             .iter()
-                            .map(|(k, _)| self.instance_object(scope.inst, idx, k))
-                            .collect::<Result<_, _>>()?,
-                    )
-                } else {
-                    let mut m = BTreeMap::new();
-                    for (k, _) in &expansion.instances {
-                        if let Key::Name(name) = k {
-                            m.insert(name.clone(), self.instance_object(scope.inst, idx, k)?);
-                        }
-                    }
-                    Value::Map(m)
-                };
+                            .map(|(k, _)| self.instance_object(scope.inst, idx, k).map(|o| (k, o)));
+                        Ok(Rc::new(if expansion.keyed == Keyed::Count {
+                            Value::List(objects.map(|o| o.map(|(_, o)| o)).collect::<Result<_, _>>()?)
+                        } else {
+                            let mut m = BTreeMap::new();
+                            for object in objects {
+                                let (k, o) = object?;
+                                if let Key::Name(name) = k {
+                                    m.insert(name.clone(), o);
+                                }
+                            }
+                            Value::Map(m)
+                        }))
+                    },
+                )?;
                 self.apply_ops(scope, &whole, ops)
             }
         }
@@ -1066,7 +1079,7 @@ impl Engine {
             format!("{}.{call}", inst.module_path)
         };
         let dir = if source.starts_with("./") || source.starts_with("../") {
-            inst.config.dir.join(&source)
+            config::normalize(&inst.config.dir.join(&source))
         } else {
             match self.installed.get(&module_path) {
                 Some(dir) => dir.clone(),
@@ -1789,7 +1802,7 @@ fn installed_modules(root: &Path) -> HashMap<String, PathBuf> {
         .filter_map(|m| {
             let key = m.get("Key")?.as_str()?;
             let dir = m.get("Dir")?.as_str()?;
-            (!key.is_empty()).then(|| (key.to_owned(), root.join(dir)))
+            (!key.is_empty()).then(|| (key.to_owned(), config::normalize(&root.join(dir))))
         })
         .collect()
 }
