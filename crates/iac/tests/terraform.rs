@@ -411,6 +411,9 @@ fn the_functions_modules_use_compute_what_terraform_computes() {
     assert_eq!(get("trimprefix"), &s("vpc"));
     assert_eq!(get("expand"), &n(9.0));
     assert_eq!(get("sum"), &n(6.0));
+    assert_eq!(get("split_empty"), &list(&[""]));
+    assert_eq!(get("cidrhost_v6"), &s("2600:1f14::1"));
+    assert_eq!(get("cidr_misfit"), &s("does not fit"));
 
     // Expressions Terraform would reject are errors with their line; their values are unknown.
     let errors = resource(&m, "aws_flow_log.errors");
@@ -418,19 +421,19 @@ fn the_functions_modules_use_compute_what_terraform_computes() {
     let lines: Vec<(usize, &str)> = m.errors.iter().map(|e| (e.line.unwrap(), e.message.as_str())).collect();
     assert_eq!(m.errors.len(), 3, "{lines:?}");
     assert!(
-        lines.iter().any(|(l, msg)| *l == 66 && msg.contains("out of range")),
+        lines.iter().any(|(l, msg)| *l == 69 && msg.contains("out of range")),
         "{lines:?}"
     );
     assert!(
         lines
             .iter()
-            .any(|(l, msg)| *l == 67 && msg.contains("no_such_function")),
+            .any(|(l, msg)| *l == 70 && msg.contains("no_such_function")),
         "{lines:?}"
     );
     assert!(
         lines
             .iter()
-            .any(|(l, msg)| *l == 68 && msg.contains("local.not_declared")),
+            .any(|(l, msg)| *l == 71 && msg.contains("local.not_declared")),
         "{lines:?}"
     );
 }
@@ -866,4 +869,22 @@ resource "aws_cloudwatch_log_group" "cyclic" {
         attr(resource(&m, "module.logs.aws_cloudwatch_log_group.this"), "name"),
         Value::Unknown { why, .. } if why.contains("var.name has no default")
     ));
+}
+
+#[test]
+fn a_count_too_large_to_expand_is_an_error_and_one_unknown_instance() {
+    let dir = write_tree(
+        "huge_count",
+        &[(
+            "main.tf",
+            "resource \"aws_vpc\" \"many\" {\n  count      = 1e9\n  cidr_block = \"10.0.0.0/16\"\n}\n",
+        )],
+    );
+    let m = load_root(&dir, &TfOptions::default());
+    assert_eq!(m.errors.len(), 1, "{:?}", m.errors);
+    assert_eq!((m.errors[0].line, m.errors[0].column), (Some(2), Some(16)));
+    assert_eq!(m.resources.len(), 1);
+    let vpc = resource(&m, "aws_vpc.many");
+    assert!(matches!(&vpc.existence, TfExistence::Unknown { why } if why.contains("not expanded")));
+    assert_eq!(attr(vpc, "cidr_block"), &s("10.0.0.0/16"));
 }

@@ -23,6 +23,10 @@ use std::rc::Rc;
 /// How deep module calls may nest before the call is refused.
 pub(super) const MAX_MODULE_DEPTH: usize = 64;
 
+/// The most instances one `count` is expanded into (Terraform has no limit; a plan this large is
+/// a mistake, and expanding it would not stay bounded in time or memory).
+const MAX_INSTANCES: usize = 100_000;
+
 /// Marks a resource instance's object so that an attribute it does not set reads as a reference.
 const INSTANCE_ADDRESS: &str = "\u{0}address";
 
@@ -650,6 +654,24 @@ impl Engine {
                 Value::Str(s) => s.trim().parse().map_or(Value::Str(s), Value::Number),
                 other => other,
             };
+            if let Value::Number(n) = v {
+                if n > MAX_INSTANCES as f64 {
+                    self.record(scope.file.error(
+                        count.value.span(),
+                        format!(
+                            "count = {} is more than the {MAX_INSTANCES} instances evaluated",
+                            number_text(n)
+                        ),
+                    ));
+                    return self.not_known(
+                        format!("count = {} is not expanded", number_text(n)),
+                        Repetition {
+                            count_index: Some(Value::unknown("count.index of a count too large to expand")),
+                            each: None,
+                        },
+                    );
+                }
+            }
             return match &v {
                 Value::Number(n) if *n >= 0.0 && n.fract() == 0.0 => Expansion {
                     keyed: Keyed::Count,

@@ -336,9 +336,6 @@ pub(super) fn call(name: &str, args: &[Value]) -> Outcome {
         "split" => {
             arity(name, args, 2, 2)?;
             let (sep, s) = (text(&args[0])?, text(&args[1])?);
-            if s.is_empty() {
-                return Ok(Value::List(vec![]));
-            }
             Ok(Value::List(
                 s.split(sep.as_str()).map(|p| Value::Str(p.to_owned())).collect(),
             ))
@@ -534,21 +531,27 @@ pub(super) fn call(name: &str, args: &[Value]) -> Outcome {
             arity(name, args, 3, 3)?;
             let (addr, bits, width) = parse_cidr(&text(&args[0])?)?;
             let (newbits, netnum) = (integer(&args[1])?, integer(&args[2])?);
-            let new_len = bits + newbits as u32;
-            if newbits < 0 || new_len > width || netnum < 0 || (newbits < 128 && (netnum as u128) >> newbits != 0) {
+            let new_len = u32::try_from(newbits)
+                .ok()
+                .and_then(|n| n.checked_add(bits))
+                .filter(|l| *l <= width);
+            let (Some(new_len), Ok(netnum)) = (new_len, u128::try_from(netnum)) else {
                 return err("cidrsubnet(): the new network does not fit the prefix");
+            };
+            let subnets = 1u128.checked_shl(new_len - bits).unwrap_or(u128::MAX);
+            if netnum >= subnets {
+                return err(format!("cidrsubnet(): {netnum} is more than {newbits} bits can number"));
             }
-            let shift = width - new_len;
-            let network = addr | ((netnum as u128) << shift);
+            let network = addr | netnum.checked_shl(width - new_len).unwrap_or(0);
             Ok(Value::Str(format!("{}/{new_len}", show_address(network, width))))
         }
         "cidrhost" => {
             arity(name, args, 2, 2)?;
             let (addr, bits, width) = parse_cidr(&text(&args[0])?)?;
             let host = integer(&args[1])?;
-            let size = 1u128 << (width - bits);
+            let size = 1u128.checked_shl(width - bits).unwrap_or(u128::MAX);
             let offset = if host < 0 {
-                size.checked_sub(host.unsigned_abs() as u128)
+                size.checked_sub(u128::from(host.unsigned_abs()))
             } else {
                 Some(host as u128)
             };
