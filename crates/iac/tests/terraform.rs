@@ -276,6 +276,7 @@ fn variable_values_follow_terraform_precedence() {
         vars: vec![
             ("retention_in_days".into(), "731".into()),
             ("traffic_type".into(), "ACCEPT".into()),
+            ("tags".into(), r#"{ Team = "net" }"#.into()),
         ],
         var_files: vec!["prod.tfvars".into()],
     };
@@ -286,6 +287,11 @@ fn variable_values_follow_terraform_precedence() {
         attr(resource(&m, "aws_flow_log.existing"), "traffic_type"),
         &s("ACCEPT")
     );
+    // A variable of a collection type reads its --var text as an HCL expression.
+    assert_eq!(
+        attr(resource(&m, "aws_cloudwatch_log_group.flow"), "tags"),
+        &Value::Map(BTreeMap::from([("Team".into(), s("net"))]))
+    );
 }
 
 #[test]
@@ -294,7 +300,7 @@ fn a_variable_without_a_default_is_unknown_and_says_where() {
     let flow_log = resource(&m, "aws_flow_log.existing");
     match attr(flow_log, "vpc_id") {
         Value::Unknown { why, refs } => {
-            assert_eq!(why, "var.vpc_id has no default (main.tf:15)");
+            assert_eq!(why, "var.vpc_id has no default (main.tf:20)");
             assert!(refs.is_empty());
         }
         other => panic!("expected an unknown, got {other:?}"),

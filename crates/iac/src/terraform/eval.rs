@@ -1223,10 +1223,9 @@ impl Engine {
         ops: &[hcl_edit::Decorated<TraversalOperator>],
         span: Option<std::ops::Range<usize>>,
     ) -> Res {
-        let children = self.module_children(scope.inst, call).map_err(|e| IacError {
-            path: scope.file.shown.clone(),
-            ..scope.file.error(span.clone(), e.message)
-        })?;
+        let children = self
+            .module_children(scope.inst, call)
+            .map_err(|e| scope.file.error(span.clone(), e.message))?;
         let (keyed, instances) = match &*children {
             Children::NotOnDisk { why } => return Ok(Value::unknown(why.clone())),
             Children::Instances { keyed, instances } => (*keyed, instances),

@@ -24,7 +24,8 @@ use std::rc::Rc;
 pub struct TfOptions {
     /// `--var NAME=VALUE`, in command-line order.
     pub vars: Vec<(String, String)>,
-    /// `--var-file PATH`, in command-line order (relative paths are relative to the root module).
+    /// `--var-file PATH`, in command-line order; a relative path is looked up in the root module's
+    /// folder first, then where the caller runs.
     pub var_files: Vec<PathBuf>,
 }
 
@@ -173,11 +174,9 @@ fn variable_values(engine: &Engine, dir: &Path, options: &TfOptions) -> BTreeMap
         read_var_file(engine, dir, path, &mut values);
     }
     for path in &options.var_files {
-        let path = if path.is_absolute() {
-            path.clone()
-        } else {
-            dir.join(path)
-        };
+        // As Terraform run in the root module reads it; failing that, as the caller wrote it.
+        let in_root = dir.join(path);
+        let path = if in_root.is_file() { in_root } else { path.clone() };
         if path.is_file() {
             read_var_file(engine, dir, &path, &mut values);
         } else {
