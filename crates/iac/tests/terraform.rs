@@ -894,3 +894,61 @@ fn a_count_too_large_to_expand_is_an_error_and_one_unknown_instance() {
     assert!(matches!(&vpc.existence, TfExistence::Unknown { why } if why.contains("not expanded")));
     assert_eq!(attr(vpc, "cidr_block"), &s("10.0.0.0/16"));
 }
+
+#[test]
+fn a_vpc_module_with_optional_flow_logs_is_followed_through_its_switches() {
+    let m = root("vpc_module");
+    assert_no_errors(&m);
+    // Flow logs on, with a log group the module creates: the flow log delivers there, and the
+    // group keeps its logs forever (retention left null).
+    let vpc = resource(&m, "module.logged.aws_vpc.this[0]");
+    assert_eq!(vpc.existence, TfExistence::Exists);
+    assert_eq!(attr(vpc, "tags").get("Name"), Some(&s("logged")));
+    let flow_log = resource(&m, "module.logged.aws_flow_log.this[0]");
+    assert_eq!(
+        attr(flow_log, "vpc_id"),
+        &reference("module.logged.aws_vpc.this[0]", "id")
+    );
+    assert_eq!(attr(flow_log, "traffic_type"), &s("REJECT"));
+    assert_eq!(
+        attr(flow_log, "log_destination"),
+        &reference("module.logged.aws_cloudwatch_log_group.flow_log[0]", "arn")
+    );
+    let group = resource(&m, "module.logged.aws_cloudwatch_log_group.flow_log[0]");
+    assert_eq!(group.attributes.get("retention_in_days"), None);
+    assert!(matches!(attr(group, "name"), Value::Unknown { refs, .. }
+        if refs == &vec![Reference { target: "module.logged.aws_vpc.this[0]".into(), attribute: Some("id".into()) }]));
+    assert_eq!(
+        attr(resource(&m, "module.logged.aws_subnet.private[1]"), "cidr_block"),
+        &s("10.50.2.0/24")
+    );
+    assert_eq!(
+        attr(resource(&m, "aws_flow_log.subnet"), "subnet_id"),
+        &reference("module.logged.aws_subnet.private[1]", "id")
+    );
+
+    // Defaults: a VPC and no flow log.
+    assert_eq!(
+        resource(&m, "module.quiet.aws_vpc.this[0]").existence,
+        TfExistence::Exists
+    );
+    assert!(matches!(
+        resource(&m, "module.quiet.aws_flow_log.this").existence,
+        TfExistence::Absent { .. }
+    ));
+    assert!(matches!(
+        resource(&m, "module.quiet.aws_subnet.private").existence,
+        TfExistence::Absent { .. }
+    ));
+
+    // create_vpc = false: nothing exists.
+    let disabled: Vec<&TfResource> = m
+        .resources
+        .iter()
+        .filter(|r| r.address.starts_with("module.disabled."))
+        .collect();
+    assert_eq!(disabled.len(), 4);
+    assert!(disabled
+        .iter()
+        .all(|r| matches!(r.existence, TfExistence::Absent { .. })));
+}
