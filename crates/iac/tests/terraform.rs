@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use netaudit_iac::terraform::{find_roots, load_root, ResourceMode, RootModule, TfExistence, TfOptions, TfResource};
+use netaudit_iac::terraform::{
+    find_roots, load_root, scan, ResourceMode, RootModule, TfExistence, TfOptions, TfResource,
+};
 use netaudit_iac::{Reference, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -408,6 +410,8 @@ fn the_functions_modules_use_compute_what_terraform_computes() {
     assert_eq!(get("precedence"), &Value::Bool(true));
     assert_eq!(get("modulo"), &n(8.0));
     assert_eq!(get("template"), &s("abc"));
+    assert_eq!(get("stripped"), &s("[many]"));
+    assert_eq!(get("heredoc"), &s("eu-west-1aeu-west-1b"));
     assert_eq!(get("can_good"), &Value::Bool(true));
     assert_eq!(get("can_bad"), &Value::Bool(false));
     assert_eq!(get("try_chain"), &s("default"));
@@ -427,19 +431,19 @@ fn the_functions_modules_use_compute_what_terraform_computes() {
     let lines: Vec<(usize, &str)> = m.errors.iter().map(|e| (e.line.unwrap(), e.message.as_str())).collect();
     assert_eq!(m.errors.len(), 3, "{lines:?}");
     assert!(
-        lines.iter().any(|(l, msg)| *l == 69 && msg.contains("out of range")),
+        lines.iter().any(|(l, msg)| *l == 75 && msg.contains("out of range")),
         "{lines:?}"
     );
     assert!(
         lines
             .iter()
-            .any(|(l, msg)| *l == 70 && msg.contains("no_such_function")),
+            .any(|(l, msg)| *l == 76 && msg.contains("no_such_function")),
         "{lines:?}"
     );
     assert!(
         lines
             .iter()
-            .any(|(l, msg)| *l == 71 && msg.contains("local.not_declared")),
+            .any(|(l, msg)| *l == 77 && msg.contains("local.not_declared")),
         "{lines:?}"
     );
 }
@@ -951,4 +955,17 @@ fn a_vpc_module_with_optional_flow_logs_is_followed_through_its_switches() {
     assert!(disabled
         .iter()
         .all(|r| matches!(r.existence, TfExistence::Absent { .. })));
+}
+
+#[test]
+fn a_scan_evaluates_every_root_and_bad_ones_do_not_stop_the_others() {
+    let bad = fixtures().join("bad");
+    let roots = scan(&bad, &TfOptions::default());
+    let dirs: Vec<String> = roots
+        .iter()
+        .map(|r| r.dir.strip_prefix(&bad).unwrap().display().to_string())
+        .collect();
+    assert_eq!(dirs, ["cycle/a", "cycle/b", "missing_module", "syntax"]);
+    assert!(roots.iter().all(|r| r.errors.len() == 1), "{roots:#?}");
+    assert!(roots.iter().all(|r| !r.resources.is_empty()));
 }

@@ -107,6 +107,12 @@ pub fn find_roots(dir: &Path) -> Vec<PathBuf> {
     roots
 }
 
+/// Every root module under `dir`, each evaluated with its own variable files, as
+/// `checkov -d` scans a folder. A root that cannot be read has its errors; the others go on.
+pub fn scan(dir: &Path, options: &TfOptions) -> Vec<RootModule> {
+    find_roots(dir).iter().map(|root| load_root(root, options)).collect()
+}
+
 /// Large enough for deep module chains and deeply nested expressions, whatever the caller's stack.
 const EVALUATION_STACK: usize = 256 * 1024 * 1024;
 

@@ -152,9 +152,9 @@ impl Engine {
         if let [Element::Interpolation(i)] = elements.as_slice() {
             return self.eval(scope, &i.expr);
         }
-        let mut out = String::new();
-        let mut pending: Vec<Value> = vec![];
-        self.render(scope, template, &mut out, &mut pending)?;
+        let mut r = Rendering::default();
+        self.render(scope, template, &mut r)?;
+        let Rendering { out, pending, .. } = r;
         if !pending.is_empty() {
             return Ok(unknown_of(
                 format!(
@@ -167,39 +167,52 @@ impl Engine {
         Ok(Value::Str(out))
     }
 
-    fn render(
-        &self,
-        scope: &Scope,
-        template: &Template,
-        out: &mut String,
-        pending: &mut Vec<Value>,
-    ) -> Result<(), IacError> {
+    fn render(&self, scope: &Scope, template: &Template, r: &mut Rendering) -> Result<(), IacError> {
         for element in template.iter() {
             match element {
-                Element::Literal(s) => out.push_str(s.value()),
-                Element::Interpolation(i) => match self.eval(scope, &i.expr)? {
-                    Value::Str(s) => out.push_str(&s),
-                    Value::Number(n) => out.push_str(&number_text(n)),
-                    Value::Bool(b) => out.push_str(&b.to_string()),
-                    p if is_pending(&p) => pending.push(p),
-                    other => {
-                        return Err(scope.file.error(
-                            i.expr.span(),
-                            format!("{} cannot be part of a string", show_value(&other)),
-                        ))
-                    }
-                },
-                Element::Directive(Directive::If(d)) => match self.eval(scope, &d.if_expr.cond_expr)? {
-                    Value::Bool(true) => self.render(scope, &d.if_expr.template, out, pending)?,
-                    Value::Bool(false) => {
-                        if let Some(e) = &d.else_expr {
-                            self.render(scope, &e.template, out, pending)?;
+                Element::Literal(s) => r.literal(s.value()),
+                Element::Interpolation(i) => {
+                    r.strip(i.strip.strip_start());
+                    match self.eval(scope, &i.expr)? {
+                        Value::Str(s) => r.out.push_str(&s),
+                        Value::Number(n) => r.out.push_str(&number_text(n)),
+                        Value::Bool(b) => r.out.push_str(&b.to_string()),
+                        p if is_pending(&p) => r.pending.push(p),
+                        other => {
+                            return Err(scope.file.error(
+                                i.expr.span(),
+                                format!("{} cannot be part of a string", show_value(&other)),
+                            ))
                         }
                     }
-                    other => pending.push(unknown_of("a template condition known only after apply", &[&other])),
-                },
+                    r.trim_next = i.strip.strip_end();
+                }
+                Element::Directive(Directive::If(d)) => {
+                    r.strip(d.if_expr.strip.strip_start());
+                    let else_strip = d.else_expr.as_ref().map(|e| e.strip);
+                    match self.eval(scope, &d.if_expr.cond_expr)? {
+                        Value::Bool(true) => {
+                            r.trim_next = d.if_expr.strip.strip_end();
+                            self.render(scope, &d.if_expr.template, r)?;
+                            r.strip(else_strip.unwrap_or(d.endif_expr.strip).strip_start());
+                        }
+                        Value::Bool(false) => {
+                            if let Some(e) = &d.else_expr {
+                                r.trim_next = e.strip.strip_end();
+                                self.render(scope, &e.template, r)?;
+                            }
+                            r.strip(d.endif_expr.strip.strip_start());
+                        }
+                        other => {
+                            r.pending
+                                .push(unknown_of("a template condition known only after apply", &[&other]));
+                        }
+                    }
+                    r.trim_next = d.endif_expr.strip.strip_end();
+                }
                 Element::Directive(Directive::For(d)) => {
                     let f = &d.for_expr;
+                    r.strip(f.strip.strip_start());
                     let collection = self.eval(scope, &f.collection_expr)?;
                     for (k, v) in pairs_of(&collection).map_err(|m| scope.file.error(f.collection_expr.span(), m))? {
                         let mut inner = scope.clone();
@@ -207,11 +220,14 @@ impl Engine {
                             inner.names.push((kv.as_str().to_owned(), k));
                         }
                         inner.names.push((f.value_var.as_str().to_owned(), v));
-                        self.render(&inner, &f.template, out, pending)?;
+                        r.trim_next = f.strip.strip_end();
+                        self.render(&inner, &f.template, r)?;
+                        r.strip(d.endfor_expr.strip.strip_start());
                     }
                     if is_pending(&collection) {
-                        pending.push(collection);
+                        r.pending.push(collection);
                     }
+                    r.trim_next = d.endfor_expr.strip.strip_end();
                 }
             }
         }
@@ -514,6 +530,36 @@ impl Engine {
             }
         };
         self.apply_ops(scope, &step, rest)
+    }
+}
+
+/// A template's text so far, and what `~` strip markers ask of the text around them.
+#[derive(Default)]
+struct Rendering {
+    out: String,
+    /// Parts known only after apply.
+    pending: Vec<Value>,
+    /// The previous marker ended with `~`: the next literal loses its leading whitespace.
+    trim_next: bool,
+}
+
+impl Rendering {
+    fn literal(&mut self, text: &str) {
+        if std::mem::take(&mut self.trim_next) {
+            self.out.push_str(text.trim_start());
+        } else {
+            self.out.push_str(text);
+        }
+    }
+
+    /// A marker starting with `~` removes the whitespace before it; a marker ends what the
+    /// previous one asked of the next literal.
+    fn strip(&mut self, strip_start: bool) {
+        self.trim_next = false;
+        if strip_start {
+            let kept = self.out.trim_end().len();
+            self.out.truncate(kept);
+        }
     }
 }
 
