@@ -969,3 +969,40 @@ fn a_scan_evaluates_every_root_and_bad_ones_do_not_stop_the_others() {
     assert!(roots.iter().all(|r| r.errors.len() == 1), "{roots:#?}");
     assert!(roots.iter().all(|r| !r.resources.is_empty()));
 }
+
+/// Copies of `fixture`'s main.tf cut short, or with a character removed, at many places.
+fn damaged_copies(fixture: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(fixtures().join(fixture).join("main.tf")).unwrap();
+    let cuts: Vec<usize> = text.char_indices().map(|(i, _)| i).step_by(13).collect();
+    let mut out = vec![];
+    for &i in &cuts {
+        out.push(text[..i].to_owned());
+        let next = text[i..].chars().next().map_or(0, char::len_utf8);
+        out.push(format!("{}{}", &text[..i], &text[i + next..]));
+    }
+    out
+}
+
+#[test]
+fn damaged_files_give_errors_with_lines_never_a_crash() {
+    for fixture in ["functions", "dynamic_blocks", "for_each"] {
+        let dir = scratch(&format!("damaged-{fixture}"));
+        for entry in std::fs::read_dir(fixtures().join(fixture)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+        let copies = damaged_copies(fixture);
+        assert!(copies.len() > 60);
+        for text in copies {
+            std::fs::write(dir.join("main.tf"), &text).unwrap();
+            let m = load_root(&dir, &TfOptions::default());
+            for e in &m.errors {
+                assert!(!e.message.contains("stopped unexpectedly"), "{e} for:\n{text}");
+                assert!(
+                    e.line.is_some() || e.path.starts_with("--var"),
+                    "{e} has no line, for:\n{text}"
+                );
+            }
+        }
+    }
+}

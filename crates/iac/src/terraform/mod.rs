@@ -7,6 +7,16 @@
 //! `dynamic` blocks expand into the blocks they make; local modules are evaluated in their
 //! caller's context. What only the apply knows becomes a [`Reference`](crate::Reference) to the
 //! resource instance (`aws_vpc.this[0].id`) or an unknown that names the expression.
+//!
+//! Where this differs from `terraform plan`, on purpose:
+//! - an identifier the apply sets is never null or empty, so `aws_vpc.this.id != ""` is true and
+//!   `coalesce(aws_vpc.this.id, "x")` is the reference (Terraform says "unknown" to both);
+//! - a `count` or `for_each` not known before apply (an error in Terraform) gives one instance,
+//!   addressed without an index, whose existence is unknown;
+//! - an attribute set to `null` is left out, as Terraform treats it as unset;
+//! - module calls nest at most 64 deep and one `count` expands at most 100,000 instances;
+//! - `*.tf.json` files and `override.tf` files are not read; functions that read files, hash,
+//!   or use regular expressions give unknowns.
 
 mod config;
 mod eval;
