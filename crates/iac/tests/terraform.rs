@@ -553,21 +553,36 @@ fn every_folder_with_tf_files_is_a_root_and_hidden_folders_are_skipped() {
         std::fs::create_dir_all(dir.join(folder)).unwrap();
         std::fs::write(dir.join(folder).join(file), "").unwrap();
     }
-    assert_eq!(find_roots(&dir), vec![dir.clone(), dir.join("env/prod")]);
+    assert_eq!(find_roots(&dir), vec![dir.to_path_buf(), dir.join("env/prod")]);
 }
 
-/// A fresh folder under the system's temporary folder.
-fn scratch(name: &str) -> PathBuf {
+/// A fresh folder under the system's temporary folder, removed when dropped.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("netaudit-iac-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 #[test]
 fn a_chain_of_100_nested_modules_stops_at_the_depth_bound() {
     let top = scratch("deep");
-    let mut dir = top.clone();
+    let mut dir = top.to_path_buf();
     for level in 0..100 {
         std::fs::write(
             dir.join("main.tf"),
@@ -660,7 +675,7 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 "#;
 
-fn write_tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
+fn write_tree(name: &str, files: &[(&str, &str)]) -> Scratch {
     let dir = scratch(name);
     for (path, text) in files {
         let path = dir.join(path);
@@ -814,7 +829,7 @@ output "vpc_id" {
             ),
         ],
     );
-    assert_eq!(find_roots(&dir), vec![dir.clone()]);
+    assert_eq!(find_roots(&dir), vec![dir.to_path_buf()]);
     let m = load_root(&dir, &TfOptions::default());
     assert_no_errors(&m);
     assert_eq!(
