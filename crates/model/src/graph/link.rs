@@ -309,7 +309,10 @@ impl Builder {
     fn complete_reverse_edges(&mut self) {
         let mut flow_gaps_by_region: HashMap<String, Arc<Gap>> = HashMap::new();
         let mut any_flow_gap: Option<Arc<Gap>> = None;
-        for ((_, region), l) in &self.places {
+        // In a fixed order, so the same inventory always names the same gap.
+        let mut places: Vec<(&Place, &PlaceListings)> = self.places.iter().collect();
+        places.sort_by(|a, b| a.0.cmp(b.0));
+        for ((_, region), l) in places {
             if let Some(gap) = &l.flow_logs {
                 flow_gaps_by_region.entry(region.clone()).or_insert_with(|| gap.clone());
                 any_flow_gap.get_or_insert_with(|| gap.clone());
