@@ -472,7 +472,7 @@ pub async fn collect_region(clients: &RegionClients, account: &str, region: &str
                 .map(|pages| {
                     pages
                         .iter()
-                        .flat_map(|p| p.metric_alarms().iter().flat_map(convert::alarms))
+                        .flat_map(|p| p.metric_alarms().iter().map(convert::alarm))
                         .collect()
                 })
                 .map_err(|e| gap_from_sdk(&e, account, r, "cloudwatch:DescribeAlarms"))
@@ -510,7 +510,7 @@ async fn delivery_streams(
             .map_err(|e| gap_from_sdk(&e, account, Some(region), "firehose:ListDeliveryStreams"))?;
         let page: Vec<String> = out.delivery_stream_names().to_vec();
         let more = out.has_more_delivery_streams();
-        names.extend(page.iter().map(|n| DeliveryStreamRecord { name: n.clone() }));
+        names.extend(page.iter().map(|n| convert::delivery_stream(n)));
         match (more, page.last()) {
             (true, Some(last)) => start = Some(last.clone()),
             (true, None) => {

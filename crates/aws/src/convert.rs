@@ -1,23 +1,28 @@
-//! SDK types → inventory records (the same records offline evidence produces).
+//! SDK types → inventory records, field by field. The records are the AWS CLI's JSON shape, so a
+//! live scan gives exactly what loading the same response from an evidence file gives; the
+//! round-trip tests hold the two to that.
 
+use aws_sdk_cloudwatch::types as cloudwatch;
 use aws_sdk_ec2::types as ec2;
-use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 use netaudit_model::inventory::*;
-
-fn name_tag(tags: &[ec2::Tag]) -> Option<String> {
-    tags.iter()
-        .find(|t| t.key() == Some("Name"))
-        .and_then(|t| t.value())
-        .map(str::to_owned)
-}
+use netaudit_model::timestamp;
 
 fn owned(s: Option<&str>) -> Option<String> {
     s.map(str::to_owned)
 }
 
 fn time(t: Option<&DateTime>) -> Option<String> {
-    t.and_then(|t| t.fmt(Format::DateTime).ok())
+    t.map(|t| timestamp::from_epoch(t.secs(), t.subsec_nanos()))
+}
+
+fn tags(tags: &[ec2::Tag]) -> Vec<TagRecord> {
+    tags.iter()
+        .map(|t| TagRecord {
+            key: owned(t.key()),
+            value: owned(t.value()),
+        })
+        .collect()
 }
 
 pub(crate) fn region(r: &ec2::Region) -> Option<RegionRecord> {
@@ -34,7 +39,7 @@ pub(crate) fn vpc(v: &ec2::Vpc) -> VpcRecord {
         is_default: v.is_default(),
         state: v.state().map(|s| s.as_str().to_owned()),
         cidr_block: owned(v.cidr_block()),
-        name_tag: name_tag(v.tags()),
+        tags: tags(v.tags()),
     }
 }
 
@@ -44,7 +49,7 @@ pub(crate) fn subnet(s: &ec2::Subnet) -> SubnetRecord {
         vpc_id: owned(s.vpc_id()),
         cidr_block: owned(s.cidr_block()),
         availability_zone: owned(s.availability_zone()),
-        name_tag: name_tag(s.tags()),
+        tags: tags(s.tags()),
     }
 }
 
@@ -71,14 +76,16 @@ pub(crate) fn flow_log(f: &ec2::FlowLog) -> FlowLogRecord {
         max_aggregation_interval: f.max_aggregation_interval().map(i64::from),
         log_format: owned(f.log_format()),
         creation_time: time(f.creation_time()),
-        name_tag: name_tag(f.tags()),
+        tags: tags(f.tags()),
     }
 }
 
 pub(crate) fn client_vpn_endpoint(e: &ec2::ClientVpnEndpoint) -> ClientVpnEndpointRecord {
     ClientVpnEndpointRecord {
         endpoint_id: e.client_vpn_endpoint_id().unwrap_or_default().to_owned(),
-        status: e.status().and_then(|s| s.code()).map(|c| c.as_str().to_owned()),
+        status: e.status().map(|s| ClientVpnStatusRecord {
+            code: s.code().map(|c| c.as_str().to_owned()),
+        }),
         connection_log: e.connection_log_options().map(|o| ConnectionLogRecord {
             enabled: o.enabled(),
             cloudwatch_log_group: owned(o.cloudwatch_log_group()),
@@ -86,47 +93,33 @@ pub(crate) fn client_vpn_endpoint(e: &ec2::ClientVpnEndpoint) -> ClientVpnEndpoi
         }),
         vpc_id: owned(e.vpc_id()),
         description: owned(e.description()),
-        name_tag: name_tag(e.tags()),
+        tags: tags(e.tags()),
+    }
+}
+
+fn tunnel_options(o: &ec2::TunnelOption) -> TunnelOptionsRecord {
+    TunnelOptionsRecord {
+        outside_ip_address: owned(o.outside_ip_address()),
+        ike_versions: o
+            .ike_versions()
+            .iter()
+            .map(|v| IkeVersionRecord {
+                value: owned(v.value()),
+            })
+            .collect(),
+        log_options: o.log_options().map(|l| TunnelLogOptionsRecord {
+            cloud_watch_log_options: l.cloud_watch_log_options().map(|c| TunnelLogRecord {
+                log_enabled: c.log_enabled(),
+                log_group_arn: owned(c.log_group_arn()),
+                log_output_format: owned(c.log_output_format()),
+                bgp_log_enabled: c.bgp_log_enabled(),
+                bgp_log_group_arn: owned(c.bgp_log_group_arn()),
+            }),
+        }),
     }
 }
 
 pub(crate) fn vpn_connection(c: &ec2::VpnConnection) -> VpnConnectionRecord {
-    let options = c.options();
-    // An empty list is what AWS sends while nothing is reported yet: not reported, not "no tunnels".
-    let tunnel_options = options.map(|o| o.tunnel_options()).filter(|t| !t.is_empty()).map(|t| {
-        t.iter()
-            .map(|o| TunnelOptionsRecord {
-                outside_ip_address: owned(o.outside_ip_address()),
-                ike_versions: Some(
-                    o.ike_versions()
-                        .iter()
-                        .filter_map(|v| owned(v.value()))
-                        .collect::<Vec<_>>(),
-                )
-                .filter(|v| !v.is_empty()),
-                cloudwatch_log: o
-                    .log_options()
-                    .and_then(|l| l.cloud_watch_log_options())
-                    .map(|l| TunnelLogRecord {
-                        log_enabled: l.log_enabled(),
-                        log_group_arn: owned(l.log_group_arn()),
-                        log_output_format: owned(l.log_output_format()),
-                        bgp_log_enabled: l.bgp_log_enabled(),
-                        bgp_log_group_arn: owned(l.bgp_log_group_arn()),
-                    }),
-            })
-            .collect()
-    });
-    let telemetry = Some(c.vgw_telemetry()).filter(|t| !t.is_empty()).map(|t| {
-        t.iter()
-            .map(|t| TelemetryRecord {
-                outside_ip_address: owned(t.outside_ip_address()),
-                status: t.status().map(|s| s.as_str().to_owned()),
-                last_status_change: time(t.last_status_change()),
-                status_message: owned(t.status_message()),
-            })
-            .collect()
-    });
     VpnConnectionRecord {
         vpn_connection_id: c.vpn_connection_id().unwrap_or_default().to_owned(),
         state: c.state().map(|s| s.as_str().to_owned()),
@@ -134,17 +127,29 @@ pub(crate) fn vpn_connection(c: &ec2::VpnConnection) -> VpnConnectionRecord {
         customer_gateway_id: owned(c.customer_gateway_id()),
         vpn_gateway_id: owned(c.vpn_gateway_id()),
         transit_gateway_id: owned(c.transit_gateway_id()),
-        static_routes_only: options.and_then(|o| o.static_routes_only()),
-        tunnel_options,
-        telemetry,
-        name_tag: name_tag(c.tags()),
+        options: c.options().map(|o| VpnOptionsRecord {
+            static_routes_only: o.static_routes_only(),
+            tunnel_options: o.tunnel_options().iter().map(tunnel_options).collect(),
+        }),
+        vgw_telemetry: c
+            .vgw_telemetry()
+            .iter()
+            .map(|t| TelemetryRecord {
+                outside_ip_address: owned(t.outside_ip_address()),
+                status: t.status().map(|s| s.as_str().to_owned()),
+                last_status_change: time(t.last_status_change()),
+                status_message: owned(t.status_message()),
+            })
+            .collect(),
+        tags: tags(c.tags()),
     }
 }
 
 pub(crate) fn log_group(g: &aws_sdk_cloudwatchlogs::types::LogGroup) -> LogGroupRecord {
     LogGroupRecord {
         log_group_name: g.log_group_name().unwrap_or_default().to_owned(),
-        arn: owned(g.log_group_arn().or(g.arn())),
+        arn: owned(g.arn()),
+        log_group_arn: owned(g.log_group_arn()),
         retention_in_days: g.retention_in_days().map(i64::from),
         kms_key_id: owned(g.kms_key_id()),
         log_group_class: g.log_group_class().map(|c| c.as_str().to_owned()),
@@ -153,44 +158,39 @@ pub(crate) fn log_group(g: &aws_sdk_cloudwatchlogs::types::LogGroup) -> LogGroup
     }
 }
 
-/// One record per metric the alarm reads (metric-math alarms read several).
-pub(crate) fn alarms(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> Vec<AlarmRecord> {
-    let base = AlarmRecord {
+fn dimensions(d: &[cloudwatch::Dimension]) -> Vec<DimensionRecord> {
+    d.iter()
+        .map(|d| DimensionRecord {
+            name: owned(d.name()),
+            value: owned(d.value()),
+        })
+        .collect()
+}
+
+pub(crate) fn alarm(a: &cloudwatch::MetricAlarm) -> AlarmRecord {
+    AlarmRecord {
         alarm_name: a.alarm_name().unwrap_or_default().to_owned(),
         alarm_arn: owned(a.alarm_arn()),
+        namespace: owned(a.namespace()),
+        metric_name: owned(a.metric_name()),
+        dimensions: dimensions(a.dimensions()),
         actions_enabled: a.actions_enabled(),
         alarm_actions: a.alarm_actions().to_vec(),
         state_value: a.state_value().map(|s| s.as_str().to_owned()),
-        ..Default::default()
-    };
-    let dims = |d: &[aws_sdk_cloudwatch::types::Dimension]| {
-        d.iter()
-            .filter_map(|d| Some((d.name()?.to_owned(), d.value()?.to_owned())))
-            .collect::<Vec<_>>()
-    };
-    if a.metric_name().is_some() {
-        return vec![AlarmRecord {
-            namespace: owned(a.namespace()),
-            metric_name: owned(a.metric_name()),
-            dimensions: dims(a.dimensions()),
-            ..base
-        }];
-    }
-    let from_math: Vec<AlarmRecord> = a
-        .metrics()
-        .iter()
-        .filter_map(|q| q.metric_stat()?.metric())
-        .map(|m| AlarmRecord {
-            namespace: owned(m.namespace()),
-            metric_name: owned(m.metric_name()),
-            dimensions: dims(m.dimensions()),
-            ..base.clone()
-        })
-        .collect();
-    if from_math.is_empty() {
-        vec![base]
-    } else {
-        from_math
+        metrics: a
+            .metrics()
+            .iter()
+            .map(|q| MetricQueryRecord {
+                id: owned(q.id()),
+                metric_stat: q.metric_stat().map(|s| MetricStatRecord {
+                    metric: s.metric().map(|m| MetricRecord {
+                        namespace: owned(m.namespace()),
+                        metric_name: owned(m.metric_name()),
+                        dimensions: dimensions(m.dimensions()),
+                    }),
+                }),
+            })
+            .collect(),
     }
 }
 
@@ -200,4 +200,9 @@ pub(crate) fn bucket(b: &aws_sdk_s3::types::Bucket) -> Option<BucketRecord> {
         region: owned(b.bucket_region()),
         creation_date: time(b.creation_date()),
     })
+}
+
+/// ListDeliveryStreams names only the streams.
+pub(crate) fn delivery_stream(name: &str) -> DeliveryStreamRecord {
+    DeliveryStreamRecord { name: name.to_owned() }
 }

@@ -19,6 +19,8 @@ mod convert;
 mod errors;
 pub mod log_sources;
 mod policy;
+#[cfg(test)]
+mod round_trip;
 
 pub use apply::{
     apply_and_verify, apply_batch, apply_plan, caller_account, recollect, AccountAccess, ApplyClients, ApplyOptions,

@@ -179,16 +179,16 @@ async fn client_vpn_endpoints_and_tunnels_become_records_and_verdicts() {
 
     let endpoints = region.client_vpn_endpoints.as_ref().expect("endpoints listed");
     assert_eq!(endpoints.len(), 2);
-    assert_eq!(endpoints[0].status.as_deref(), Some("available"));
+    assert_eq!(endpoints[0].status_code(), Some("available"));
     let log = endpoints[0].connection_log.as_ref().expect("log options");
     assert_eq!(
         (log.enabled, log.cloudwatch_log_group.as_deref()),
         (Some(true), Some("/aws/clientvpn/prod"))
     );
     let connections = region.vpn_connections.as_ref().expect("connections listed");
-    let options = connections[1].tunnel_options.as_ref().expect("tunnel options");
-    assert_eq!(options[0].ike_versions.as_deref(), Some(&["ikev2".to_owned()][..]));
-    assert_eq!(connections[1].telemetry.as_ref().map(Vec::len), Some(2));
+    let options = connections[1].tunnel_options().expect("tunnel options");
+    assert_eq!(options[0].ike_versions(), Some(vec!["ikev2".to_owned()]));
+    assert_eq!(connections[1].telemetry().map(<[_]>::len), Some(2));
     // The other services were unreachable: gaps, not empty lists.
     assert!(region.log_groups.is_err() && region.alarms.is_err() && region.delivery_streams.is_err());
 

@@ -308,11 +308,11 @@ pub(crate) fn parse_call_error(text: &str) -> (String, String) {
 }
 
 /// The regions a scan was limited to, as `--save-evidence` writes them.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-struct RegionScopeDoc {
+pub(crate) struct RegionScopeDoc {
     #[serde(rename = "Regions")]
-    regions: Vec<String>,
+    pub(crate) regions: Vec<String>,
 }
 
 fn load_account(

@@ -1,16 +1,16 @@
-//! AWS CLI JSON output → inventory records, one document type per evidence file.
+//! AWS CLI JSON output ⇄ inventory records, one document type per evidence file.
 //!
-//! Fields AWS may leave out are `Option`s; an id field that is missing makes the whole file malformed,
-//! because a record without its id cannot be checked. Fields netaudit does not use are ignored, so new
-//! AWS fields never break a load.
+//! The records' own serde declarations (in `netaudit_model::inventory`) are the field mapping; the
+//! documents here add the top-level key and the completeness rules. An id field that is missing
+//! makes the whole file malformed, because a record without its id cannot be checked. Fields
+//! netaudit does not use are ignored, so new AWS fields never break a load.
 
 use netaudit_model::inventory::{
-    AlarmRecord, BucketRecord, ClientVpnEndpointRecord, ConnectionLogRecord, DeliveryStreamRecord, FlowLogRecord,
-    LogGroupRecord, NetworkInterfaceRecord, RegionRecord, SubnetRecord, TelemetryRecord, TunnelLogRecord,
-    TunnelOptionsRecord, VpcRecord, VpnConnectionRecord,
+    AlarmRecord, BucketRecord, ClientVpnEndpointRecord, DeliveryStreamRecord, FlowLogRecord, LogGroupRecord,
+    NetworkInterfaceRecord, RegionRecord, SubnetRecord, VpcRecord, VpnConnectionRecord,
 };
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// Why a file's bytes are not the expected document.
@@ -84,19 +84,21 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, [u8]>, ParseError> {
     }
 }
 
-/// A document whose records sit in one top-level list, one record per item.
+/// A document whose records sit in one top-level list. The same declaration reads an evidence file
+/// and writes one ([`crate::write`]); a pagination token is only ever read, to refuse a partial page.
 macro_rules! list_doc {
-    ($doc:ident, $key:literal, $expecting:literal, $raw:ty => $record:ty) => {
-        #[derive(Deserialize)]
+    ($doc:ident, $key:literal, $expecting:literal, $record:ty) => {
+        #[derive(Deserialize, Serialize)]
         #[serde(expecting = $expecting)]
         pub(crate) struct $doc {
             #[serde(rename = $key)]
-            items: Option<Vec<$raw>>,
+            items: Option<Vec<$record>>,
             #[serde(
                 rename = "NextToken",
                 alias = "nextToken",
                 alias = "ContinuationToken",
-                default
+                default,
+                skip_serializing
             )]
             next_token: Option<serde_json::Value>,
         }
@@ -106,60 +108,78 @@ macro_rules! list_doc {
             fn records(self) -> Result<Vec<$record>, ParseError> {
                 let items = self.items.ok_or_else(|| ParseError::missing_key($key))?;
                 complete_listing(self.next_token)?;
-                Ok(items.into_iter().map(<$record>::from).collect())
+                Ok(items)
+            }
+        }
+
+        impl $doc {
+            /// The document listing `records`, as the CLI prints a complete listing.
+            pub(crate) fn of(records: &[$record]) -> $doc {
+                $doc {
+                    items: Some(records.to_vec()),
+                    next_token: None,
+                }
             }
         }
     };
 }
 
-list_doc!(VpcsDoc, "Vpcs", "an object with a `Vpcs` list", RawVpc => VpcRecord);
-list_doc!(SubnetsDoc, "Subnets", "an object with a `Subnets` list", RawSubnet => SubnetRecord);
+list_doc!(VpcsDoc, "Vpcs", "an object with a `Vpcs` list", VpcRecord);
+list_doc!(SubnetsDoc, "Subnets", "an object with a `Subnets` list", SubnetRecord);
 list_doc!(
     NetworkInterfacesDoc,
     "NetworkInterfaces",
     "an object with a `NetworkInterfaces` list",
-    RawNetworkInterface => NetworkInterfaceRecord
+    NetworkInterfaceRecord
 );
-list_doc!(FlowLogsDoc, "FlowLogs", "an object with a `FlowLogs` list", RawFlowLog => FlowLogRecord);
+list_doc!(
+    FlowLogsDoc,
+    "FlowLogs",
+    "an object with a `FlowLogs` list",
+    FlowLogRecord
+);
 list_doc!(
     ClientVpnEndpointsDoc,
     "ClientVpnEndpoints",
     "an object with a `ClientVpnEndpoints` list",
-    RawClientVpnEndpoint => ClientVpnEndpointRecord
+    ClientVpnEndpointRecord
 );
 list_doc!(
     VpnConnectionsDoc,
     "VpnConnections",
     "an object with a `VpnConnections` list",
-    RawVpnConnection => VpnConnectionRecord
+    VpnConnectionRecord
 );
-list_doc!(LogGroupsDoc, "logGroups", "an object with a `logGroups` list", RawLogGroup => LogGroupRecord);
-list_doc!(RegionsDoc, "Regions", "an object with a `Regions` list", RawRegion => RegionRecord);
-list_doc!(BucketsDoc, "Buckets", "an object with a `Buckets` list", RawBucket => BucketRecord);
+list_doc!(
+    LogGroupsDoc,
+    "logGroups",
+    "an object with a `logGroups` list",
+    LogGroupRecord
+);
+list_doc!(
+    AlarmsDoc,
+    "MetricAlarms",
+    "an object with a `MetricAlarms` list",
+    AlarmRecord
+);
+list_doc!(RegionsDoc, "Regions", "an object with a `Regions` list", RegionRecord);
+list_doc!(BucketsDoc, "Buckets", "an object with a `Buckets` list", BucketRecord);
 
-#[derive(Deserialize)]
-#[serde(expecting = "an object with a `MetricAlarms` list")]
-pub(crate) struct AlarmsDoc {
-    #[serde(rename = "MetricAlarms")]
-    items: Option<Vec<RawAlarm>>,
-    #[serde(rename = "NextToken", default)]
-    next_token: Option<serde_json::Value>,
-}
-
-impl Doc for AlarmsDoc {
-    type Record = AlarmRecord;
-    fn records(self) -> Result<Vec<AlarmRecord>, ParseError> {
-        let items = self.items.ok_or_else(|| ParseError::missing_key("MetricAlarms"))?;
-        complete_listing(self.next_token)?;
-        Ok(items.into_iter().flat_map(RawAlarm::into_records).collect())
-    }
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", expecting = "an object with a `DeliveryStreamNames` list")]
 pub(crate) struct DeliveryStreamsDoc {
-    delivery_stream_names: Option<Vec<String>>,
+    delivery_stream_names: Option<Vec<DeliveryStreamRecord>>,
     has_more_delivery_streams: Option<bool>,
+}
+
+impl DeliveryStreamsDoc {
+    /// The document listing every stream in `streams`.
+    pub(crate) fn of(streams: &[DeliveryStreamRecord]) -> DeliveryStreamsDoc {
+        DeliveryStreamsDoc {
+            delivery_stream_names: Some(streams.to_vec()),
+            has_more_delivery_streams: Some(false),
+        }
+    }
 }
 
 impl Doc for DeliveryStreamsDoc {
@@ -170,7 +190,7 @@ impl Doc for DeliveryStreamsDoc {
             .ok_or_else(|| ParseError::missing_key("DeliveryStreamNames"))?;
         // The CLI does not paginate this call: a first page alone must not pass for the whole list.
         match self.has_more_delivery_streams {
-            Some(false) => Ok(names.into_iter().map(|name| DeliveryStreamRecord { name }).collect()),
+            Some(false) => Ok(names),
             Some(true) => Err(ParseError::Malformed(format!(
                 "truncated: HasMoreDeliveryStreams is true after {} names (collect every page with \
                  --exclusive-start-delivery-stream-name)",
@@ -184,7 +204,7 @@ impl Doc for DeliveryStreamsDoc {
 }
 
 /// `sts get-caller-identity`: a single object, read as a one-record "listing".
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase", expecting = "an object with an `Account` key")]
 pub(crate) struct CallerIdentityDoc {
     account: Option<String>,
@@ -197,6 +217,15 @@ pub(crate) struct CallerIdentity {
     pub arn: Option<String>,
 }
 
+impl CallerIdentityDoc {
+    pub(crate) fn of(account: &str, arn: &str) -> CallerIdentityDoc {
+        CallerIdentityDoc {
+            account: Some(account.to_owned()),
+            arn: Some(arn.to_owned()),
+        }
+    }
+}
+
 impl Doc for CallerIdentityDoc {
     type Record = CallerIdentity;
     fn records(self) -> Result<Vec<CallerIdentity>, ParseError> {
@@ -204,445 +233,6 @@ impl Doc for CallerIdentityDoc {
             .account
             .ok_or_else(|| ParseError::Malformed("no top-level `Account` key".into()))?;
         Ok(vec![CallerIdentity { account, arn: self.arn }])
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawTag {
-    key: String,
-    value: Option<String>,
-}
-
-fn name_tag(tags: Option<Vec<RawTag>>) -> Option<String> {
-    tags?.into_iter().find(|t| t.key == "Name").and_then(|t| t.value)
-}
-
-/// A timestamp as the CLI prints it: an ISO string (v2, and v1 for XML services) or epoch number
-/// (`cli_timestamp_format` set otherwise); kept as text.
-#[derive(Deserialize)]
-#[serde(untagged, expecting = "a timestamp string or number")]
-enum RawTime {
-    Text(String),
-    Number(serde_json::Number),
-}
-
-impl RawTime {
-    fn text(t: Option<RawTime>) -> Option<String> {
-        t.map(|t| match t {
-            RawTime::Text(s) => s,
-            RawTime::Number(n) => n.to_string(),
-        })
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawVpc {
-    vpc_id: String,
-    owner_id: Option<String>,
-    is_default: Option<bool>,
-    state: Option<String>,
-    cidr_block: Option<String>,
-    tags: Option<Vec<RawTag>>,
-}
-
-impl From<RawVpc> for VpcRecord {
-    fn from(r: RawVpc) -> Self {
-        VpcRecord {
-            vpc_id: r.vpc_id,
-            owner_id: r.owner_id,
-            is_default: r.is_default,
-            state: r.state,
-            cidr_block: r.cidr_block,
-            name_tag: name_tag(r.tags),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawSubnet {
-    subnet_id: String,
-    vpc_id: Option<String>,
-    cidr_block: Option<String>,
-    availability_zone: Option<String>,
-    tags: Option<Vec<RawTag>>,
-}
-
-impl From<RawSubnet> for SubnetRecord {
-    fn from(r: RawSubnet) -> Self {
-        SubnetRecord {
-            subnet_id: r.subnet_id,
-            vpc_id: r.vpc_id,
-            cidr_block: r.cidr_block,
-            availability_zone: r.availability_zone,
-            name_tag: name_tag(r.tags),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawNetworkInterface {
-    network_interface_id: String,
-    vpc_id: Option<String>,
-    subnet_id: Option<String>,
-}
-
-impl From<RawNetworkInterface> for NetworkInterfaceRecord {
-    fn from(r: RawNetworkInterface) -> Self {
-        NetworkInterfaceRecord {
-            network_interface_id: r.network_interface_id,
-            vpc_id: r.vpc_id,
-            subnet_id: r.subnet_id,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawFlowLog {
-    flow_log_id: String,
-    flow_log_status: Option<String>,
-    resource_id: Option<String>,
-    traffic_type: Option<String>,
-    deliver_logs_status: Option<String>,
-    deliver_logs_error_message: Option<String>,
-    deliver_logs_permission_arn: Option<String>,
-    log_destination_type: Option<String>,
-    log_destination: Option<String>,
-    log_group_name: Option<String>,
-    max_aggregation_interval: Option<i64>,
-    log_format: Option<String>,
-    creation_time: Option<RawTime>,
-    tags: Option<Vec<RawTag>>,
-}
-
-impl From<RawFlowLog> for FlowLogRecord {
-    fn from(r: RawFlowLog) -> Self {
-        FlowLogRecord {
-            flow_log_id: r.flow_log_id,
-            flow_log_status: r.flow_log_status,
-            resource_id: r.resource_id,
-            traffic_type: r.traffic_type,
-            deliver_logs_status: r.deliver_logs_status,
-            deliver_logs_error_message: r.deliver_logs_error_message,
-            deliver_logs_permission_arn: r.deliver_logs_permission_arn,
-            log_destination_type: r.log_destination_type,
-            log_destination: r.log_destination,
-            log_group_name: r.log_group_name,
-            max_aggregation_interval: r.max_aggregation_interval,
-            log_format: r.log_format,
-            creation_time: RawTime::text(r.creation_time),
-            name_tag: name_tag(r.tags),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawCode {
-    code: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawConnectionLog {
-    enabled: Option<bool>,
-    cloudwatch_log_group: Option<String>,
-    cloudwatch_log_stream: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawClientVpnEndpoint {
-    client_vpn_endpoint_id: String,
-    status: Option<RawCode>,
-    connection_log_options: Option<RawConnectionLog>,
-    vpc_id: Option<String>,
-    description: Option<String>,
-    tags: Option<Vec<RawTag>>,
-}
-
-impl From<RawClientVpnEndpoint> for ClientVpnEndpointRecord {
-    fn from(r: RawClientVpnEndpoint) -> Self {
-        ClientVpnEndpointRecord {
-            endpoint_id: r.client_vpn_endpoint_id,
-            status: r.status.and_then(|s| s.code),
-            connection_log: r.connection_log_options.map(|c| ConnectionLogRecord {
-                enabled: c.enabled,
-                cloudwatch_log_group: c.cloudwatch_log_group,
-                cloudwatch_log_stream: c.cloudwatch_log_stream,
-            }),
-            vpc_id: r.vpc_id,
-            description: r.description,
-            name_tag: name_tag(r.tags),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawIkeVersion {
-    value: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawCloudWatchLogOptions {
-    log_enabled: Option<bool>,
-    log_group_arn: Option<String>,
-    log_output_format: Option<String>,
-    bgp_log_enabled: Option<bool>,
-    bgp_log_group_arn: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawLogOptions {
-    cloud_watch_log_options: Option<RawCloudWatchLogOptions>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawTunnelOptions {
-    outside_ip_address: Option<String>,
-    ike_versions: Option<Vec<RawIkeVersion>>,
-    log_options: Option<RawLogOptions>,
-}
-
-impl From<RawTunnelOptions> for TunnelOptionsRecord {
-    fn from(r: RawTunnelOptions) -> Self {
-        // An empty list means the same as none: AWS then permits ikev1 and ikev2.
-        let ike_versions = r
-            .ike_versions
-            .map(|v| v.into_iter().filter_map(|v| v.value).collect::<Vec<_>>())
-            .filter(|v| !v.is_empty());
-        TunnelOptionsRecord {
-            outside_ip_address: r.outside_ip_address,
-            ike_versions,
-            cloudwatch_log: r
-                .log_options
-                .and_then(|l| l.cloud_watch_log_options)
-                .map(|c| TunnelLogRecord {
-                    log_enabled: c.log_enabled,
-                    log_group_arn: c.log_group_arn,
-                    log_output_format: c.log_output_format,
-                    bgp_log_enabled: c.bgp_log_enabled,
-                    bgp_log_group_arn: c.bgp_log_group_arn,
-                }),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawVpnOptions {
-    static_routes_only: Option<bool>,
-    tunnel_options: Option<Vec<RawTunnelOptions>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawTelemetry {
-    outside_ip_address: Option<String>,
-    status: Option<String>,
-    last_status_change: Option<RawTime>,
-    status_message: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawVpnConnection {
-    vpn_connection_id: String,
-    state: Option<String>,
-    #[serde(rename = "Type")]
-    connection_type: Option<String>,
-    customer_gateway_id: Option<String>,
-    vpn_gateway_id: Option<String>,
-    transit_gateway_id: Option<String>,
-    options: Option<RawVpnOptions>,
-    vgw_telemetry: Option<Vec<RawTelemetry>>,
-    tags: Option<Vec<RawTag>>,
-}
-
-impl From<RawVpnConnection> for VpnConnectionRecord {
-    fn from(r: RawVpnConnection) -> Self {
-        let (static_routes_only, tunnel_options) = match r.options {
-            Some(o) => (o.static_routes_only, o.tunnel_options),
-            None => (None, None),
-        };
-        VpnConnectionRecord {
-            vpn_connection_id: r.vpn_connection_id,
-            state: r.state,
-            connection_type: r.connection_type,
-            customer_gateway_id: r.customer_gateway_id,
-            vpn_gateway_id: r.vpn_gateway_id,
-            transit_gateway_id: r.transit_gateway_id,
-            static_routes_only,
-            tunnel_options: tunnel_options.map(|t| t.into_iter().map(TunnelOptionsRecord::from).collect()),
-            telemetry: r.vgw_telemetry.map(|t| {
-                t.into_iter()
-                    .map(|t| TelemetryRecord {
-                        outside_ip_address: t.outside_ip_address,
-                        status: t.status,
-                        last_status_change: RawTime::text(t.last_status_change),
-                        status_message: t.status_message,
-                    })
-                    .collect()
-            }),
-            name_tag: name_tag(r.tags),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawLogGroup {
-    log_group_name: String,
-    arn: Option<String>,
-    log_group_arn: Option<String>,
-    retention_in_days: Option<i64>,
-    kms_key_id: Option<String>,
-    stored_bytes: Option<i64>,
-    creation_time: Option<i64>,
-    log_group_class: Option<String>,
-}
-
-impl From<RawLogGroup> for LogGroupRecord {
-    fn from(r: RawLogGroup) -> Self {
-        // `arn` ends in `:*` (it names the streams too); `logGroupArn` is the group's own ARN.
-        let arn = r
-            .log_group_arn
-            .or_else(|| r.arn.map(|a| a.strip_suffix(":*").map_or(a.clone(), str::to_owned)));
-        LogGroupRecord {
-            log_group_name: r.log_group_name,
-            arn,
-            retention_in_days: r.retention_in_days,
-            kms_key_id: r.kms_key_id,
-            log_group_class: r.log_group_class,
-            stored_bytes: r.stored_bytes,
-            creation_time: r.creation_time,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawDimension {
-    name: String,
-    value: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawMetric {
-    namespace: Option<String>,
-    metric_name: Option<String>,
-    dimensions: Option<Vec<RawDimension>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawMetricStat {
-    metric: Option<RawMetric>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawMetricQuery {
-    metric_stat: Option<RawMetricStat>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawAlarm {
-    alarm_name: String,
-    alarm_arn: Option<String>,
-    namespace: Option<String>,
-    metric_name: Option<String>,
-    dimensions: Option<Vec<RawDimension>>,
-    actions_enabled: Option<bool>,
-    alarm_actions: Option<Vec<String>>,
-    state_value: Option<String>,
-    metrics: Option<Vec<RawMetricQuery>>,
-}
-
-impl RawAlarm {
-    /// One record per metric the alarm reads: its own metric, or each `MetricStat` of a metric-math
-    /// alarm. An alarm that reads no plain metric (a Metrics Insights query) still gets one record, with
-    /// no metric, so it is never dropped.
-    fn into_records(self) -> Vec<AlarmRecord> {
-        let mut metrics = Vec::new();
-        if self.namespace.is_some() || self.metric_name.is_some() {
-            metrics.push(RawMetric {
-                namespace: self.namespace,
-                metric_name: self.metric_name,
-                dimensions: self.dimensions,
-            });
-        }
-        metrics.extend(self.metrics.into_iter().flatten().filter_map(|m| m.metric_stat?.metric));
-        if metrics.is_empty() {
-            metrics.push(RawMetric {
-                namespace: None,
-                metric_name: None,
-                dimensions: None,
-            });
-        }
-        let actions = self.alarm_actions.clone().unwrap_or_default();
-        metrics
-            .into_iter()
-            .map(|m| AlarmRecord {
-                alarm_name: self.alarm_name.clone(),
-                alarm_arn: self.alarm_arn.clone(),
-                namespace: m.namespace,
-                metric_name: m.metric_name,
-                dimensions: m
-                    .dimensions
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|d| (d.name, d.value))
-                    .collect(),
-                actions_enabled: self.actions_enabled,
-                alarm_actions: actions.clone(),
-                state_value: self.state_value.clone(),
-            })
-            .collect()
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawRegion {
-    region_name: String,
-    opt_in_status: Option<String>,
-}
-
-impl From<RawRegion> for RegionRecord {
-    fn from(r: RawRegion) -> Self {
-        RegionRecord {
-            name: r.region_name,
-            opt_in_status: r.opt_in_status,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawBucket {
-    name: String,
-    creation_date: Option<RawTime>,
-    bucket_region: Option<String>,
-}
-
-impl From<RawBucket> for BucketRecord {
-    fn from(r: RawBucket) -> Self {
-        BucketRecord {
-            name: r.name,
-            region: r.bucket_region,
-            creation_date: RawTime::text(r.creation_date),
-        }
     }
 }
 
@@ -701,7 +291,7 @@ mod tests {
         let buckets = parse::<BucketsDoc>(br#"{"Buckets": [{"Name": "b", "CreationDate": 1718000000}]}"#);
         assert_eq!(
             buckets.map(|b| b[0].creation_date.clone()),
-            Ok(Some("1718000000".to_owned()))
+            Ok(Some("2024-06-10T06:13:20Z".to_owned()))
         );
     }
 }

@@ -78,7 +78,7 @@ fn every_file_type_is_parsed_into_records() {
     assert_eq!(buckets.len(), 2);
     assert_eq!(buckets[0].name, "acme-flow-logs-111111111111");
     assert_eq!(buckets[0].region.as_deref(), Some("us-east-1"));
-    assert_eq!(buckets[0].creation_date.as_deref(), Some("2023-11-02T09:14:52+00:00"));
+    assert_eq!(buckets[0].creation_date.as_deref(), Some("2023-11-02T09:14:52Z"));
     assert_eq!(buckets[1].region, None);
 
     let r = region(&loaded, ACCOUNT, "us-east-1");
@@ -86,8 +86,8 @@ fn every_file_type_is_parsed_into_records() {
     assert_eq!(vpcs.len(), 3);
     assert_eq!(vpcs[0].vpc_id, "vpc-0d1e2f3a4b5c6d7e8");
     assert_eq!(vpcs[0].is_default, Some(true));
-    assert_eq!(vpcs[0].name_tag, None);
-    assert_eq!(vpcs[1].name_tag.as_deref(), Some("prod-core"));
+    assert_eq!(vpcs[0].name_tag(), None);
+    assert_eq!(vpcs[1].name_tag(), Some("prod-core"));
     assert_eq!(vpcs[1].cidr_block.as_deref(), Some("10.20.0.0/16"));
     assert_eq!(vpcs[1].state.as_deref(), Some("available"));
     assert_eq!(vpcs[1].owner_id.as_deref(), Some("111111111111"));
@@ -99,8 +99,8 @@ fn every_file_type_is_parsed_into_records() {
     assert_eq!(subnets[0].vpc_id.as_deref(), Some("vpc-0a1b2c3d4e5f67890"));
     assert_eq!(subnets[0].availability_zone.as_deref(), Some("us-east-1a"));
     assert_eq!(subnets[0].cidr_block.as_deref(), Some("10.20.1.0/24"));
-    assert_eq!(subnets[0].name_tag.as_deref(), Some("prod-core-private-a"));
-    assert_eq!(subnets[1].name_tag, None);
+    assert_eq!(subnets[0].name_tag(), Some("prod-core-private-a"));
+    assert_eq!(subnets[1].name_tag(), None);
 
     let enis = ok(&r.network_interfaces);
     assert_eq!(enis.len(), 1);
@@ -132,8 +132,8 @@ fn every_file_type_is_parsed_into_records() {
         .log_format
         .as_deref()
         .is_some_and(|f| f.starts_with("${version} ${account-id}")));
-    assert_eq!(cw.creation_time.as_deref(), Some("2024-06-10T06:13:20.123000+00:00"));
-    assert_eq!(cw.name_tag.as_deref(), Some("prod-core-all"));
+    assert_eq!(cw.creation_time.as_deref(), Some("2024-06-10T06:13:20.123Z"));
+    assert_eq!(cw.name_tag(), Some("prod-core-all"));
     let s3 = &flow_logs[1];
     assert_eq!(s3.deliver_logs_status.as_deref(), Some("FAILED"));
     assert_eq!(s3.deliver_logs_error_message.as_deref(), Some("Access error"));
@@ -146,10 +146,10 @@ fn every_file_type_is_parsed_into_records() {
     assert_eq!(endpoints.len(), 2);
     let e = &endpoints[0];
     assert_eq!(e.endpoint_id, "cvpn-endpoint-0123456789abcdef0");
-    assert_eq!(e.status.as_deref(), Some("available"));
+    assert_eq!(e.status_code(), Some("available"));
     assert_eq!(e.vpc_id.as_deref(), Some("vpc-0a1b2c3d4e5f67890"));
     assert_eq!(e.description.as_deref(), Some("Engineering remote access"));
-    assert_eq!(e.name_tag.as_deref(), Some("engineering-vpn"));
+    assert_eq!(e.name_tag(), Some("engineering-vpn"));
     let log = e.connection_log.as_ref().map(|l| {
         (
             l.enabled,
@@ -166,7 +166,7 @@ fn every_file_type_is_parsed_into_records() {
         .as_ref()
         .map(|l| (l.enabled, l.cloudwatch_log_group.clone()));
     assert_eq!(off, Some((Some(false), None)));
-    assert_eq!(endpoints[1].status.as_deref(), Some("pending-associate"));
+    assert_eq!(endpoints[1].status_code(), Some("pending-associate"));
 
     let vpns = ok(&r.vpn_connections);
     assert_eq!(vpns.len(), 2);
@@ -177,19 +177,13 @@ fn every_file_type_is_parsed_into_records() {
     assert_eq!(v.customer_gateway_id.as_deref(), Some("cgw-0a1b2c3d4e5f67890"));
     assert_eq!(v.vpn_gateway_id.as_deref(), Some("vgw-0a1b2c3d4e5f67890"));
     assert_eq!(v.transit_gateway_id, None);
-    assert_eq!(v.static_routes_only, Some(false));
-    assert_eq!(v.name_tag.as_deref(), Some("site-a"));
-    let tunnels = v
-        .tunnel_options
-        .as_deref()
-        .unwrap_or_else(|| panic!("no tunnel options"));
+    assert_eq!(v.static_routes_only(), Some(false));
+    assert_eq!(v.name_tag(), Some("site-a"));
+    let tunnels = v.tunnel_options().unwrap_or_else(|| panic!("no tunnel options"));
     assert_eq!(tunnels.len(), 2);
     assert_eq!(tunnels[0].outside_ip_address.as_deref(), Some("203.0.113.10"));
-    assert_eq!(tunnels[0].ike_versions.as_deref(), Some(&["ikev2".to_owned()][..]));
-    let t0 = tunnels[0]
-        .cloudwatch_log
-        .as_ref()
-        .unwrap_or_else(|| panic!("no log options"));
+    assert_eq!(tunnels[0].ike_versions(), Some(vec!["ikev2".to_owned()]));
+    let t0 = tunnels[0].cloudwatch_log().unwrap_or_else(|| panic!("no log options"));
     assert_eq!(t0.log_enabled, Some(true));
     assert_eq!(
         t0.log_group_arn.as_deref(),
@@ -201,15 +195,14 @@ fn every_file_type_is_parsed_into_records() {
         t0.bgp_log_group_arn.as_deref(),
         Some("arn:aws:logs:us-east-1:111111111111:log-group:/aws/vendedlogs/vpn/site-a-bgp")
     );
-    assert_eq!(tunnels[1].ike_versions, None);
+    assert_eq!(tunnels[1].ike_versions(), None);
     assert_eq!(
         tunnels[1]
-            .cloudwatch_log
-            .as_ref()
+            .cloudwatch_log()
             .map(|l| (l.log_enabled, l.log_group_arn.clone())),
         Some((Some(false), None))
     );
-    let telemetry = v.telemetry.as_deref().unwrap_or_else(|| panic!("no telemetry"));
+    let telemetry = v.telemetry().unwrap_or_else(|| panic!("no telemetry"));
     let telemetry: Vec<_> = telemetry
         .iter()
         .map(|t| {
@@ -227,13 +220,13 @@ fn every_file_type_is_parsed_into_records() {
             (
                 Some("203.0.113.10"),
                 Some("UP"),
-                Some("2024-06-09T22:41:07+00:00"),
+                Some("2024-06-09T22:41:07Z"),
                 Some("3 BGP ROUTES")
             ),
             (
                 Some("198.51.100.20"),
                 Some("DOWN"),
-                Some("2024-06-10T01:02:03+00:00"),
+                Some("2024-06-10T01:02:03Z"),
                 Some("IPSEC IS DOWN")
             )
         ]
@@ -241,23 +234,23 @@ fn every_file_type_is_parsed_into_records() {
     let pending = &vpns[1];
     assert_eq!(pending.state.as_deref(), Some("pending"));
     assert_eq!(pending.transit_gateway_id.as_deref(), Some("tgw-0a1b2c3d4e5f67890"));
-    assert_eq!(pending.static_routes_only, Some(true));
+    assert_eq!(pending.static_routes_only(), Some(true));
     assert!(
-        pending.telemetry.is_none(),
+        pending.telemetry().is_none(),
         "no VgwTelemetry must stay None, not an empty list"
     );
-    let pending_tunnels = pending.tunnel_options.as_deref().unwrap_or_default();
+    let pending_tunnels = pending.tunnel_options().unwrap_or_default();
     assert_eq!(pending_tunnels.len(), 2);
     assert!(pending_tunnels
         .iter()
-        .all(|t| t.cloudwatch_log.is_none() && t.ike_versions.is_none()));
+        .all(|t| t.cloudwatch_log().is_none() && t.ike_versions().is_none()));
 
     let groups = ok(&r.log_groups);
     assert_eq!(groups.len(), 3);
     let g = &groups[0];
     assert_eq!(g.log_group_name, "/aws/clientvpn/engineering");
     assert_eq!(
-        g.arn.as_deref(),
+        g.group_arn(),
         Some("arn:aws:logs:us-east-1:111111111111:log-group:/aws/clientvpn/engineering")
     );
     assert_eq!(g.retention_in_days, Some(30));
@@ -269,7 +262,7 @@ fn every_file_type_is_parsed_into_records() {
     let never = &groups[1];
     assert_eq!(never.retention_in_days, None, "no retentionInDays means never expire");
     assert_eq!(
-        never.arn.as_deref(),
+        never.group_arn(),
         Some("arn:aws:logs:us-east-1:111111111111:log-group:/aws/vendedlogs/vpn/site-a")
     );
     assert_eq!(
@@ -279,16 +272,27 @@ fn every_file_type_is_parsed_into_records() {
     assert_eq!(groups[2].stored_bytes, Some(35_184_372_088_832));
 
     let alarms = ok(&r.alarms);
-    let alarms: Vec<_> = alarms
+    // A metric-math alarm reads one TunnelState metric per tunnel.
+    let watched: Vec<_> = alarms
         .iter()
-        .map(|a| {
+        .flat_map(|a| a.watched_metrics().into_iter().map(move |m| (a, m)))
+        .collect();
+    let alarms: Vec<_> = watched
+        .iter()
+        .map(|(a, m)| {
             (
                 a.alarm_name.as_str(),
-                a.namespace.as_deref(),
-                a.metric_name.as_deref(),
-                a.dimensions
+                m.namespace.as_deref(),
+                m.metric_name.as_deref(),
+                m.dimensions
                     .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
+                    .map(|d| {
+                        format!(
+                            "{}={}",
+                            d.name.as_deref().unwrap_or("?"),
+                            d.value.as_deref().unwrap_or("?")
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(","),
                 a.actions_enabled,

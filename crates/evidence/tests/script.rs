@@ -226,7 +226,13 @@ fn collection_script_end_to_end_with_fake_aws_cli_skipped_without_bash() {
     assert_eq!(east.vpcs.as_ref().map(Vec::len).ok(), Some(3));
     assert_eq!(east.flow_logs.as_ref().map(Vec::len).ok(), Some(2));
     assert_eq!(east.vpn_connections.as_ref().map(Vec::len).ok(), Some(2));
-    assert_eq!(east.alarms.as_ref().map(Vec::len).ok(), Some(3));
+    // Two alarms, one of them metric math over both tunnels: three metrics watched.
+    assert_eq!(east.alarms.as_ref().map(Vec::len).ok(), Some(2));
+    let watched = east
+        .alarms
+        .as_ref()
+        .map(|alarms| alarms.iter().map(|a| a.watched_metrics().len()).sum::<usize>());
+    assert_eq!(watched.ok(), Some(3));
     // Both Firehose pages, merged.
     let streams: Option<Vec<&str>> = east
         .delivery_streams

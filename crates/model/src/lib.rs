@@ -12,6 +12,7 @@
 pub mod graph;
 pub mod inventory;
 pub mod schema;
+pub mod timestamp;
 pub mod value;
 
 pub use graph::{parse_log_group_arn, Asset, Edge, Graph, ListingGap, NodeId, RETENTION_DAYS};
