@@ -171,6 +171,7 @@ fn a_batch_in_another_account_runs_through_the_org_role_or_not_at_all() {
         gaps: vec![],
         exception: None,
         remedy: Some(netaudit_checks::Remedy::CreateFlowLog { vpc_id: vpc_id.clone() }),
+        location: None,
     };
     let options = netaudit_fix::PlanOptions {
         destination: netaudit_fix::DestinationChoice::S3 {

@@ -119,6 +119,19 @@ pub struct ControlFile {
     #[serde(default)]
     pub parameters: BTreeMap<String, ParamDoc>,
     pub query: QuerySpec,
+    /// Whether the control can be decided on infrastructure as code, before deploy.
+    #[serde(default)]
+    pub iac: Option<IacSpec>,
+}
+
+/// `[iac]`: a control that needs runtime state (tunnel status, delivery status) says it does not
+/// apply before deploy, and why; IaC scans leave it out and say so.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IacSpec {
+    pub applies: bool,
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// Where the query and filters sit in a control file, for error positions.
@@ -154,6 +167,14 @@ pub struct Control {
 }
 
 impl Control {
+    /// `Err(reason)` when the control needs deployed state; a control that does not say applies.
+    pub fn before_deploy(&self) -> Result<(), &str> {
+        match &self.file.iac {
+            Some(spec) if !spec.applies => Err(spec.reason.as_str()),
+            _ => Ok(()),
+        }
+    }
+
     /// What `netaudit fix` does about this control's FAIL on `node`, with the facts it needs from the
     /// graph; None when the control declares nothing.
     pub fn remedy(&self, graph: &netaudit_model::Graph, node: netaudit_model::NodeId) -> Option<Remedy> {

@@ -1,7 +1,7 @@
 //! Running controls over the graph.
 
 use crate::catalogue::{placeholders, CatalogueError, Control};
-use crate::results::{Finding, GapRef, Status};
+use crate::results::{Finding, GapRef, Location, Status};
 use netaudit_model::{partition_for, Asset, Gap, GapKind, Graph, Kind};
 use netaudit_query::Selection;
 use netaudit_query::{compile, compile_filter, evaluate_filter, project, Truth};
@@ -32,6 +32,7 @@ fn unknown_reason(gaps: &[Arc<Gap>]) -> String {
             };
             match g.kind {
                 // These messages say what is missing; API errors are detailed under coverage.
+                GapKind::NotKnownBeforeDeploy => g.message.clone(),
                 GapKind::NotReported | GapKind::NotCollected => format!("{} {}{place}: {}", g.api, g.code, g.message),
                 _ => format!("{} {}{place}", g.api, g.code),
             }
@@ -81,6 +82,11 @@ fn finding(control: &Control, asset: &Asset, status: Status, reason: String, gap
         gaps,
         exception: None,
         remedy: None,
+        location: asset.source.as_ref().map(|s| Location {
+            file: s.file.clone(),
+            start_line: s.line,
+            end_line: s.end_line,
+        }),
     }
 }
 
@@ -169,12 +175,25 @@ pub fn evaluate_control(
             gaps: gap_refs(std::slice::from_ref(&gap.gap)),
             exception: None,
             remedy: None,
+            location: None,
         });
     }
 
     for &node in graph.of_kind(root.kind) {
         let asset = graph.asset(node);
-        let in_scope = scope.as_ref().map_or(Truth::True, |s| evaluate_filter(graph, node, s));
+        let mut in_scope = scope.as_ref().map_or(Truth::True, |s| evaluate_filter(graph, node, s));
+        // A declared asset that may not be deployed is in scope only maybe: it can never FAIL,
+        // and, like any asset of unknown scope, it is not reported PASS.
+        if let Some(gap) = &asset.uncertain {
+            in_scope = match in_scope {
+                Truth::True => Truth::Unknown(vec![gap.clone()]),
+                Truth::Unknown(mut g) => {
+                    g.push(gap.clone());
+                    Truth::Unknown(g)
+                }
+                Truth::False => Truth::False,
+            };
+        }
         if in_scope == Truth::False {
             continue;
         }

@@ -302,10 +302,20 @@ pub fn parse_exceptions(file: &str, text: &str, catalogue: &Catalogue) -> Result
             }
         };
         let text_resource = raw.resource.get_ref().trim();
-        let resource = if !text_resource.starts_with("arn:") {
+        // Infrastructure as code names a resource `<root folder or template>#<address>`.
+        let declared_address = text_resource.rsplit_once('#').map(|(_, address)| address);
+        let resource = if declared_address.is_some_and(|a| a.chars().all(|c| c == '*')) {
             error(
                 raw.resource.span(),
-                format!("`resource` must be an ARN or an ARN pattern, not `{text_resource}`"),
+                format!("`{text_resource}` names no address: write `<folder or template>#<address>`"),
+            );
+            continue;
+        } else if !text_resource.starts_with("arn:") && declared_address.is_none() {
+            error(
+                raw.resource.span(),
+                format!(
+                    "`resource` must be an ARN, an ARN pattern or `<folder or template>#<address>`, not `{text_resource}`"
+                ),
             );
             continue;
         } else {

@@ -17,7 +17,7 @@ mod results;
 
 pub use catalogue::{
     builtin, load_dir, AwsConfigRule, Catalogue, CatalogueError, Category, Control, ControlFile, FilterSpec, Framework,
-    ParamDoc, QuerySpec, Remediation, Severity,
+    IacSpec, ParamDoc, QuerySpec, Remediation, Severity,
 };
 pub use evaluate::{evaluate, evaluate_control, Params};
 pub use exceptions::{
@@ -25,4 +25,4 @@ pub use exceptions::{
     ExceptionsSummary, ResourceMatch,
 };
 pub use remedy::{FlowLogTarget, LogGroupRef, Remedy, RemedyKind, TunnelRef};
-pub use results::{Finding, GapRef, ResultKey, Status};
+pub use results::{Finding, GapRef, Location, ResultKey, Status};

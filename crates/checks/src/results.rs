@@ -116,6 +116,17 @@ pub struct Finding {
     /// For FAIL: what `netaudit fix` does about it, with the facts the fix needs, from the graph.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remedy: Option<crate::remedy::Remedy>,
+    /// Where infrastructure as code declares the resource; absent for deployed resources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// A source range: the file (relative to where the scan was asked) and its first and last line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    pub file: String,
+    pub start_line: usize,
+    pub end_line: usize,
 }
 
 impl Finding {

@@ -78,6 +78,11 @@ pub fn explain(c: &Control, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(out, "\n{}", f.summary.trim())?;
+    match &f.iac {
+        Some(spec) if spec.applies => writeln!(out, "\nBefore deploy (`scan --iac`): checked on {}", spec.reason)?,
+        Some(spec) => writeln!(out, "\nBefore deploy (`scan --iac`): left out: {}", spec.reason)?,
+        None => writeln!(out, "\nBefore deploy (`scan --iac`): checked on the declared assets")?,
+    }
     section(out, "What it checks", &f.description)?;
     section(out, "Why it matters", &f.rationale)?;
     if !c.defaults.is_empty() {

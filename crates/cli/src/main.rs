@@ -4,6 +4,7 @@
 
 mod explain;
 mod fix_cmd;
+mod iac_cmd;
 mod logs_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -110,6 +111,8 @@ struct ScanArgs {
     evidence: Option<PathBuf>,
     #[command(flatten)]
     live: LiveArgs,
+    #[command(flatten)]
+    iac: iac_cmd::IacArgs,
     /// Exceptions (TOML): accepted failures with owner, reason, ticket and expiry; they become MUTED.
     #[arg(long, value_name = "FILE")]
     exceptions: Option<PathBuf>,
@@ -488,9 +491,15 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
         .filter(|c| args.checks.is_empty() || args.checks.iter().any(|id| id.eq_ignore_ascii_case(c.id())))
         .filter(|c| !args.skip.iter().any(|id| id.eq_ignore_ascii_case(c.id())))
         .collect();
+    let selected = if args.iac.is_requested() {
+        iac_cmd::applicable(selected)
+    } else {
+        selected
+    };
 
     let (inventory, evidence_errors) = match &args.evidence {
         Some(dir) => load_evidence(dir)?,
+        None if args.iac.is_requested() => (netaudit_model::Inventory::default(), vec![]),
         None => (collect_live(&args.live, args.verbose, args.stats)?, vec![]),
     };
     errors.extend(evidence_errors);
@@ -501,7 +510,11 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
             eprintln!("netaudit: wrote {written} evidence files to {}", dir.display());
         }
     }
-    let graph = Graph::build(&inventory);
+    let graph = if args.iac.is_requested() {
+        iac_cmd::graph(&args.iac, &mut errors)?
+    } else {
+        Graph::build(&inventory)
+    };
     let (mut findings, eval_errors) = netaudit_checks::evaluate(&selected, &graph, &params);
     errors.extend(eval_errors.iter().map(ToString::to_string));
     report_errors(&errors);

@@ -55,6 +55,7 @@ fn finding(control: &str, resource_type: &str, id: &str, remedy: Remedy) -> Find
         gaps: vec![],
         exception: None,
         remedy: Some(remedy),
+        location: None,
     }
 }
 

@@ -48,6 +48,7 @@ fn tunnel_script() -> String {
                 })
                 .to_vec(),
         }),
+        location: None,
     };
     // The tunnel log group exists already, so the script touches tunnels only.
     let mut existing = ExistingLogGroups::new();

@@ -13,6 +13,8 @@ mod value;
 mod yaml;
 
 pub mod cloudformation;
+pub mod declare;
+pub mod inputs;
 pub mod terraform;
 
 pub use error::IacError;

@@ -506,6 +506,7 @@ pub fn run(session: &LogSession, detections: &[Detection], t: &Thresholds) -> Re
                 gaps: vec![],
                 exception: None,
                 remedy: None,
+                location: None,
             });
         }
     }

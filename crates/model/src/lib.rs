@@ -15,7 +15,9 @@ pub mod schema;
 pub mod timestamp;
 pub mod value;
 
-pub use graph::{parse_log_group_arn, Asset, Edge, Graph, ListingGap, NodeId, RETENTION_DAYS};
+pub use graph::{
+    parse_log_group_arn, Asset, DeclaredAsset, Edge, Graph, Link, ListingGap, NodeId, SourceRef, RETENTION_DAYS,
+};
 pub use inventory::{AccountInventory, Inventory, Listing, RegionInventory};
 pub use schema::{EdgeDef, FieldDef, Kind, KindDef, ScalarType};
 pub use value::{Gap, GapKind, Value};

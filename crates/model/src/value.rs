@@ -36,6 +36,9 @@ pub enum GapKind {
     NotCollected,
     /// AWS answered, but left this value out (e.g. tunnel telemetry while provisioning).
     NotReported,
+    /// Infrastructure as code: the value is decided by the deploy (an id, a variable without a
+    /// value, a `count` that depends on another resource). The message names the expression.
+    NotKnownBeforeDeploy,
 }
 
 impl fmt::Display for Gap {

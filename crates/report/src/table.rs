@@ -49,10 +49,23 @@ fn counts_line(paint: &Paint, counts: &Counts) -> String {
     }
 }
 
+/// Account and region; a declared resource has neither before deploy, its file says where it is.
+fn place(f: &Finding) -> (&str, &str) {
+    if f.location.is_some() {
+        ("", "")
+    } else {
+        (&f.account_id, &f.region)
+    }
+}
+
 fn resource(f: &Finding) -> String {
-    match &f.resource_name {
+    let id = match &f.resource_name {
         Some(name) => format!("{} ({name})", f.resource_id),
         None => f.resource_id.clone(),
+    };
+    match &f.location {
+        Some(at) => format!("{}:{} {id}", at.file, at.start_line),
+        None => id,
     }
 }
 
@@ -106,8 +119,8 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
     let width = |get: fn(&Finding) -> usize| rows.iter().map(|f| get(f)).max().unwrap_or(0);
     let (w_status, w_account, w_region, w_resource) = (
         width(|f| f.status.as_str().len()),
-        width(|f| f.account_id.len()),
-        width(|f| f.region.len()),
+        width(|f| place(f).0.len()),
+        width(|f| place(f).1.len()),
         width(|f| resource(f).chars().count()),
     );
 
@@ -128,8 +141,8 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
                 out,
                 "  {}  {:<w_account$}  {:<w_region$}  {:<w_resource$}  {}",
                 paint.status(f.status, &status),
-                f.account_id,
-                f.region,
+                place(f).0,
+                place(f).1,
                 resource(f),
                 reason(f)
             )?;

@@ -73,6 +73,8 @@ impl Builder {
             name,
             fields: vec![Value::Null; def.fields.len()],
             edges: vec![Edge::Known(vec![]); def.edges.len()],
+            source: None,
+            uncertain: None,
         });
         if self.g.by_kind.len() < Kind::ALL.len() {
             self.g.by_kind.resize(Kind::ALL.len(), vec![]);

@@ -5,6 +5,7 @@
 //! relationship).
 
 mod builder;
+mod declared;
 mod link;
 mod nodes;
 mod tunnels;
@@ -13,6 +14,7 @@ use crate::inventory::Inventory;
 use crate::schema::{EdgeIx, FieldIx, Kind};
 use crate::value::{Gap, Value};
 use builder::Builder;
+pub use declared::{DeclaredAsset, Link, SourceRef};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,6 +42,10 @@ pub struct Asset {
     pub fields: Vec<Value>,
     /// Edges, indexed by the kind's `EdgeIx` constants.
     pub edges: Vec<Edge>,
+    /// Where infrastructure as code declares this asset; `None` for deployed assets.
+    pub source: Option<Arc<SourceRef>>,
+    /// Why a declared asset may not exist once deployed (`count` or `Condition` unknown before deploy).
+    pub uncertain: Option<Arc<Gap>>,
 }
 
 impl Asset {

@@ -1,0 +1,214 @@
+//! `scan --iac`: the catalogue on infrastructure as code, through the binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn netaudit() -> Command {
+    let mut cmd = Command::cargo_bin("netaudit").expect("the netaudit binary is built");
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (String, String, i32) {
+    let out = cmd.output().expect("netaudit runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A folder of files: (relative path, contents).
+fn code(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (path, text) in files {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().expect("has a parent")).expect("mkdir");
+        std::fs::write(full, text).expect("write");
+    }
+    dir
+}
+
+const NETWORK_TF: &str = r#"resource "aws_vpc" "app" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_flow_log" "app" {
+  vpc_id          = aws_vpc.app.id
+  traffic_type    = "ACCEPT"
+  log_destination = aws_cloudwatch_log_group.flow.arn
+}
+
+resource "aws_cloudwatch_log_group" "flow" {
+  name = "/aws/vpc/flow-logs/app"
+}
+"#;
+
+fn json_report(out: &str) -> serde_json::Value {
+    let report: serde_json::Value = serde_json::from_str(out).expect("valid JSON");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("schemas/scan-report.schema.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    report
+}
+
+fn result<'r>(report: &'r serde_json::Value, control: &str, address: &str) -> &'r serde_json::Value {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["control"] == control && r["resource_id"] == address)
+        .unwrap_or_else(|| panic!("no {control} result for {address}"))
+}
+
+#[test]
+fn accept_only_flow_log_fails_with_file_and_line_and_never_expiring_retention_passes() {
+    let dir = code(&[("main.tf", NETWORK_TF)]);
+    let (out, err, code) = run(netaudit().args(["scan", "--color", "never", "--iac"]).arg(dir.path()));
+    assert_eq!(code, 1, "{out}{err}");
+    let file = dir.path().join("main.tf").display().to_string();
+    assert!(out.contains(&format!("{file}:1 aws_vpc.app")), "{out}");
+    assert!(err.contains("EC2.20 is left out of IaC scans"), "{err}");
+
+    let (out, _, code) = run(netaudit().args(["scan", "--format", "json", "--iac"]).arg(dir.path()));
+    assert_eq!(code, 1);
+    let report = json_report(&out);
+    let fail = result(&report, "EC2.6", "aws_vpc.app");
+    assert_eq!(fail["status"], "FAIL");
+    assert_eq!(
+        fail["location"],
+        serde_json::json!({"file": file, "start_line": 1, "end_line": 3})
+    );
+    assert_eq!(result(&report, "CIS.VPC.FLOWLOGS", "aws_vpc.app")["status"], "PASS");
+    assert_eq!(
+        result(&report, "CloudWatch.16", "aws_cloudwatch_log_group.flow")["status"],
+        "PASS"
+    );
+    assert_eq!(
+        result(&report, "NETAUDIT.RETENTION.CHAIN", "aws_cloudwatch_log_group.flow")["status"],
+        "PASS"
+    );
+    assert!(!report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["control"] == "EC2.20" || r["control"] == "NETAUDIT.FLOWLOG.DELIVERY"));
+}
+
+#[test]
+fn a_variable_without_a_value_is_unknown_naming_it_and_var_decides_it() {
+    let tf = NETWORK_TF.replace("\"ACCEPT\"", "var.traffic").replace(
+        "resource \"aws_vpc\"",
+        "variable \"traffic\" {\n  type = string\n}\n\nresource \"aws_vpc\"",
+    );
+    let dir = code(&[("main.tf", &tf)]);
+    let (out, _, code) = run(netaudit().args(["scan", "--format", "json", "--iac"]).arg(dir.path()));
+    assert_eq!(code, 2, "{out}");
+    let unknown = result(&json_report(&out), "EC2.6", "aws_vpc.app").clone();
+    assert_eq!(unknown["status"], "UNKNOWN");
+    assert!(unknown["reason"].as_str().unwrap().contains("var.traffic"), "{unknown}");
+    assert_eq!(unknown["gaps"][0]["kind"], "not_known_before_deploy");
+
+    let (out, _, code) = run(netaudit()
+        .args(["scan", "--format", "json", "--var", "traffic=REJECT", "--iac"])
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(result(&json_report(&out), "EC2.6", "aws_vpc.app")["status"], "PASS");
+}
+
+#[test]
+fn a_syntax_error_names_file_line_and_column_and_the_rest_is_scanned() {
+    let dir = code(&[
+        ("good/main.tf", NETWORK_TF),
+        ("broken/main.tf", "resource \"aws_vpc\" \"x\" {\n  cidr_block = \n}\n"),
+        (
+            "templates/broken.yaml",
+            "Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties: [\n",
+        ),
+        ("package.json", "{\"name\": \"not iac\"}"),
+    ]);
+    let (out, err, code) = run(netaudit().args(["scan", "--color", "never", "--iac"]).arg(dir.path()));
+    assert_eq!(code, 3, "failures and incomplete: {out}{err}");
+    let broken_tf = dir.path().join("broken/main.tf").display().to_string();
+    assert!(err.contains(&format!("{broken_tf}:2:")), "{err}");
+    let broken_yaml = dir.path().join("templates/broken.yaml").display().to_string();
+    assert!(err.contains(&format!("{broken_yaml}:")), "{err}");
+    assert!(!err.contains("package.json"), "{err}");
+    assert!(out.contains("aws_vpc.app"), "{out}");
+}
+
+#[test]
+fn a_file_that_is_not_iac_is_an_error_and_iac_conflicts_with_evidence() {
+    let dir = code(&[("notes.yaml", "title: not a template\n")]);
+    let (_, err, code) = run(netaudit().args(["scan", "--iac"]).arg(dir.path().join("notes.yaml")));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("notes.yaml:1") && err.contains("not a CloudFormation template"),
+        "{err}"
+    );
+
+    let (_, err, code) = run(netaudit().args(["scan", "--iac", ".", "--evidence", "."]));
+    assert_eq!(code, 64, "{err}");
+}
+
+#[test]
+fn exceptions_match_the_unit_and_address() {
+    let dir = code(&[("main.tf", NETWORK_TF)]);
+    let unit = dir.path().display().to_string();
+    let exceptions = dir.path().join("exceptions.toml");
+    std::fs::write(
+        &exceptions,
+        format!(
+            "[[exception]]\ncontrol = \"EC2.6\"\nresource = \"{unit}#aws_vpc.*\"\nowner = \"network-team\"\nreason = \"accepted-traffic logs only until the SIEM migration\"\nticket = \"NET-42\"\nexpires = \"2999-01-01\"\n"
+        ),
+    )
+    .unwrap();
+    let (out, err, code) = run(netaudit()
+        .args(["scan", "--format", "json", "--exceptions"])
+        .arg(&exceptions)
+        .arg("--iac")
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(result(&json_report(&out), "EC2.6", "aws_vpc.app")["status"], "MUTED");
+}
+
+#[test]
+fn the_readme_example_fails_on_both_inputs() {
+    let (out, err, code) =
+        run(netaudit()
+            .current_dir(repo())
+            .args(["scan", "--color", "never", "--iac", "examples/iac"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("examples/iac/terraform/main.tf:5 aws_vpc.app (app)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("examples/iac/cloudformation/network.yaml:8 FlowLogGroup"),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_says_whether_a_control_applies_before_deploy() {
+    let (out, _, code) = run(netaudit().args(["explain", "EC2.20"]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Before deploy (`scan --iac`): left out: tunnel status"),
+        "{out}"
+    );
+    let (out, _, _) = run(netaudit().args(["explain", "EC2.6"]));
+    assert!(out.contains("Before deploy (`scan --iac`): checked on"), "{out}");
+}

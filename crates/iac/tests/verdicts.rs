@@ -1,0 +1,217 @@
+//! The catalogue, unchanged, on infrastructure as code: exact verdicts per address for Terraform
+//! and CloudFormation fixtures (one resource per case).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use netaudit_checks::{builtin, evaluate, Finding, Params};
+use netaudit_iac::cloudformation::Options;
+use netaudit_iac::inputs::{read, Declared};
+use netaudit_iac::terraform::TfOptions;
+use netaudit_model::Graph;
+use std::path::{Path, PathBuf};
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+fn scan(paths: &[PathBuf], cfn: &Options) -> (Declared, Vec<Finding>) {
+    let declared = read(paths, &TfOptions::default(), cfn);
+    let graph = Graph::from_declared(declared.assets.clone());
+    let (catalogue, errors) = builtin();
+    assert!(errors.is_empty(), "{errors:?}");
+    let controls: Vec<_> = catalogue
+        .controls()
+        .iter()
+        .filter(|c| c.before_deploy().is_ok())
+        .collect();
+    let (findings, errors) = evaluate(&controls, &graph, &Params::new());
+    assert!(errors.is_empty(), "{errors:?}");
+    (declared, findings)
+}
+
+/// `CONTROL ADDRESS STATUS` lines, sorted.
+fn verdicts(findings: &[Finding]) -> Vec<String> {
+    let mut lines: Vec<String> = findings
+        .iter()
+        .map(|f| format!("{} {} {}", f.control, f.resource_id, f.status))
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn expected(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn reason<'f>(findings: &'f [Finding], control: &str, address: &str) -> &'f str {
+    &findings
+        .iter()
+        .find(|f| f.control == control && f.resource_id == address)
+        .unwrap_or_else(|| panic!("no {control} result for {address}"))
+        .reason
+}
+
+#[test]
+fn terraform_verdicts_per_address() {
+    let (declared, findings) = scan(&[fixture("verdicts/terraform/network")], &Options::default());
+    assert!(declared.errors.is_empty(), "{:?}", declared.errors);
+    assert_eq!(
+        verdicts(&findings),
+        expected(
+            "
+            EC2.6 module.vpc.aws_vpc.this[0] PASS
+            EC2.6 aws_vpc.accept_only FAIL
+            EC2.6 aws_default_vpc.default FAIL
+            CIS.VPC.FLOWLOGS module.vpc.aws_vpc.this[0] PASS
+            CIS.VPC.FLOWLOGS aws_vpc.accept_only PASS
+            CIS.VPC.FLOWLOGS aws_default_vpc.default FAIL
+            CloudWatch.16 aws_cloudwatch_log_group.flow PASS
+            CloudWatch.16 aws_cloudwatch_log_group.client_vpn FAIL
+            CloudWatch.16 aws_cloudwatch_log_group.tunnels PASS
+            NETAUDIT.RETENTION.CHAIN aws_cloudwatch_log_group.flow PASS
+            NETAUDIT.RETENTION.CHAIN aws_cloudwatch_log_group.client_vpn FAIL
+            NETAUDIT.RETENTION.CHAIN aws_cloudwatch_log_group.tunnels PASS
+            EC2.51 aws_ec2_client_vpn_endpoint.logged PASS
+            EC2.51 aws_ec2_client_vpn_endpoint.dark FAIL
+            EC2.51 aws_ec2_client_vpn_endpoint.elsewhere PASS
+            NETAUDIT.CVPN.LOGGROUP aws_ec2_client_vpn_endpoint.logged PASS
+            NETAUDIT.CVPN.LOGGROUP aws_ec2_client_vpn_endpoint.dark NOT_APPLICABLE
+            NETAUDIT.CVPN.LOGGROUP aws_ec2_client_vpn_endpoint.elsewhere UNKNOWN
+            EC2.171 aws_vpn_connection.both PASS
+            EC2.171 aws_vpn_connection.one FAIL
+            NETAUDIT.S2S.IKEV2 aws_vpn_connection.both#tunnel1 PASS
+            NETAUDIT.S2S.IKEV2 aws_vpn_connection.both#tunnel2 PASS
+            NETAUDIT.S2S.IKEV2 aws_vpn_connection.one#tunnel1 FAIL
+            NETAUDIT.S2S.IKEV2 aws_vpn_connection.one#tunnel2 FAIL
+            NETAUDIT.S2S.LOGGROUP aws_vpn_connection.both#tunnel1 PASS
+            NETAUDIT.S2S.LOGGROUP aws_vpn_connection.both#tunnel2 PASS
+            NETAUDIT.S2S.LOGGROUP aws_vpn_connection.one#tunnel1 UNKNOWN
+            NETAUDIT.S2S.LOGGROUP aws_vpn_connection.one#tunnel2 NOT_APPLICABLE
+            NETAUDIT.S2S.VENDEDLOGS aws_vpn_connection.both#tunnel1 UNKNOWN
+            NETAUDIT.S2S.VENDEDLOGS aws_vpn_connection.both#tunnel2 UNKNOWN
+            NETAUDIT.S2S.VENDEDLOGS aws_vpn_connection.one#tunnel1 FAIL
+            NETAUDIT.S2S.VENDEDLOGS aws_vpn_connection.one#tunnel2 NOT_APPLICABLE
+            "
+        )
+    );
+    assert!(reason(
+        &findings,
+        "NETAUDIT.CVPN.LOGGROUP",
+        "aws_ec2_client_vpn_endpoint.elsewhere"
+    )
+    .contains("/shared/client-vpn"));
+    let fail = findings
+        .iter()
+        .find(|f| f.control == "EC2.6" && f.resource_id == "aws_vpc.accept_only")
+        .unwrap();
+    let at = fail.location.as_ref().unwrap();
+    assert!(at.file.ends_with("network/main.tf"), "{}", at.file);
+    assert_eq!((at.start_line, at.end_line), (25, 30));
+    assert_eq!(fail.account_id, "");
+    assert!(
+        fail.resource_arn.ends_with("network#aws_vpc.accept_only"),
+        "{}",
+        fail.resource_arn
+    );
+}
+
+#[test]
+fn terraform_values_known_only_at_deploy_are_unknown_naming_the_expression() {
+    let (_, findings) = scan(&[fixture("verdicts/terraform/undecided")], &Options::default());
+    assert_eq!(
+        verdicts(&findings),
+        expected(
+            "
+            EC2.6 aws_vpc.main UNKNOWN
+            EC2.6 aws_vpc.maybe_logged UNKNOWN
+            CIS.VPC.FLOWLOGS aws_vpc.main PASS
+            CIS.VPC.FLOWLOGS aws_vpc.maybe_logged UNKNOWN
+            CloudWatch.16 aws_cloudwatch_log_group.flow UNKNOWN
+            NETAUDIT.RETENTION.CHAIN aws_cloudwatch_log_group.flow UNKNOWN
+            "
+        )
+    );
+    assert!(reason(&findings, "EC2.6", "aws_vpc.main").contains("var.traffic_type"));
+    assert!(reason(&findings, "CloudWatch.16", "aws_cloudwatch_log_group.flow").contains("var.retention_days"));
+    let maybe = reason(&findings, "EC2.6", "aws_vpc.maybe_logged");
+    assert!(
+        maybe.contains("aws_flow_log.maybe may not exist") && maybe.contains("var.flow_logs_enabled"),
+        "{maybe}"
+    );
+}
+
+#[test]
+fn cloudformation_verdicts_per_logical_id() {
+    let (declared, findings) = scan(&[fixture("cloudformation/verdicts.yaml")], &Options::default());
+    assert!(declared.errors.is_empty(), "{:?}", declared.errors);
+    assert_eq!(
+        verdicts(&findings),
+        expected(
+            "
+            EC2.6 LoggedVpc PASS
+            EC2.6 BareVpc FAIL
+            CIS.VPC.FLOWLOGS LoggedVpc PASS
+            CIS.VPC.FLOWLOGS BareVpc FAIL
+            CloudWatch.16 FlowLogGroup FAIL
+            CloudWatch.16 TunnelLogGroup PASS
+            NETAUDIT.RETENTION.CHAIN FlowLogGroup FAIL
+            NETAUDIT.RETENTION.CHAIN TunnelLogGroup PASS
+            EC2.171 Vpn PASS
+            EC2.171 HalfLoggedVpn FAIL
+            EC2.51 ClientVpn UNKNOWN
+            EC2.51 DarkClientVpn FAIL
+            NETAUDIT.CVPN.LOGGROUP ClientVpn UNKNOWN
+            NETAUDIT.CVPN.LOGGROUP DarkClientVpn NOT_APPLICABLE
+            NETAUDIT.S2S.IKEV2 Vpn#tunnel1 PASS
+            NETAUDIT.S2S.IKEV2 Vpn#tunnel2 PASS
+            NETAUDIT.S2S.IKEV2 HalfLoggedVpn#tunnel1 FAIL
+            NETAUDIT.S2S.IKEV2 HalfLoggedVpn#tunnel2 FAIL
+            NETAUDIT.S2S.LOGGROUP Vpn#tunnel1 PASS
+            NETAUDIT.S2S.LOGGROUP Vpn#tunnel2 PASS
+            NETAUDIT.S2S.LOGGROUP HalfLoggedVpn#tunnel1 PASS
+            NETAUDIT.S2S.LOGGROUP HalfLoggedVpn#tunnel2 NOT_APPLICABLE
+            NETAUDIT.S2S.VENDEDLOGS Vpn#tunnel1 UNKNOWN
+            NETAUDIT.S2S.VENDEDLOGS Vpn#tunnel2 UNKNOWN
+            NETAUDIT.S2S.VENDEDLOGS HalfLoggedVpn#tunnel1 UNKNOWN
+            NETAUDIT.S2S.VENDEDLOGS HalfLoggedVpn#tunnel2 NOT_APPLICABLE
+            "
+        )
+    );
+    assert!(reason(&findings, "EC2.51", "ClientVpn").contains("ClientVpnLogging"));
+    // A parameter decides it.
+    let given = Options {
+        parameters: [("ClientVpnLogging".to_owned(), "true".to_owned())].into(),
+    };
+    let (_, findings) = scan(&[fixture("cloudformation/verdicts.yaml")], &given);
+    assert!(findings
+        .iter()
+        .any(|f| f.control == "EC2.51" && f.resource_id == "ClientVpn" && f.status == netaudit_checks::Status::Pass));
+}
+
+#[test]
+fn folders_mix_inputs_and_skip_what_is_not_iac() {
+    let (declared, _) = scan(&[fixture("verdicts")], &Options::default());
+    assert!(declared.errors.is_empty(), "{:?}", declared.errors);
+    assert_eq!(declared.units.len(), 2, "{:?}", declared.units);
+    let broken = std::env::temp_dir().join(format!("netaudit-iac-broken-{}.yaml", std::process::id()));
+    std::fs::write(
+        &broken,
+        "Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties: [\n",
+    )
+    .unwrap();
+    let (declared, _) = scan(
+        &[broken.clone(), fixture("cloudformation/verdicts.yaml")],
+        &Options::default(),
+    );
+    std::fs::remove_file(&broken).unwrap();
+    assert_eq!(declared.errors.len(), 1, "{:?}", declared.errors);
+    assert!(declared.errors[0].line.is_some() && declared.errors[0].column.is_some());
+    assert!(declared.assets.iter().any(|a| a.address == "BareVpc"));
+}
