@@ -197,9 +197,20 @@ fn cloudformation_verdicts_per_logical_id() {
 
 #[test]
 fn folders_mix_inputs_and_skip_what_is_not_iac() {
-    let (declared, _) = scan(&[fixture("verdicts")], &Options::default());
+    let (declared, findings) = scan(&[fixture("verdicts")], &Options::default());
     assert!(declared.errors.is_empty(), "{:?}", declared.errors);
-    assert_eq!(declared.units.len(), 2, "{:?}", declared.units);
+    // Two Terraform roots (the module folder is read through its caller) and the CDK template;
+    // cdk.out/manifest.json is not a template.
+    assert_eq!(declared.units.len(), 3, "{:?}", declared.units);
+    assert!(
+        declared.units[2].ends_with("cdk.out/NetworkStack.template.json"),
+        "{:?}",
+        declared.units
+    );
+    let vpc = declared.assets.iter().find(|a| a.address == "VpcA1B2C3D4").unwrap();
+    assert_eq!(vpc.source.construct_path.as_deref(), Some("NetworkStack/Vpc/Resource"));
+    assert!(verdicts(&findings).contains(&"EC2.6 VpcA1B2C3D4 PASS".to_owned()));
+    assert!(verdicts(&findings).contains(&"CloudWatch.16 VpcFlowLogsGroupE5F6A7B8 PASS".to_owned()));
     let broken = std::env::temp_dir().join(format!("netaudit-iac-broken-{}.yaml", std::process::id()));
     std::fs::write(
         &broken,

@@ -154,7 +154,13 @@ impl Graph {
                 let back = reverse(kind, edge);
                 match resolved {
                     Resolved::Known(targets) => {
-                        b.set_edge(node, edge, Edge::Known(targets.clone()));
+                        // A target that may not be deployed is no certain link.
+                        let doubt = targets.iter().find_map(|t| b.asset(*t).uncertain.clone());
+                        let forward = match doubt {
+                            Some(gap) => Edge::Unknown(gap),
+                            None => Edge::Known(targets.clone()),
+                        };
+                        b.set_edge(node, edge, forward);
                         for t in targets {
                             match (back, &uncertain) {
                                 (Some(back), None) => b.push_edge(t, back, node),
@@ -270,6 +276,27 @@ mod tests {
             g.asset(node(&g, "aws_flow_log.anywhere")).edge(schema::flow_log::VPC),
             Edge::Unknown(_)
         ));
+    }
+
+    #[test]
+    fn a_link_to_an_asset_that_may_not_exist_is_unknown() {
+        let mut group = declared(Kind::LogGroup, "aws_cloudwatch_log_group.maybe");
+        group.uncertain = Some(gap("count is not known before apply"));
+        let mut endpoint = declared(Kind::ClientVpnEndpoint, "aws_ec2_client_vpn_endpoint.a");
+        endpoint.links.push((
+            schema::client_vpn_endpoint::LOG_GROUP,
+            Link::To("aws_cloudwatch_log_group.maybe".into()),
+        ));
+        let g = Graph::from_declared(vec![group, endpoint]);
+        assert!(matches!(
+            g.asset(node(&g, "aws_ec2_client_vpn_endpoint.a")).edge(schema::client_vpn_endpoint::LOG_GROUP),
+            Edge::Unknown(gap) if gap.message == "count is not known before apply"
+        ));
+        let lg = node(&g, "aws_cloudwatch_log_group.maybe");
+        assert_eq!(
+            g.asset(lg).edge(schema::log_group::CLIENT_VPN_ENDPOINTS),
+            &Edge::Known(vec![node(&g, "aws_ec2_client_vpn_endpoint.a")])
+        );
     }
 
     #[test]
