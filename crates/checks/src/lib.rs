@@ -12,6 +12,7 @@
 mod catalogue;
 mod evaluate;
 mod exceptions;
+mod reads;
 mod results;
 
 pub use catalogue::{
@@ -23,4 +24,5 @@ pub use exceptions::{
     apply_exceptions, parse_exceptions, Date, Exception, ExceptionRef, ExceptionState, ExceptionUse, ExceptionsError,
     ExceptionsSummary, ResourceMatch,
 };
+pub use reads::controls_read;
 pub use results::{Finding, GapRef, ResultKey, Status};

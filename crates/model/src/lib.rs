@@ -11,11 +11,13 @@
 
 pub mod graph;
 pub mod inventory;
+pub mod reads;
 pub mod schema;
 pub mod value;
 
 pub use graph::{parse_log_group_arn, Asset, Edge, Graph, ListingGap, NodeId, RETENTION_DAYS};
 pub use inventory::{AccountInventory, Inventory, Listing, RegionInventory};
+pub use reads::{Collected, Reads};
 pub use schema::{EdgeDef, FieldDef, Kind, KindDef, ScalarType};
 pub use value::{Gap, GapKind, Value};
 
