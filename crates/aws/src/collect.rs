@@ -11,7 +11,8 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_smithy_async::future::pagination_stream::PaginationStream;
 use futures::stream::{self, StreamExt};
 use netaudit_model::inventory::*;
-use netaudit_model::{Gap, GapKind, Inventory};
+use netaudit_model::{Collected, Gap, GapKind, Inventory, Reads};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +40,16 @@ pub struct LiveOptions {
     pub org_role: String,
     /// Accounts collected at once.
     pub account_concurrency: usize,
+    /// What the selected controls read: listings nobody reads are skipped and recorded as
+    /// [`Gap::not_selected`]. `None`: every listing.
+    pub reads: Option<Reads>,
+}
+
+impl LiveOptions {
+    /// Whether this scan makes `listing`.
+    pub fn collects(&self, listing: Collected) -> bool {
+        self.reads.as_ref().is_none_or(|r| r.needs(listing))
+    }
 }
 
 impl Default for LiveOptions {
@@ -56,6 +67,7 @@ impl Default for LiveOptions {
             org: false,
             org_role: "OrganizationAccountAccessRole".into(),
             account_concurrency: 4,
+            reads: None,
         }
     }
 }
@@ -361,21 +373,24 @@ async fn collect_identified(
             .interceptor(calls.interceptor("s3"))
             .build(),
     );
-    let buckets: Listing<BucketRecord> = all_pages(s3.list_buckets().into_paginator().send())
-        .await
-        .map(|pages| {
-            pages
-                .iter()
-                .flat_map(|p| p.buckets().iter().filter_map(convert::bucket))
-                .collect()
-        })
-        .map_err(|e| gap_from_sdk(&e, &account, None, "s3:ListBuckets"));
+    let buckets: Listing<BucketRecord> = when_collected(options, Collected::Buckets, &account, None, async {
+        all_pages(s3.list_buckets().into_paginator().send())
+            .await
+            .map(|pages| {
+                pages
+                    .iter()
+                    .flat_map(|p| p.buckets().iter().filter_map(convert::bucket))
+                    .collect()
+            })
+            .map_err(|e| gap_from_sdk(&e, &account, None, "s3:ListBuckets"))
+    })
+    .await;
 
     let region_data: Vec<RegionInventory> = stream::iter(targets)
         .map(|region| {
             let clients = RegionClients::new(config, &region, calls);
             let account = account.clone();
-            async move { collect_region(&clients, &account, &region).await }
+            async move { collect_region_for(&clients, &account, &region, options).await }
         })
         .buffer_unordered(options.concurrency.max(1))
         .collect()
@@ -417,56 +432,117 @@ macro_rules! paginated_items {
     };
 }
 
+/// The listing, when the scan makes it; otherwise the gap saying it was skipped (the call is never sent).
+async fn when_collected<T>(
+    options: &LiveOptions,
+    listing: Collected,
+    account: &str,
+    region: Option<&str>,
+    read: impl Future<Output = Listing<T>>,
+) -> Listing<T> {
+    if options.collects(listing) {
+        read.await
+    } else {
+        Err(Arc::new(Gap::not_selected(listing, account, region)))
+    }
+}
+
 /// Collect one region: each listing is one paginated call sequence, all of them at once.
 pub async fn collect_region(clients: &RegionClients, account: &str, region: &str) -> RegionInventory {
+    collect_region_for(clients, account, region, &LiveOptions::default()).await
+}
+
+/// Collect the listings of one region that `options` asks for, all at once.
+pub async fn collect_region_for(
+    clients: &RegionClients,
+    account: &str,
+    region: &str,
+    options: &LiveOptions,
+) -> RegionInventory {
     let r = Some(region);
     let ec2 = &clients.ec2;
     let (vpcs, subnets, enis, flow_logs, endpoints, connections, log_groups, alarms, streams) = tokio::join!(
-        paginated_items!(ec2.describe_vpcs(), convert::vpc, account, r, "ec2:DescribeVpcs"),
-        paginated_items!(
-            ec2.describe_subnets(),
-            convert::subnet,
+        when_collected(
+            options,
+            Collected::Vpcs,
             account,
             r,
-            "ec2:DescribeSubnets"
+            paginated_items!(ec2.describe_vpcs(), convert::vpc, account, r, "ec2:DescribeVpcs")
         ),
-        paginated_items!(
-            ec2.describe_network_interfaces(),
-            convert::network_interface,
+        when_collected(
+            options,
+            Collected::Subnets,
             account,
             r,
-            "ec2:DescribeNetworkInterfaces"
+            paginated_items!(
+                ec2.describe_subnets(),
+                convert::subnet,
+                account,
+                r,
+                "ec2:DescribeSubnets"
+            )
         ),
-        paginated_items!(
-            ec2.describe_flow_logs(),
-            convert::flow_log,
+        when_collected(
+            options,
+            Collected::NetworkInterfaces,
             account,
             r,
-            "ec2:DescribeFlowLogs"
+            paginated_items!(
+                ec2.describe_network_interfaces(),
+                convert::network_interface,
+                account,
+                r,
+                "ec2:DescribeNetworkInterfaces"
+            )
         ),
-        paginated_items!(
-            ec2.describe_client_vpn_endpoints(),
-            convert::client_vpn_endpoint,
+        when_collected(
+            options,
+            Collected::FlowLogs,
             account,
             r,
-            "ec2:DescribeClientVpnEndpoints"
+            paginated_items!(
+                ec2.describe_flow_logs(),
+                convert::flow_log,
+                account,
+                r,
+                "ec2:DescribeFlowLogs"
+            )
         ),
-        async {
+        when_collected(
+            options,
+            Collected::ClientVpnEndpoints,
+            account,
+            r,
+            paginated_items!(
+                ec2.describe_client_vpn_endpoints(),
+                convert::client_vpn_endpoint,
+                account,
+                r,
+                "ec2:DescribeClientVpnEndpoints"
+            )
+        ),
+        when_collected(options, Collected::VpnConnections, account, r, async {
             // Not paginated: one call returns every connection.
             ec2.describe_vpn_connections()
                 .send()
                 .await
                 .map(|out| out.vpn_connections().iter().map(convert::vpn_connection).collect())
                 .map_err(|e| gap_from_sdk(&e, account, r, "ec2:DescribeVpnConnections"))
-        },
-        paginated_items!(
-            clients.logs.describe_log_groups(),
-            convert::log_group,
+        }),
+        when_collected(
+            options,
+            Collected::LogGroups,
             account,
             r,
-            "logs:DescribeLogGroups"
+            paginated_items!(
+                clients.logs.describe_log_groups(),
+                convert::log_group,
+                account,
+                r,
+                "logs:DescribeLogGroups"
+            )
         ),
-        async {
+        when_collected(options, Collected::Alarms, account, r, async {
             all_pages(clients.cloudwatch.describe_alarms().into_paginator().send())
                 .await
                 .map(|pages| {
@@ -476,8 +552,14 @@ pub async fn collect_region(clients: &RegionClients, account: &str, region: &str
                         .collect()
                 })
                 .map_err(|e| gap_from_sdk(&e, account, r, "cloudwatch:DescribeAlarms"))
-        },
-        delivery_streams(&clients.firehose, account, region),
+        }),
+        when_collected(
+            options,
+            Collected::DeliveryStreams,
+            account,
+            r,
+            delivery_streams(&clients.firehose, account, region)
+        ),
     );
     RegionInventory {
         region: region.to_owned(),

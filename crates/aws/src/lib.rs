@@ -28,8 +28,8 @@ pub use apply::{
 };
 pub use calls::{Call, CallLog};
 pub use collect::{
-    collect, collect_account, collect_org, collect_region, sdk_config, CollectError, LiveOptions, RegionClients,
-    UNKNOWN_ACCOUNT,
+    collect, collect_account, collect_org, collect_region, collect_region_for, sdk_config, CollectError, LiveOptions,
+    RegionClients, UNKNOWN_ACCOUNT,
 };
 pub use errors::gap_from_sdk;
 pub use policy::{action_for, read_only_policy, API_ACTIONS, ORG_API_ACTIONS};

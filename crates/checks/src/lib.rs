@@ -12,6 +12,7 @@
 mod catalogue;
 mod evaluate;
 mod exceptions;
+mod reads;
 mod remedy;
 mod results;
 
@@ -24,5 +25,6 @@ pub use exceptions::{
     apply_exceptions, parse_exceptions, Date, Exception, ExceptionRef, ExceptionState, ExceptionUse, ExceptionsError,
     ExceptionsSummary, ResourceMatch,
 };
+pub use reads::controls_read;
 pub use remedy::{FlowLogTarget, LogGroupRef, Remedy, RemedyKind, TunnelRef};
 pub use results::{Finding, GapRef, Location, ResultKey, Status};

@@ -12,7 +12,7 @@ use netaudit_checks::{Catalogue, Control, Params};
 use netaudit_evidence::EvidenceError;
 use netaudit_model::Graph;
 use netaudit_report::{Outcome, ScanReport};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -179,6 +179,9 @@ struct LiveArgs {
     /// Seconds one attempt of one call may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 20)]
     timeout: u64,
+    /// Accounts collected at once with --org (each collects its regions at once too).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    account_concurrency: usize,
 }
 
 impl LiveArgs {
@@ -195,6 +198,7 @@ impl LiveArgs {
             operation_timeout: timeout * self.max_attempts.max(1) * 2,
             org: self.org,
             org_role: self.org_role.clone(),
+            account_concurrency: self.account_concurrency.max(1),
             ..netaudit_aws::LiveOptions::default()
         }
     }
@@ -395,8 +399,17 @@ fn verbose_call_log() -> netaudit_aws::CallLog {
     })
 }
 
-/// Collect from live AWS, reporting calls as asked.
+/// Collect every listing from live AWS, reporting calls as asked.
 fn collect_live(live: &LiveArgs, verbose: bool, stats: bool) -> Result<netaudit_model::Inventory, Failure> {
+    collect_live_with(&live.options(), verbose, stats)
+}
+
+/// Collect from live AWS with these options, reporting calls as asked.
+fn collect_live_with(
+    options: &netaudit_aws::LiveOptions,
+    verbose: bool,
+    stats: bool,
+) -> Result<netaudit_model::Inventory, Failure> {
     // On a terminal, one line per region counts its calls; in CI and pipes, nothing unless --verbose.
     let progress = (!verbose && io::stderr().is_terminal()).then(RegionProgress::default);
     let calls = if let Some(progress) = progress.clone() {
@@ -406,7 +419,7 @@ fn collect_live(live: &LiveArgs, verbose: bool, stats: bool) -> Result<netaudit_
     } else {
         netaudit_aws::CallLog::new()
     };
-    let collected = netaudit_aws::collect(&live.options(), &calls);
+    let collected = netaudit_aws::collect(options, &calls);
     if let Some(progress) = progress {
         progress.finish();
     }
@@ -500,7 +513,13 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
     let (inventory, evidence_errors) = match &args.evidence {
         Some(dir) => load_evidence(dir)?,
         None if args.iac.is_requested() => (netaudit_model::Inventory::default(), vec![]),
-        None => (collect_live(&args.live, args.verbose, args.stats)?, vec![]),
+        None => {
+            let mut options = args.live.options();
+            // Only the listings the selected controls read; when one of them does not compile
+            // (evaluation reports it), nothing can be skipped.
+            options.reads = netaudit_checks::controls_read(&selected).ok();
+            (collect_live_with(&options, args.verbose, args.stats)?, vec![])
+        }
     };
     errors.extend(evidence_errors);
     if let Some(dir) = &args.save_evidence {
@@ -524,6 +543,7 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
     };
 
     let mut report = ScanReport::new(&selected, findings, &graph, errors);
+    drop_unselected_listings(&mut report);
     report.exceptions = exceptions;
     report.parameters = params;
     let color = match args.color {
@@ -561,6 +581,16 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
         Outcome::Incomplete => EXIT_INCOMPLETE,
         Outcome::FailuresAndIncomplete => EXIT_FAILURES_AND_INCOMPLETE,
     })
+}
+
+/// A listing the scan skipped because no selected control reads it is not a gap in this scan's
+/// coverage; one that a result depends on still is listed.
+fn drop_unselected_listings(report: &mut ScanReport) {
+    let used: BTreeSet<netaudit_checks::GapRef> = report.results.iter().flat_map(|f| f.gaps.iter().cloned()).collect();
+    report.coverage.gaps.retain(|g| {
+        let skipped = g.kind == netaudit_model::GapKind::NotCollected && g.code == netaudit_model::reads::NOT_SELECTED;
+        !skipped || used.contains(g)
+    });
 }
 
 fn run_query(text: &str, evidence: &std::path::Path, raw: &[String]) -> Result<u8, Failure> {

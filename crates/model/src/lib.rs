@@ -11,6 +11,7 @@
 
 pub mod graph;
 pub mod inventory;
+pub mod reads;
 pub mod schema;
 pub mod timestamp;
 pub mod value;
@@ -19,6 +20,7 @@ pub use graph::{
     parse_log_group_arn, Asset, DeclaredAsset, Edge, Graph, Link, ListingGap, NodeId, SourceRef, RETENTION_DAYS,
 };
 pub use inventory::{AccountInventory, Inventory, Listing, RegionInventory};
+pub use reads::{Collected, Reads};
 pub use schema::{EdgeDef, FieldDef, Kind, KindDef, ScalarType};
 pub use value::{Gap, GapKind, Value};
 

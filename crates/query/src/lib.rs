@@ -9,8 +9,10 @@
 
 mod compile;
 mod eval;
+mod reads;
 mod sdl;
 
 pub use compile::{compile, compile_filter, Const, Filter, Query, QueryError, RootSelection, Selection, Variable};
 pub use eval::{evaluate_filter, project, Truth};
+pub use reads::{filter_reads, query_reads};
 pub use sdl::schema_sdl;
