@@ -2,7 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/binary.rs"]
+mod binary;
+
 use assert_cmd::Command;
+use binary::run;
 use std::path::{Path, PathBuf};
 
 fn netaudit() -> Command {
@@ -13,15 +17,6 @@ fn netaudit() -> Command {
 
 fn estate() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/estate")
-}
-
-fn run(cmd: &mut Command) -> (String, String, i32) {
-    let out = cmd.output().unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
 }
 
 const VPC2: &str = "arn:aws:ec2:us-east-1:111111111111:vpc/vpc-0a1b2c3d4e5f60002";

@@ -2,23 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use assert_cmd::Command;
+#[path = "support/binary.rs"]
+mod binary;
+
+use binary::{netaudit, run};
 use std::path::{Path, PathBuf};
-
-fn netaudit() -> Command {
-    let mut cmd = Command::cargo_bin("netaudit").expect("the netaudit binary is built");
-    cmd.env_remove("NO_COLOR");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> (String, String, i32) {
-    let out = cmd.output().expect("netaudit runs");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
-}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

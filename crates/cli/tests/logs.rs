@@ -2,7 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/binary.rs"]
+mod binary;
+
 use assert_cmd::Command;
+use binary::run;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -16,15 +20,6 @@ fn logs(args: &[&str]) -> Command {
     let mut cmd = Command::cargo_bin("netaudit").expect("the netaudit binary is built");
     cmd.current_dir(examples()).arg("logs").args(args);
     cmd
-}
-
-fn run(cmd: &mut Command) -> (String, String, i32) {
-    let out = cmd.output().expect("netaudit runs");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
 }
 
 fn ok(args: &[&str]) -> String {

@@ -10,7 +10,7 @@ use crate::terraform::{ResourceMode, RootModule, TfExistence};
 use crate::{Location, Value};
 use netaudit_model::schema::{self, EdgeIx, FieldIx};
 use netaudit_model::value::Value as Field;
-use netaudit_model::{parse_log_group_arn, DeclaredAsset, Gap, GapKind, Kind, Link, SourceRef};
+use netaudit_model::{parse_log_group_arn, DeclaredAsset, Gap, Kind, Link, SourceRef};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -423,15 +423,10 @@ fn vpn_connection(ctx: &Ctx, customer_gateway: Option<&Value>, tunnels: [TunnelA
 
 /// A value or an existence the deploy decides; `why` names the expression.
 fn deploy_gap(file: &str, location: &Location, why: String) -> Arc<Gap> {
-    Arc::new(Gap {
-        kind: GapKind::NotKnownBeforeDeploy,
-        account: String::new(),
-        region: None,
-        api: "iac".into(),
-        code: "UnknownBeforeDeploy".into(),
-        message: why,
-        source: Some(format!("{file}:{}", location.line)),
-    })
+    Arc::new(Gap::not_known_before_deploy(
+        why,
+        Some(format!("{file}:{}", location.line)),
+    ))
 }
 
 /// The assets a Terraform root module declares. `unit` names the root (its folder, as given).

@@ -41,6 +41,22 @@ pub enum GapKind {
     NotKnownBeforeDeploy,
 }
 
+impl Gap {
+    /// A value or an existence that only the deploy decides; `why` names the expression, `source`
+    /// is where it is written (`file:line`).
+    pub fn not_known_before_deploy(why: impl Into<String>, source: Option<String>) -> Gap {
+        Gap {
+            kind: GapKind::NotKnownBeforeDeploy,
+            account: String::new(),
+            region: None,
+            api: "iac".into(),
+            code: "UnknownBeforeDeploy".into(),
+            message: why.into(),
+            source,
+        }
+    }
+}
+
 impl fmt::Display for Gap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.api, self.code)?;

@@ -189,18 +189,9 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::GapKind;
 
     fn gap(why: &str) -> Arc<Gap> {
-        Arc::new(Gap {
-            kind: GapKind::NotKnownBeforeDeploy,
-            account: String::new(),
-            region: None,
-            api: "iac".into(),
-            code: "UnknownBeforeDeploy".into(),
-            message: why.into(),
-            source: None,
-        })
+        Arc::new(Gap::not_known_before_deploy(why, None))
     }
 
     fn declared(kind: Kind, address: &str) -> DeclaredAsset {
