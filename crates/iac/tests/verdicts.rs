@@ -226,3 +226,39 @@ fn folders_mix_inputs_and_skip_what_is_not_iac() {
     assert!(declared.errors[0].line.is_some() && declared.errors[0].column.is_some());
     assert!(declared.assets.iter().any(|a| a.address == "BareVpc"));
 }
+
+#[test]
+fn settings_left_to_variables_and_log_groups_turned_off() {
+    let (_, findings) = scan(&[fixture("terraform-tunnels")], &Options::default());
+    assert_eq!(
+        verdicts(&findings),
+        expected(
+            "
+            EC2.171 aws_vpn_connection.decided_at_plan UNKNOWN
+            EC2.171 aws_vpn_connection.group_turned_off PASS
+            EC2.51 aws_ec2_client_vpn_endpoint.group_turned_off PASS
+            NETAUDIT.CVPN.LOGGROUP aws_ec2_client_vpn_endpoint.group_turned_off FAIL
+            NETAUDIT.S2S.IKEV2 aws_vpn_connection.decided_at_plan#tunnel1 UNKNOWN
+            NETAUDIT.S2S.IKEV2 aws_vpn_connection.decided_at_plan#tunnel2 PASS
+            NETAUDIT.S2S.IKEV2 aws_vpn_connection.group_turned_off#tunnel1 PASS
+            NETAUDIT.S2S.IKEV2 aws_vpn_connection.group_turned_off#tunnel2 PASS
+            NETAUDIT.S2S.LOGGROUP aws_vpn_connection.decided_at_plan#tunnel1 UNKNOWN
+            NETAUDIT.S2S.LOGGROUP aws_vpn_connection.decided_at_plan#tunnel2 UNKNOWN
+            NETAUDIT.S2S.LOGGROUP aws_vpn_connection.group_turned_off#tunnel1 FAIL
+            NETAUDIT.S2S.LOGGROUP aws_vpn_connection.group_turned_off#tunnel2 FAIL
+            NETAUDIT.S2S.VENDEDLOGS aws_vpn_connection.decided_at_plan#tunnel1 PASS
+            NETAUDIT.S2S.VENDEDLOGS aws_vpn_connection.decided_at_plan#tunnel2 PASS
+            NETAUDIT.S2S.VENDEDLOGS aws_vpn_connection.group_turned_off#tunnel1 FAIL
+            NETAUDIT.S2S.VENDEDLOGS aws_vpn_connection.group_turned_off#tunnel2 FAIL
+            "
+        )
+    );
+    // The unknowns name the variable that decides them.
+    assert!(reason(&findings, "EC2.171", "aws_vpn_connection.decided_at_plan").contains("var.tunnel1_logging"));
+    assert!(reason(
+        &findings,
+        "NETAUDIT.S2S.IKEV2",
+        "aws_vpn_connection.decided_at_plan#tunnel1"
+    )
+    .contains("var.tunnel1_ike_versions"));
+}
