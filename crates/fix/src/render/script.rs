@@ -196,7 +196,7 @@ na_wait_others_up() { # region vpn-connection-id outside-ip
     if [ "$NA_STATE" = "available" ] && [ -z "$not_up" ]; then
       return 0
     fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
+    if [ "$SECONDS" -gt "$deadline" ]; then
       echo "netaudit: not modifying tunnel $ip of $vpn: after $NA_TUNNEL_WAIT s the connection is $NA_STATE and its other tunnel ${not_up:-is} not reported UP (UP: ${NA_UP:-none}); modifying it could cut the connection. Stopping." >&2
       exit 1
     fi
@@ -218,7 +218,7 @@ na_wait_tunnel_back() { # region vpn-connection-id outside-ip last-status-change
     if [ -n "$seen" ] && [ "$NA_STATUS" = "UP" ] && [ "$NA_STATE" = "available" ]; then
       return 0
     fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
+    if [ "$SECONDS" -gt "$deadline" ]; then
       if [ -z "$seen" ]; then
         echo "netaudit: after $NA_TUNNEL_WAIT s AWS still shows tunnel $ip of $vpn as before its modification ($NA_STATUS since $NA_CHANGED); stopping before the next change. Re-run the script once the tunnel has been down and is UP again." >&2
       else
