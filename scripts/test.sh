@@ -39,7 +39,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-INSTA_UPDATE=no cargo test --workspace --locked 2>&1 | tee "$log"
+INSTA_UPDATE=no cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole workspace (cargo prints one per test binary).
