@@ -50,7 +50,7 @@ pub fn list_json(catalogue: &Catalogue, out: &mut dyn Write) -> io::Result<()> {
             v
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &items).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &items).map_err(io::Error::from)?;
     writeln!(out)
 }
 

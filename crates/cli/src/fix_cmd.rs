@@ -411,7 +411,7 @@ fn confirm(plan: &Plan) -> Result<bool, Failure> {
 pub fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
     let plan = read_plan(&args.plan)?;
     if plan.is_empty() {
-        println!("Nothing to apply: the plan has no steps.");
+        emit(|out| writeln!(out, "Nothing to apply: the plan has no steps."))?;
         return Ok(EXIT_CLEAN);
     }
     if !args.dry_run && !args.yes && !confirm(&plan)? {
@@ -445,7 +445,7 @@ pub fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
                 "verification": verification.as_ref().map(|v| &v.results),
             });
             emit(|out| {
-                serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+                serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
                 writeln!(out)
             })?;
         }
@@ -636,7 +636,7 @@ pub fn diff(old: &Path, new: &Path, json: bool) -> Result<u8, Failure> {
     let d = netaudit_report::diff::diff(&before.results, &after.results);
     if json {
         emit(|out| {
-            serde_json::to_writer_pretty(&mut *out, &d).map_err(io::Error::other)?;
+            serde_json::to_writer_pretty(&mut *out, &d).map_err(io::Error::from)?;
             writeln!(out)
         })?;
     } else {

@@ -497,7 +497,7 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
         LogsCommand::Detect { set, only } => detect(sources, &set, &only),
         LogsCommand::Thresholds => {
             emit(|out| {
-                serde_json::to_writer_pretty(&mut *out, &Thresholds::default()).map_err(io::Error::other)?;
+                serde_json::to_writer_pretty(&mut *out, &Thresholds::default()).map_err(io::Error::from)?;
                 writeln!(out)
             })?;
             Ok(EXIT_CLEAN)
@@ -550,7 +550,7 @@ fn catalogue(format: OutputFormat) -> Result<u8, Failure> {
     let catalogue = netaudit_logs::catalogue::CATALOGUE;
     emit(|out| match format {
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, catalogue).map_err(io::Error::other)?;
+            serde_json::to_writer_pretty(&mut *out, catalogue).map_err(io::Error::from)?;
             writeln!(out)
         }
         OutputFormat::Table | OutputFormat::Csv => {

@@ -263,9 +263,17 @@ fn emit(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Fail
     let stdout = io::stdout();
     let mut lock = stdout.lock();
     match write(&mut lock).and_then(|()| lock.flush()) {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) if is_broken_pipe(&e) => Ok(()),
         other => Ok(other?),
     }
+}
+
+/// A closed pipe, also when a serializer wrapped the error it met.
+fn is_broken_pipe(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+        || e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<io::Error>())
+            .is_some_and(is_broken_pipe)
 }
 
 fn run(cli: Cli) -> Result<u8, Failure> {
@@ -313,7 +321,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 }
             }
             emit(|out| {
-                serde_json::to_writer_pretty(&mut *out, &policy).map_err(io::Error::other)?;
+                serde_json::to_writer_pretty(&mut *out, &policy).map_err(io::Error::from)?;
                 writeln!(out)
             })?;
             Ok(EXIT_CLEAN)
@@ -634,7 +642,7 @@ fn run_query(text: &str, evidence: &std::path::Path, raw: &[String]) -> Result<u
         );
     }
     emit(|out| {
-        serde_json::to_writer_pretty(&mut *out, &serde_json::Value::Object(doc)).map_err(io::Error::other)?;
+        serde_json::to_writer_pretty(&mut *out, &serde_json::Value::Object(doc)).map_err(io::Error::from)?;
         writeln!(out)
     })?;
     Ok(if incomplete { EXIT_INCOMPLETE } else { EXIT_CLEAN })

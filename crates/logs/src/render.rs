@@ -87,7 +87,7 @@ fn text(value: &Value) -> String {
 pub fn write_json(schema: &SchemaRef, batches: &[RecordBatch], out: &mut dyn Write) -> Result<(), LogError> {
     let rows = rows_as_json(schema, batches)?;
     let value = Value::Array(rows.into_iter().map(Value::Object).collect());
-    serde_json::to_writer_pretty(&mut *out, &value).map_err(|e| LogError::Internal(e.to_string()))?;
+    serde_json::to_writer_pretty(&mut *out, &value).map_err(|e| write_error(e.into()))?;
     writeln!(out).map_err(write_error)?;
     Ok(())
 }

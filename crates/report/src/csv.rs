@@ -32,9 +32,17 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The writer's own error, so a closed pipe stays recognisable as one.
+fn write_error(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
 pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(HEADER).map_err(io::Error::other)?;
+    w.write_record(HEADER).map_err(write_error)?;
     for f in &report.results {
         let severity = report
             .controls
@@ -80,7 +88,7 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             exception.map_or("", |e| e.reason.as_str()),
         ];
         w.write_record(cells.iter().map(|c| neutralise(c).into_owned()))
-            .map_err(io::Error::other)?;
+            .map_err(write_error)?;
     }
     w.flush()
 }
