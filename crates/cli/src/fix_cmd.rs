@@ -133,7 +133,7 @@ pub struct GuardrailsArgs {
     #[arg(long, short, value_name = "DIR", required_unless_present = "print")]
     output_dir: Option<PathBuf>,
     /// Print one of them instead.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, conflicts_with = "output_dir")]
     print: Option<Guardrail>,
     /// The role (name or pattern) the SCP still lets change logging and retention.
     #[arg(long, value_name = "NAME", default_value = "AuditTrailAdmin")]
@@ -240,6 +240,7 @@ struct PlanInput {
 /// The plan's input, from a report, evidence or live AWS.
 fn plan_input(args: &PlanArgs, catalogue: &Catalogue) -> Result<PlanInput, Failure> {
     if let Some(path) = &args.report {
+        args.live.refuse_live_only(&format!("--report {}", path.display()))?;
         if !args.params.is_empty() {
             return Err(Failure::Usage(
                 "--param applies to a scan: a report was judged with the parameters it records".into(),
@@ -271,7 +272,14 @@ fn plan_input(args: &PlanArgs, catalogue: &Catalogue) -> Result<PlanInput, Failu
         });
     }
     let (inventory, mut errors) = match &args.evidence {
-        Some(dir) => load_evidence(dir)?,
+        Some(dir) => {
+            args.live.refuse_live_only(&format!("--evidence {}", dir.display()))?;
+            let (mut inventory, errors) = load_evidence(dir)?;
+            if !args.live.regions.is_empty() {
+                inventory.limit_to_regions(&args.live.regions);
+            }
+            (inventory, errors)
+        }
         None => (collect_live(&args.live, false, false)?, vec![]),
     };
     report_errors(&errors);
@@ -332,6 +340,21 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
         PlanFormat::Cloudformation => {
             let templates = netaudit_fix::render::cloudformation::render(&plan);
             match &args.output {
+                // A file name: the one template, never a directory named like a file.
+                Some(file) if file.extension().is_some_and(|e| e == "json" || e == "template") => {
+                    let [(_, template)] = templates.as_slice() else {
+                        return Err(Failure::Usage(format!(
+                            "--output {}: the plan makes {} templates (one per account and region); give a \
+                             directory to write them into",
+                            file.display(),
+                            templates.len()
+                        )));
+                    };
+                    let text = serde_json::to_string_pretty(template).map_err(|e| Failure::Internal(e.to_string()))?;
+                    std::fs::write(file, text + "\n")
+                        .map_err(|e| Failure::Usage(format!("--output {}: {e}", file.display())))?;
+                    eprintln!("netaudit: wrote 1 template to {}", file.display());
+                }
                 Some(dir) => {
                     std::fs::create_dir_all(dir)
                         .map_err(|e| Failure::Usage(format!("--output {}: {e}", dir.display())))?;
@@ -429,8 +452,9 @@ pub fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         poll_interval: std::time::Duration::from_secs(args.poll_interval.max(1)),
         delivery_wait: std::time::Duration::from_secs(args.tunnel_wait.min(60)),
     };
-    let org_role = args.live.org.then_some(args.live.org_role.as_str());
-    let (report, after) = netaudit_aws::apply_and_verify(&plan, &args.live.options(), org_role, &options, &calls)
+    let live = args.live.options();
+    let org_role = args.live.org.then_some(live.org_role.as_str());
+    let (report, after) = netaudit_aws::apply_and_verify(&plan, &live, org_role, &options, &calls)
         .map_err(|gap| Failure::Usage(format!("cannot start: {gap}")))?;
     if args.stats {
         for (api, n) in calls.counts() {

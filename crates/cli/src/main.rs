@@ -167,40 +167,74 @@ struct LiveArgs {
     /// Scan every active account of the Organization (from the management or a delegated account).
     #[arg(long)]
     org: bool,
-    /// The role to assume in each member account with --org.
-    #[arg(long, value_name = "NAME", default_value = "OrganizationAccountAccessRole")]
-    org_role: String,
+    /// The role to assume in each member account with --org [default: OrganizationAccountAccessRole].
+    #[arg(long, value_name = "NAME")]
+    org_role: Option<String>,
     /// Send every AWS call to this endpoint (an emulator, for example).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
-    /// Attempts per call, with adaptive retry.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    max_attempts: u32,
-    /// Seconds one attempt of one call may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 20)]
-    timeout: u64,
-    /// Accounts collected at once with --org (each collects its regions at once too).
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    account_concurrency: usize,
+    /// Attempts per call, with adaptive retry [default: 5].
+    #[arg(long, value_name = "N")]
+    max_attempts: Option<u32>,
+    /// Seconds one attempt of one call may take [default: 20].
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<u64>,
+    /// Accounts collected at once with --org (each collects its regions at once too) [default: 4].
+    #[arg(long, value_name = "N")]
+    account_concurrency: Option<usize>,
 }
 
 impl LiveArgs {
     fn options(&self) -> netaudit_aws::LiveOptions {
-        let timeout = std::time::Duration::from_secs(self.timeout.max(1));
+        let timeout = std::time::Duration::from_secs(self.timeout.unwrap_or(20).max(1));
+        let max_attempts = self.max_attempts.unwrap_or(5);
         netaudit_aws::LiveOptions {
             profile: self.profile.clone(),
             role_arn: self.role_arn.clone(),
             external_id: self.external_id.clone(),
             regions: (!self.regions.is_empty()).then(|| self.regions.clone()),
             endpoint_url: self.endpoint_url.clone(),
-            max_attempts: self.max_attempts,
+            max_attempts,
             attempt_timeout: timeout,
-            operation_timeout: timeout * self.max_attempts.max(1) * 2,
+            operation_timeout: timeout * max_attempts.max(1) * 2,
             org: self.org,
-            org_role: self.org_role.clone(),
-            account_concurrency: self.account_concurrency.max(1),
+            org_role: self
+                .org_role
+                .clone()
+                .unwrap_or_else(|| "OrganizationAccountAccessRole".into()),
+            account_concurrency: self.account_concurrency.unwrap_or(4).max(1),
             ..netaudit_aws::LiveOptions::default()
         }
+    }
+
+    /// The options given that only a live scan uses.
+    fn given_live_only(&self) -> Vec<&'static str> {
+        [
+            ("--profile", self.profile.is_some()),
+            ("--role-arn", self.role_arn.is_some()),
+            ("--external-id", self.external_id.is_some()),
+            ("--org", self.org),
+            ("--org-role", self.org_role.is_some()),
+            ("--endpoint-url", self.endpoint_url.is_some()),
+            ("--max-attempts", self.max_attempts.is_some()),
+            ("--timeout", self.timeout.is_some()),
+            ("--account-concurrency", self.account_concurrency.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect()
+    }
+
+    /// Refuse live-only options when the input is `source` (offline evidence, a report, code).
+    fn refuse_live_only(&self, source: &str) -> Result<(), Failure> {
+        let given = self.given_live_only();
+        if given.is_empty() {
+            return Ok(());
+        }
+        Err(Failure::Usage(format!(
+            "{} only apply to a live scan; {source} is read without AWS",
+            given.join(", ")
+        )))
     }
 }
 
@@ -518,8 +552,26 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
         selected
     };
 
+    let offline = match (&args.evidence, args.iac.is_requested()) {
+        (Some(dir), _) => Some(format!("--evidence {}", dir.display())),
+        (None, true) => Some("--iac".to_owned()),
+        (None, false) => None,
+    };
+    if let Some(source) = &offline {
+        args.live.refuse_live_only(source)?;
+        if args.stats || args.verbose {
+            eprintln!("netaudit: no API calls: {source} is read offline");
+        }
+    }
     let (inventory, evidence_errors) = match &args.evidence {
-        Some(dir) => load_evidence(dir)?,
+        Some(dir) => {
+            let (mut inventory, errors) = load_evidence(dir)?;
+            // As a live scan limited with --regions would have read it.
+            if !args.live.regions.is_empty() {
+                inventory.limit_to_regions(&args.live.regions);
+            }
+            (inventory, errors)
+        }
         None if args.iac.is_requested() => (netaudit_model::Inventory::default(), vec![]),
         None => {
             let mut options = args.live.options();

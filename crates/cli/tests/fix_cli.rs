@@ -235,6 +235,75 @@ fn fix_plan_renders_every_format_and_refuses_bad_options() {
 }
 
 #[test]
+fn a_cloudformation_plan_goes_to_a_file_when_one_is_named_and_to_a_directory_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    // One account and region: one template, written to the file named.
+    let file = dir.path().join("cfn.json");
+    let (_, err, _) = run(netaudit()
+        .args(["fix", "plan", "--evidence"])
+        .arg(estate())
+        .args([
+            "--regions",
+            "us-east-1",
+            "--checks",
+            "EC2.6",
+            "--format",
+            "cloudformation",
+            "-o",
+        ])
+        .arg(&file));
+    assert!(file.is_file(), "{err}");
+    let template: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(
+        template["Resources"].to_string().contains("AWS::EC2::FlowLog"),
+        "{template}"
+    );
+    // Several templates (eu-west-1's flow logs read, and none there): a file name is refused, a
+    // directory gets one file each.
+    let two_regions = dir.path().join("estate");
+    copy_dir(&estate(), &two_regions);
+    let eu = two_regions.join("111111111111/eu-west-1");
+    std::fs::remove_file(eu.join("ec2-describe-flow-logs.error")).unwrap();
+    std::fs::write(eu.join("ec2-describe-flow-logs.json"), r#"{"FlowLogs": []}"#).unwrap();
+    let (_, err, code) = run(netaudit()
+        .args(["fix", "plan", "--evidence"])
+        .arg(&two_regions)
+        .args(["--format", "cloudformation", "-o"])
+        .arg(dir.path().join("all.json")));
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("give a directory"), "{err}");
+    assert!(!dir.path().join("all.json").exists());
+    let out = dir.path().join("templates");
+    run(netaudit()
+        .args(["fix", "plan", "--evidence"])
+        .arg(&two_regions)
+        .args(["--format", "cloudformation", "-o"])
+        .arg(&out));
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn guardrails_print_one_or_write_all_never_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, err, code) = run(netaudit().args(["guardrails", "--print", "scp", "-o"]).arg(dir.path()));
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("--print") && err.contains("--output-dir"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
 fn muted_results_are_not_planned() {
     let file = exceptions(&format!(
         "[[exception]]\ncontrol = \"EC2.6\"\nresource = \"{VPC2}\"\nowner = \"a\"\nreason = \"r\"\nticket = \"t\"\nexpires = 2999-01-01\n\n[[exception]]\ncontrol = \"CIS.VPC.FLOWLOGS\"\nresource = \"{VPC2}\"\nowner = \"a\"\nreason = \"r\"\nticket = \"t\"\nexpires = 2999-01-01\n"
@@ -331,6 +400,68 @@ fn guardrails_are_written_with_the_rollout_order() {
     let (_, err, code) = run(netaudit().args(["guardrails", "--print", "scp", "--traffic-type", "ACCEPT"]));
     assert_eq!(code, 64);
     assert!(err.contains("--traffic-type"));
+}
+
+/// Every `netaudit …` line of ROLLOUT.txt runs as written, in order: the scans read the example
+/// estate instead of AWS and `fix apply` goes to an address where nothing listens, so what is tested
+/// is that each command parses and that each reads what the one before it wrote.
+#[test]
+fn the_rollout_commands_run_as_written() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let (printed, err, code) = run(netaudit().args(["guardrails", "-o"]).arg(out_dir.path()));
+    assert_eq!(code, 0, "{err}");
+    let rollout = std::fs::read_to_string(out_dir.path().join("ROLLOUT.txt")).unwrap();
+    assert!(printed.ends_with(&rollout), "{printed}");
+    let commands: Vec<Vec<&str>> = rollout
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("netaudit "))
+        .map(|l| l.split_whitespace().skip(1).collect())
+        .collect();
+    assert_eq!(commands.len(), 5, "{rollout}");
+    let work = tempfile::tempdir().unwrap();
+    for args in &commands {
+        let mut cmd = netaudit();
+        cmd.current_dir(work.path()).args(args);
+        match args[..2] {
+            ["scan", _] => {
+                cmd.arg("--evidence").arg(estate());
+            }
+            ["fix", "apply"] => {
+                cmd.args([
+                    "--dry-run",
+                    "--endpoint-url",
+                    "http://127.0.0.1:9",
+                    "--max-attempts",
+                    "1",
+                ])
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_EC2_METADATA_DISABLED", "true");
+            }
+            _ => {}
+        }
+        let (_, err, code) = run(&mut cmd);
+        assert!(
+            !err.contains("Usage:") && code != 70,
+            "netaudit {}: exit {code}: {err}",
+            args.join(" ")
+        );
+        if args[..2] == ["fix", "apply"] {
+            // It read the plan and stopped only where AWS was needed.
+            assert!(err.contains("cannot start"), "{err}");
+        } else {
+            assert!(matches!(code, 0..=3), "netaudit {}: exit {code}: {err}", args.join(" "));
+        }
+        if let Some(i) = args.iter().position(|a| *a == "-o") {
+            assert!(
+                work.path().join(args[i + 1]).is_file(),
+                "{} was not written",
+                args[i + 1]
+            );
+        }
+    }
 }
 
 #[test]

@@ -120,15 +120,17 @@ pub fn rollout(admin_role: &str) -> String {
         out,
         "2. Remediate the existing gaps in batches, production and internet-facing first:\n   \
          netaudit scan --format json -o before.json\n   \
-         netaudit fix plan --report before.json -o plan.json   (review it: --format script|terraform|cloudformation)\n   \
+         netaudit fix plan --report before.json --format json -o plan.json\n   \
+         Review it (`fix plan --format script`, `terraform` or `cloudformation` print the same plan), then:\n   \
          netaudit fix apply plan.json"
     );
     let _ = writeln!(
         out,
-        "3. Validate and prevent recurrence: re-scan after each batch (fix apply does), compare\n   \
+        "3. Validate and prevent recurrence: fix apply re-scans what it changed; re-scan and compare\n   \
+         netaudit scan --format json -o after.json\n   \
          netaudit diff before.json after.json\n   \
-         record accepted gaps in an exceptions file with owner and expiry (scan --exceptions FILE),\n   \
-         and check Terraform and CloudFormation in CI before they deploy."
+         Record accepted gaps in an exceptions file with owner and expiry (`scan --exceptions FILE`),\n   \
+         and check Terraform and CloudFormation in CI before they deploy (`scan --iac DIR`)."
     );
     out
 }

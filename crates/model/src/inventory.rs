@@ -15,6 +15,25 @@ pub struct Inventory {
     pub accounts: Vec<AccountInventory>,
 }
 
+impl Inventory {
+    /// Keep only these regions, as a scan limited with `--regions` would have read them: the
+    /// other regions' records and gaps are dropped and each account's region scope becomes the
+    /// regions it was scanned in and that are asked for. Account-wide data (buckets) stays.
+    pub fn limit_to_regions(&mut self, regions: &[String]) {
+        for account in &mut self.accounts {
+            account.region_data.retain(|r| regions.contains(&r.region));
+            account
+                .other_gaps
+                .retain(|g| g.region.as_ref().is_none_or(|r| regions.contains(r)));
+            let scope = match account.region_scope.take() {
+                Some(scanned) => scanned.into_iter().filter(|r| regions.contains(r)).collect(),
+                None => regions.to_vec(),
+            };
+            account.region_scope = Some(scope);
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct AccountInventory {
     pub account_id: String,
