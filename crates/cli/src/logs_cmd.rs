@@ -53,8 +53,9 @@ struct SourceArgs {
     /// Fail on the first bad line instead of reporting it and going on.
     #[arg(long, global = true)]
     strict: bool,
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
-    format: OutputFormat,
+    /// The answer's format [default: table].
+    #[arg(long, global = true, value_enum)]
+    format: Option<OutputFormat>,
     /// For s3:// and cloudwatch: sources: the profile, region and endpoint to use.
     #[arg(long, global = true, value_name = "NAME")]
     profile: Option<String>,
@@ -64,7 +65,7 @@ struct SourceArgs {
     endpoint_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 enum OutputFormat {
     #[default]
     Table,
@@ -155,6 +156,7 @@ enum LogsCommand {
     },
     /// Write deterministic, realistic flow logs, optionally with planted incidents.
     Generate {
+        /// Records to write in all: normal traffic, the backup host's and the incidents'.
         #[arg(long, default_value_t = 20_000)]
         records: u64,
         #[arg(long, default_value_t = 1)]
@@ -170,6 +172,7 @@ enum LogsCommand {
         /// Gzip the output.
         #[arg(long)]
         gzip: bool,
+        /// The file to write, or `-` for standard output.
         #[arg(long, short, value_name = "FILE")]
         output: PathBuf,
     },
@@ -424,7 +427,7 @@ fn finish_query(
     attribution: bool,
 ) -> Result<u8, Failure> {
     let result = session.query(sql).map_err(|e| Failure::Usage(e.to_string()))?;
-    emit(|out| write_result(args.format, &result, out))?;
+    emit(|out| write_result(args.format.unwrap_or_default(), &result, out))?;
     let mut incomplete = report_issues(issues);
     if attribution {
         let rows = netaudit_logs::render::rows_as_json(&result.schema, &result.batches)
@@ -496,13 +499,27 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
         LogsCommand::Gaps { max_silence } => run_question(sources, "gaps", &flows, |_| answers::gaps(d, max_silence)),
         LogsCommand::Detect { set, only } => detect(sources, &set, &only),
         LogsCommand::Thresholds => {
+            refuse_format(
+                sources,
+                "logs thresholds",
+                "JSON (the file `logs detect --thresholds` reads)",
+                &[OutputFormat::Json],
+            )?;
             emit(|out| {
                 serde_json::to_writer_pretty(&mut *out, &Thresholds::default()).map_err(io::Error::from)?;
                 writeln!(out)
             })?;
             Ok(EXIT_CLEAN)
         }
-        LogsCommand::Catalogue => catalogue(sources.format),
+        LogsCommand::Catalogue => {
+            refuse_format(
+                sources,
+                "logs catalogue",
+                "a table or JSON",
+                &[OutputFormat::Table, OutputFormat::Json],
+            )?;
+            catalogue(sources.format.unwrap_or_default())
+        }
         LogsCommand::Athena {
             location,
             account,
@@ -514,6 +531,7 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             table,
             first_year,
         } => {
+            refuse_format(sources, "logs athena", "SQL", &[])?;
             let ip = ip
                 .map(|ip| canonical_ip(&ip).ok_or_else(|| Failure::Usage(format!("--ip {ip:?} is not an IP address"))))
                 .transpose()?;
@@ -542,7 +560,24 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             incidents,
             gzip,
             output,
-        } => generate(records, seed, hours, layout, &incidents, gzip, &output),
+        } => {
+            refuse_format(sources, "logs generate", "flow log records", &[])?;
+            generate(records, seed, hours, layout, &incidents, gzip, &output)
+        }
+    }
+}
+
+/// `--format` on a command that writes one kind of output: only the formats it writes.
+fn refuse_format(sources: &SourceArgs, command: &str, writes: &str, accepted: &[OutputFormat]) -> Result<(), Failure> {
+    match sources.format {
+        Some(format) if !accepted.contains(&format) => Err(Failure::Usage(format!(
+            "--format {}: {command} writes {writes}",
+            format
+                .to_possible_value()
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default()
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -632,7 +667,7 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
         })
         .collect();
     let failures = report.totals.fail > 0;
-    emit(|out| match sources.format {
+    emit(|out| match sources.format.unwrap_or_default() {
         OutputFormat::Table => {
             // The terminal table shows each finding's measures; the records are in JSON.
             let mut brief = report.clone();
@@ -684,18 +719,43 @@ fn generate(
         incidents: planted,
         ..GenerateOptions::default()
     };
-    let file = std::fs::File::create(output).map_err(|e| Failure::Usage(format!("{}: {e}", output.display())))?;
-    let mut buffered = io::BufWriter::with_capacity(1 << 20, file);
-    let planted = if gzip {
-        let mut encoder = flate2::write::GzEncoder::new(buffered, flate2::Compression::fast());
-        let planted = netaudit_logs::generate::generate(&options, &mut encoder)?;
-        encoder.finish()?.flush()?;
-        planted
-    } else {
-        let planted = netaudit_logs::generate::generate(&options, &mut buffered)?;
-        buffered.flush()?;
-        planted
+    // --records counts every record written: the backup traffic and the incidents come out of it.
+    let on_top = netaudit_logs::generate::records_on_top(&options)?;
+    if records < on_top {
+        return Err(Failure::Usage(format!(
+            "--records {records}: the backup traffic of {hours} hour(s) and the incidents asked for take {on_top} \
+             records; ask for at least that many"
+        )));
+    }
+    let options = GenerateOptions {
+        records: records - on_top,
+        ..options
     };
+    let write = |out: &mut dyn Write| -> io::Result<Vec<netaudit_logs::generate::Planted>> {
+        let mut buffered = io::BufWriter::with_capacity(1 << 20, out);
+        if gzip {
+            let mut encoder = flate2::write::GzEncoder::new(&mut buffered, flate2::Compression::fast());
+            let planted = netaudit_logs::generate::generate(&options, &mut encoder)?;
+            encoder.finish()?;
+            buffered.flush()?;
+            Ok(planted)
+        } else {
+            let planted = netaudit_logs::generate::generate(&options, &mut buffered)?;
+            buffered.flush()?;
+            Ok(planted)
+        }
+    };
+    let mut planted = vec![];
+    if output == std::path::Path::new("-") {
+        emit(|out| {
+            planted = write(out)?;
+            Ok(())
+        })?;
+    } else {
+        let mut file =
+            std::fs::File::create(output).map_err(|e| Failure::Usage(format!("{}: {e}", output.display())))?;
+        planted = write(&mut file)?;
+    }
     for p in planted {
         eprintln!(
             "netaudit: planted {} from {} {} at {}",

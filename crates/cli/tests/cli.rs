@@ -461,6 +461,14 @@ fn colour_only_when_asked_or_on_a_terminal() {
             .arg(dir.path()),
     );
     assert!(coloured.contains("\x1b[1;31mFAIL"), "{coloured}");
+    // An explicit request wins over NO_COLOR (no-color.org); `auto` never colours with NO_COLOR set.
+    let (asked, _, _) = stdout_of(
+        netaudit()
+            .env("NO_COLOR", "1")
+            .args(["scan", "--checks", "EC2.6", "--color", "always", "--evidence"])
+            .arg(dir.path()),
+    );
+    assert!(asked.contains("\x1b[1;31mFAIL"), "{asked}");
 }
 
 #[test]

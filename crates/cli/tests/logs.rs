@@ -317,6 +317,82 @@ fn generated_logs_with_planted_incidents_are_found_by_detect() {
 }
 
 #[test]
+fn generate_writes_exactly_the_records_asked_for_to_a_file_or_standard_output() {
+    for (extra, header) in [(&[][..], 0), (&["--layout", "v5", "--incident", "all"][..], 1)] {
+        let (stdout, stderr, code) = run(&mut logs(
+            &[&["generate", "--records", "1200", "-o", "-"][..], extra].concat(),
+        ));
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout.lines().count(), 1200 + header, "{extra:?}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("flows.log");
+    let (stdout, stderr, code) = run(&mut logs(&[
+        "generate",
+        "--records",
+        "700",
+        "-o",
+        file.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 700);
+    // Fewer than the backup traffic and the incidents need: refused, with the minimum.
+    let (stdout, stderr, code) = run(&mut logs(&[
+        "generate",
+        "--records",
+        "10",
+        "--incident",
+        "all",
+        "-o",
+        "-",
+    ]));
+    assert_eq!(code, 64);
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("--records 10") && stderr.contains("at least"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn format_is_refused_where_a_command_writes_one_kind_of_output() {
+    for (args, refused) in [
+        (
+            &["generate", "--records", "500", "-o", "-", "--format", "json"][..],
+            true,
+        ),
+        (
+            &[
+                "athena",
+                "--location",
+                "s3://b/p",
+                "--account",
+                "111111111111",
+                "--log-region",
+                "us-east-1",
+                "--format",
+                "csv",
+            ][..],
+            true,
+        ),
+        (&["thresholds", "--format", "table"][..], true),
+        (&["thresholds", "--format", "json"][..], false),
+        (&["catalogue", "--format", "csv"][..], true),
+        (&["catalogue", "--format", "json"][..], false),
+    ] {
+        let (stdout, stderr, code) = run(&mut logs(args));
+        if refused {
+            assert_eq!(code, 64, "{args:?}: {stderr}");
+            assert!(stdout.is_empty() && stderr.contains("--format"), "{args:?}: {stderr}");
+        } else {
+            assert_eq!(code, 0, "{args:?}: {stderr}");
+            serde_json::from_str::<serde_json::Value>(&stdout).unwrap();
+        }
+    }
+}
+
+#[test]
 fn bad_lines_are_reported_with_file_and_line_and_strict_makes_them_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.log");

@@ -213,6 +213,34 @@ impl Writer<'_> {
     }
 }
 
+/// Counts the records a writer is given (one per line).
+struct LineCounter(u64);
+
+impl Write for LineCounter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.iter().filter(|b| **b == b'\n').count() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The records `generate` writes on top of `options.records` normal ones: the backup traffic and
+/// the planted incidents. The header line of the v5 format is not a record.
+pub fn records_on_top(options: &GenerateOptions) -> io::Result<u64> {
+    let mut counter = LineCounter(0);
+    generate(
+        &GenerateOptions {
+            records: 0,
+            ..options.clone()
+        },
+        &mut counter,
+    )?;
+    let header = u64::from(options.format == GeneratedFormat::CustomV5);
+    Ok(counter.0 - header)
+}
+
 /// Write flow records; returns the incidents planted, in the order of `options.incidents`.
 pub fn generate(options: &GenerateOptions, out: &mut dyn Write) -> io::Result<Vec<Planted>> {
     let mut rng = Rng(options.seed);
