@@ -659,13 +659,14 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
             netaudit_report::ControlSummary {
                 id: d.id().to_owned(),
                 title: d.title().to_owned(),
-                severity: d.severity().as_str().to_owned(),
+                severity: d.severity(),
                 // netaudit's own advice beyond any standard: the report's advisory category.
                 category: "advisory".to_owned(),
                 counts,
             }
         })
         .collect();
+    netaudit_report::sort_controls(&mut report.controls);
     let failures = report.totals.fail > 0;
     emit(|out| match sources.format.unwrap_or_default() {
         OutputFormat::Table => {

@@ -143,8 +143,13 @@ struct ScanArgs {
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
     /// List PASS results in the table, not only their count.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "quiet")]
     show_pass: bool,
+    /// Only FAIL and UNKNOWN results (the coverage and totals stay).
+    #[arg(long, short, conflicts_with = "filter_statuses")]
+    quiet: bool,
+    #[command(flatten)]
+    filter: FilterArgs,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 }
@@ -243,6 +248,116 @@ enum Format {
     Table,
     Json,
     Csv,
+}
+
+/// Which results to show, as `--status`, `--severity`, `--region` and `--account` select them.
+#[derive(clap::Args, Debug, Default)]
+pub struct FilterArgs {
+    /// Only results with these statuses (comma-separated).
+    #[arg(
+        long = "status",
+        id = "filter_statuses",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "STATUSES"
+    )]
+    statuses: Vec<StatusArg>,
+    /// Only controls of these severities (comma-separated).
+    #[arg(
+        long = "severity",
+        id = "filter_severities",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "SEVERITIES"
+    )]
+    severities: Vec<SeverityArg>,
+    /// Show only results in these regions (comma-separated; rows for every region, `*`, stay).
+    /// `--regions` decides what is read; this, what is shown.
+    #[arg(
+        long = "region",
+        id = "filter_regions",
+        value_delimiter = ',',
+        value_name = "REGIONS"
+    )]
+    regions: Vec<String>,
+    /// Only results in these accounts (comma-separated).
+    #[arg(
+        long = "account",
+        id = "filter_accounts",
+        value_delimiter = ',',
+        value_name = "ACCOUNTS"
+    )]
+    accounts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StatusArg {
+    Fail,
+    Unknown,
+    Pass,
+    NotApplicable,
+    Muted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SeverityArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Informational,
+}
+
+impl FilterArgs {
+    pub fn filter(&self) -> netaudit_report::ResultFilter {
+        use netaudit_checks::{Severity, Status};
+        let trimmed = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        netaudit_report::ResultFilter {
+            statuses: self
+                .statuses
+                .iter()
+                .map(|s| match s {
+                    StatusArg::Fail => Status::Fail,
+                    StatusArg::Unknown => Status::Unknown,
+                    StatusArg::Pass => Status::Pass,
+                    StatusArg::NotApplicable => Status::NotApplicable,
+                    StatusArg::Muted => Status::Muted,
+                })
+                .collect(),
+            severities: self
+                .severities
+                .iter()
+                .map(|s| match s {
+                    SeverityArg::Critical => Severity::Critical,
+                    SeverityArg::High => Severity::High,
+                    SeverityArg::Medium => Severity::Medium,
+                    SeverityArg::Low => Severity::Low,
+                    SeverityArg::Informational => Severity::Informational,
+                })
+                .collect(),
+            regions: trimmed(&self.regions),
+            accounts: trimmed(&self.accounts),
+        }
+    }
+}
+
+/// The width to fit a table to: `COLUMNS` when set, else the terminal's when writing to one.
+fn table_width(to_terminal: bool) -> Option<usize> {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+    {
+        return (columns > 0).then_some(columns);
+    }
+    if to_terminal {
+        return terminal_size::terminal_size().map(|(terminal_size::Width(w), _)| usize::from(w));
+    }
+    None
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -606,6 +721,13 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
     drop_unselected_listings(&mut report);
     report.exceptions = exceptions;
     report.parameters = params;
+    let mut filter = args.filter.filter();
+    if args.quiet {
+        filter.statuses = vec![netaudit_checks::Status::Fail, netaudit_checks::Status::Unknown];
+    }
+    report.retain(&filter);
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let width = table_width(to_terminal);
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -622,6 +744,7 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
             netaudit_report::table::TableOptions {
                 color,
                 show_pass: args.show_pass,
+                width,
             },
         ),
         Format::Json => netaudit_report::json::render(&report, out),

@@ -27,7 +27,9 @@ fn run(moto: &Moto, args: &[&str]) -> std::process::Output {
         .env_remove("AWS_PROFILE")
         .env("NO_COLOR", "1")
         .args(args);
-    if args[0] != "diff" {
+    // Only what reaches AWS takes the endpoint: a diff or a plan from a saved report refuses it.
+    let offline = args[0] == "diff" || args.contains(&"--report");
+    if !offline {
         cmd.args(["--endpoint-url", &moto.url]);
     }
     cmd.output().unwrap()

@@ -246,7 +246,8 @@ fn detect_on_the_samples_reports_findings_with_evidence() {
         .map(|e| format!("{e} at {}", e.instance_path))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    assert_eq!(report["controls"][0]["severity"], "medium");
+    // Most severe first.
+    assert_eq!(report["controls"][0]["severity"], "high");
     let found: Vec<(&str, &str)> = report["results"]
         .as_array()
         .unwrap()

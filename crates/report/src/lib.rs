@@ -13,6 +13,6 @@ mod model;
 pub mod table;
 
 pub use model::{
-    ControlSummary, Counts, Coverage, CoverageGap, DisabledRegion, Outcome, SavedCoverage, SavedReport, ScanReport,
-    SCHEMA_VERSION,
+    sort_controls, ControlSummary, Counts, Coverage, CoverageGap, DisabledRegion, Outcome, ResultFilter, SavedCoverage,
+    SavedReport, ScanReport, SCHEMA_VERSION,
 };

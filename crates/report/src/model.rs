@@ -1,6 +1,6 @@
 //! The report document.
 
-use netaudit_checks::{Control, Finding, GapRef, Status};
+use netaudit_checks::{Control, Finding, GapRef, Severity, Status};
 use netaudit_model::Graph;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -46,7 +46,7 @@ impl Counts {
 pub struct ControlSummary {
     pub id: String,
     pub title: String,
-    pub severity: String,
+    pub severity: Severity,
     pub category: String,
     pub counts: Counts,
 }
@@ -133,7 +133,7 @@ impl ScanReport {
                 ControlSummary {
                     id: c.id().to_owned(),
                     title: c.file.title.clone(),
-                    severity: c.file.severity.as_str().to_owned(),
+                    severity: c.file.severity,
                     category: match c.file.category {
                         netaudit_checks::Category::Control => "control".into(),
                         netaudit_checks::Category::Advisory => "advisory".into(),
@@ -141,7 +141,9 @@ impl ScanReport {
                     counts,
                 }
             })
-            .collect();
+            .collect::<Vec<ControlSummary>>();
+        let mut summaries = summaries;
+        sort_controls(&mut summaries);
         for f in &findings {
             totals.add(f.status);
         }
@@ -201,6 +203,130 @@ impl ScanReport {
             },
             exceptions: None,
         }
+    }
+}
+
+/// Most severe first; within a severity by id in natural order (EC2.6, EC2.20, EC2.171).
+pub fn sort_controls(controls: &mut [ControlSummary]) {
+    controls.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| natural_key(&a.id).cmp(&natural_key(&b.id)))
+    });
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Chunk {
+    Number(u64),
+    Text(String),
+}
+
+/// An id as runs of digits (compared as numbers) and of other characters (compared without case).
+fn natural_key(id: &str) -> Vec<Chunk> {
+    let mut chunks = vec![];
+    let mut rest = id;
+    while let Some(first) = rest.chars().next() {
+        let digits = first.is_ascii_digit();
+        let end = rest.find(|c: char| c.is_ascii_digit() != digits).unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(end);
+        chunks.push(match run.parse() {
+            Ok(n) if digits => Chunk::Number(n),
+            _ => Chunk::Text(run.to_lowercase()),
+        });
+        rest = tail;
+    }
+    chunks
+}
+
+/// Which results to show: each list empty means "any".
+#[derive(Debug, Clone, Default)]
+pub struct ResultFilter {
+    pub statuses: Vec<Status>,
+    pub severities: Vec<Severity>,
+    pub regions: Vec<String>,
+    pub accounts: Vec<String>,
+}
+
+impl ResultFilter {
+    pub fn is_empty(&self) -> bool {
+        self.statuses.is_empty() && self.severities.is_empty() && self.regions.is_empty() && self.accounts.is_empty()
+    }
+
+    /// A row for every region (`*`: the region list is unknown) may stand for the ones asked for.
+    fn keeps_place(&self, account: &str, region: Option<&str>) -> bool {
+        (self.accounts.is_empty() || self.accounts.iter().any(|a| a == account))
+            && (self.regions.is_empty() || region.is_none_or(|r| r == "*" || self.regions.iter().any(|want| want == r)))
+    }
+}
+
+impl ScanReport {
+    /// Keep the results the filter selects, with counts and totals of what is kept. Coverage keeps
+    /// its gaps in the accounts and regions selected, and stays incomplete if the scan was: a
+    /// filter never makes an unread result look decided.
+    pub fn retain(&mut self, filter: &ResultFilter) {
+        if filter.is_empty() {
+            return;
+        }
+        let severity_of = |id: &str| self.controls.iter().find(|c| c.id == id).map(|c| c.severity);
+        let keeps = |f: &Finding| {
+            (filter.statuses.is_empty() || filter.statuses.contains(&f.status))
+                && (filter.severities.is_empty()
+                    || severity_of(&f.control).is_some_and(|s| filter.severities.contains(&s)))
+                && filter.keeps_place(&f.account_id, Some(f.region.as_str()))
+        };
+        let results: Vec<Finding> = self.results.iter().filter(|f| keeps(f)).cloned().collect();
+        self.results = results;
+        if !filter.severities.is_empty() {
+            self.controls.retain(|c| filter.severities.contains(&c.severity));
+        }
+        self.totals = Counts::default();
+        for c in &mut self.controls {
+            c.counts = Counts::default();
+        }
+        for f in &self.results {
+            self.totals.add(f.status);
+            if let Some(c) = self.controls.iter_mut().find(|c| c.id == f.control) {
+                c.counts.add(f.status);
+            }
+        }
+        self.coverage
+            .gaps
+            .retain(|g| g.account.is_empty() || filter.keeps_place(&g.account, g.region.as_deref()));
+        self.outcome = match (self.totals.fail > 0, self.coverage.complete) {
+            (false, true) => Outcome::Clean,
+            (true, true) => Outcome::Failures,
+            (false, false) => Outcome::Incomplete,
+            (true, false) => Outcome::FailuresAndIncomplete,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_key;
+
+    #[test]
+    fn ids_sort_in_natural_order() {
+        let mut ids = [
+            "EC2.171",
+            "EC2.20",
+            "EC2.6",
+            "CloudWatch.16",
+            "ec2.51",
+            "CIS.VPC.FLOWLOGS",
+        ];
+        ids.sort_by_key(|id| natural_key(id));
+        assert_eq!(
+            ids,
+            [
+                "CIS.VPC.FLOWLOGS",
+                "CloudWatch.16",
+                "EC2.6",
+                "EC2.20",
+                "ec2.51",
+                "EC2.171"
+            ]
+        );
     }
 }
 

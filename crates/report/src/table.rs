@@ -10,6 +10,64 @@ pub struct TableOptions {
     pub color: bool,
     /// List PASS rows too, not only their count.
     pub show_pass: bool,
+    /// The terminal's width: reasons wrap to fit it. `None`: one line per result, however long.
+    pub width: Option<usize>,
+}
+
+/// Narrowest room for a reason beside its row; with less, the reason goes on the lines below.
+const MIN_REASON_WIDTH: usize = 32;
+/// The indent of a reason on the lines below its row.
+const REASON_INDENT: usize = 6;
+
+/// `text` in lines of at most `width` characters, broken at spaces (a longer word is cut).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = vec![];
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let mut word: Vec<char> = word.chars().collect();
+        let used = line.chars().count();
+        if used > 0 && used + 1 + word.len() <= width {
+            line.push(' ');
+            line.extend(word.iter());
+            continue;
+        }
+        if used > 0 {
+            lines.push(std::mem::take(&mut line));
+        }
+        while word.len() > width {
+            lines.push(word.drain(..width).collect());
+        }
+        line = word.into_iter().collect();
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// A row: `head` (of `head_width` visible characters, colour codes aside) and then `text`, wrapped
+/// to `width` beside the head when there is room, else on indented lines below it.
+fn write_row(out: &mut dyn Write, head: &str, head_width: usize, text: &str, width: Option<usize>) -> io::Result<()> {
+    let Some(width) = width else {
+        return writeln!(out, "{head}{text}");
+    };
+    if width >= head_width + MIN_REASON_WIDTH {
+        let lines = wrap(text, width - head_width);
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 {
+                writeln!(out, "{head}{line}")?;
+            } else {
+                writeln!(out, "{:head_width$}{line}", "")?;
+            }
+        }
+        return Ok(());
+    }
+    writeln!(out, "{}", head.trim_end())?;
+    for line in wrap(text, width.saturating_sub(REASON_INDENT)) {
+        writeln!(out, "{:REASON_INDENT$}{line}", "")?;
+    }
+    Ok(())
 }
 
 struct Paint(bool);
@@ -115,37 +173,69 @@ fn reason(f: &Finding) -> String {
 pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -> io::Result<()> {
     let paint = Paint(options.color);
     let shown = |f: &&Finding| options.show_pass || f.status != Status::Pass;
-    let rows: Vec<&Finding> = report.results.iter().filter(shown).collect();
-    let width = |get: fn(&Finding) -> usize| rows.iter().map(|f| get(f)).max().unwrap_or(0);
-    let (w_status, w_account, w_region, w_resource) = (
-        width(|f| f.status.as_str().len()),
-        width(|f| place(f).0.len()),
-        width(|f| place(f).1.len()),
-        width(|f| resource(f).chars().count()),
-    );
 
     for control in &report.controls {
-        writeln!(
+        write_row(
             out,
-            "{}  {}  [{}]",
-            paint.bold(&control.id),
-            control.title,
-            control.severity
+            &format!("{}  ", paint.bold(&control.id)),
+            control.id.chars().count() + 2,
+            &format!("{}  [{}]", control.title, control.severity.as_str()),
+            options.width,
         )?;
         writeln!(out, "  {}", counts_line(&paint, &control.counts))?;
-        let mut findings: Vec<&&Finding> = rows.iter().filter(|f| f.control == control.id).collect();
-        findings.sort_by_key(|f| f.status);
-        for f in findings {
+        let mut rows: Vec<&Finding> = report
+            .results
+            .iter()
+            .filter(|f| f.control == control.id)
+            .filter(shown)
+            .collect();
+        rows.sort_by_key(|f| f.status);
+        // Columns as wide as this control's rows need: status and resource first.
+        let column = |get: fn(&Finding) -> usize| rows.iter().map(|f| get(f)).max().unwrap_or(0);
+        let (w_status, w_resource, w_account, w_region) = (
+            column(|f| f.status.as_str().len()),
+            column(|f| resource(f).chars().count()),
+            column(|f| place(f).0.len()),
+            column(|f| place(f).1.len()),
+        );
+        for f in rows {
             let status = format!("{:<w_status$}", f.status.as_str());
-            writeln!(
-                out,
-                "  {}  {:<w_account$}  {:<w_region$}  {:<w_resource$}  {}",
-                paint.status(f.status, &status),
-                place(f).0,
-                place(f).1,
-                resource(f),
-                reason(f)
-            )?;
+            let lead = format!("  {}  {:<w_resource$}  ", paint.status(f.status, &status), resource(f));
+            let lead_width = 2 + w_status + 2 + w_resource + 2;
+            let (account, region) = place(f);
+            let (where_, where_width) = if w_account + w_region > 0 {
+                (
+                    format!("{account:<w_account$}  {region:<w_region$}  "),
+                    w_account + 2 + w_region + 2,
+                )
+            } else {
+                (String::new(), 0)
+            };
+            let fits = options
+                .width
+                .is_none_or(|w| w >= lead_width + where_width + MIN_REASON_WIDTH);
+            if fits {
+                write_row(
+                    out,
+                    &format!("{lead}{where_}"),
+                    lead_width + where_width,
+                    &reason(f),
+                    options.width,
+                )?;
+            } else {
+                // Status and resource on the row; where and why on the lines below.
+                let place_text = [account, region]
+                    .iter()
+                    .filter(|p| !p.is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>();
+                let text = if place_text.is_empty() {
+                    reason(f)
+                } else {
+                    format!("{}: {}", place_text.join(" "), reason(f))
+                };
+                write_row(out, &lead, usize::MAX / 2, &text, options.width)?;
+            }
         }
         writeln!(out)?;
     }
@@ -188,18 +278,34 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
     let w_api = coverage.gaps.iter().map(|g| g.api.len()).max().unwrap_or(0);
     let w_code = coverage.gaps.iter().map(|g| g.code.len()).max().unwrap_or(0);
     for g in &coverage.gaps {
-        let mut line = format!(
-            "  {:<w_acc$}  {:<w_reg$}  {:<w_api$}  {:<w_code$}  {}",
+        let head = format!(
+            "  {:<w_acc$}  {:<w_reg$}  {:<w_api$}  {:<w_code$}  ",
             if g.account.is_empty() { "-" } else { g.account.as_str() },
             g.region.as_deref().unwrap_or("-"),
             g.api,
             g.code,
-            g.message
         );
+        let head_width = head.chars().count();
+        let mut text = g.message.clone();
         if let Some(source) = g.source.as_ref().filter(|s| !g.message.contains(s.as_str())) {
-            line.push_str(&format!(" [{source}]"));
+            text.push_str(&format!(" [{source}]"));
         }
-        writeln!(out, "{}", line.trim_end())?;
+        if options.width.is_none_or(|w| w >= head_width + MIN_REASON_WIDTH) {
+            write_row(out, &head, head_width, &text, options.width)?;
+        } else {
+            let lead = format!(
+                "  {:<w_acc$}  {}",
+                if g.account.is_empty() { "-" } else { g.account.as_str() },
+                g.region.as_deref().unwrap_or("-")
+            );
+            write_row(
+                out,
+                &lead,
+                usize::MAX / 2,
+                &format!("{} {}: {text}", g.api, g.code),
+                options.width,
+            )?;
+        }
     }
     if !coverage.disabled_regions.is_empty() {
         let list: Vec<String> = coverage
@@ -207,20 +313,21 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
             .iter()
             .map(|d| format!("{}/{} ({})", d.account, d.region, d.opt_in_status))
             .collect();
-        writeln!(out, "  Not enabled, nothing to evaluate: {}", list.join(", "))?;
+        let text = format!("Not enabled, nothing to evaluate: {}", list.join(", "));
+        write_row(out, "  ", 2, &text, options.width)?;
     }
     for scope in &coverage.region_scope {
-        writeln!(
-            out,
-            "  Account {} was scanned in {} only (its region scope): other regions are not part of this report",
+        let text = format!(
+            "Account {} was scanned in {} only (its region scope): other regions are not part of this report",
             scope.account,
             scope.regions.join(", ")
-        )?;
+        );
+        write_row(out, "  ", 2, &text, options.width)?;
     }
     if !coverage.errors.is_empty() {
         writeln!(out, "{}", paint.bold("Errors:"))?;
         for e in &coverage.errors {
-            writeln!(out, "  {e}")?;
+            write_row(out, "  ", 2, e, options.width)?;
         }
     }
     if let Some(ex) = &report.exceptions {
