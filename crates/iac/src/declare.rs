@@ -429,7 +429,8 @@ fn deploy_gap(file: &str, location: &Location, why: String) -> Arc<Gap> {
     ))
 }
 
-/// The assets a Terraform root module declares. `unit` names the root (its folder, as given).
+/// The assets a Terraform root module (evaluated from HCL, or read from a plan) declares. `unit`
+/// names the root: its folder, or the plan file, as given.
 pub fn from_terraform(root: &RootModule, unit: &str) -> Vec<DeclaredAsset> {
     let declared: HashMap<String, bool> = root
         .resources
