@@ -77,6 +77,10 @@ fn ids_known_only_after_apply_link_through_references() {
         attribute(&root, "aws_flow_log.main", &["log_destination"]),
         &reference("aws_cloudwatch_log_group.flow", Some("arn"))
     );
+    // Left out of the configuration and set by the apply: unset, as in HCL.
+    let flow_log = root.resource("aws_flow_log.main").unwrap();
+    assert_eq!(flow_log.attributes.get("log_group_name"), None);
+    assert_eq!(flow_log.attributes.get("arn"), None);
 }
 
 #[test]
@@ -307,9 +311,10 @@ fn client_vpn_and_site_to_site_blocks_follow_references() {
 /// the AWS fixtures copy. No AWS resources, so no assets; the references resolve.
 #[test]
 fn terraform_data_plans_read_without_error() {
-    let (declared, findings) = scan(&[fixture("shape/create.json"), fixture("shape/change.json")]);
+    let shapes = ["shape/create.json", "shape/change.json", "shape/for_each.json"];
+    let (declared, findings) = scan(&shapes.map(fixture));
     assert!(declared.errors.is_empty(), "{:?}", declared.errors);
-    assert_eq!(declared.units.len(), 2, "{:?}", declared.units);
+    assert_eq!(declared.units.len(), 3, "{:?}", declared.units);
     assert!(declared.assets.is_empty());
     assert!(findings.is_empty());
 
@@ -333,6 +338,17 @@ fn terraform_data_plans_read_without_error() {
     assert_eq!(
         attribute(&created, r#"terraform_data.each["b"]"#, &["input"]),
         &Value::Str("b-90".into())
+    );
+
+    // `for_each = terraform_data.vpc` with `each.value.id`, in a resource and a module call.
+    let each = plan("shape/for_each.json");
+    assert_eq!(
+        attribute(&each, r#"terraform_data.flow["b"]"#, &["input"]),
+        &reference(r#"terraform_data.vpc["b"]"#, None)
+    );
+    assert_eq!(
+        attribute(&each, r#"module.m["a"].terraform_data.x"#, &["input"]),
+        &reference(r#"terraform_data.vpc["a"]"#, None)
     );
 
     let changed = plan("shape/change.json");
@@ -360,10 +376,10 @@ fn bad_plans_are_errors_with_the_file_and_the_rest_goes_on() {
     assert!(declared.errors[2].message.contains("aws_vpc.missing.id"));
     // The unresolved reference leaves the value unknown; the other plan is read.
     let root = plan("bad/reference.json");
-    assert!(matches!(
-        attribute(&root, "aws_flow_log.main", &["vpc_id"]),
-        Value::Unknown { .. }
-    ));
+    match attribute(&root, "aws_flow_log.main", &["vpc_id"]) {
+        Value::Unknown { why, .. } => assert!(why.contains("aws_vpc.missing.id"), "{why}"),
+        other => panic!("{other:?}"),
+    }
     assert!(verdicts(&findings).contains(&"EC2.6 aws_vpc.main PASS".to_owned()));
 }
 
@@ -372,6 +388,6 @@ fn folders_read_plans_among_other_json() {
     let (declared, _) = scan(&[fixture("")]);
     let plans = declared.units.iter().filter(|u| u.ends_with(".json")).count();
     // Every plan but the two that cannot be read (syntax, format version).
-    assert_eq!(plans, 11, "{:?}", declared.units);
+    assert_eq!(plans, 12, "{:?}", declared.units);
     assert_eq!(declared.errors.len(), 3, "{:?}", declared.errors);
 }

@@ -1,19 +1,23 @@
 //! Terraform plan JSON (`terraform show -json PLANFILE`, format 1.x) read into the same resources
 //! the HCL evaluator gives, so one mapping turns both into assets.
 //!
-//! Values come from `planned_values` (and `prior_state` for what already exists, such as data
-//! sources); `resource_changes` says which resources the apply deletes (they do not count; a
-//! replacement does) and, in `after_unknown`, which attributes only the apply sets. Those become
-//! references to the resource they come from, found through `configuration`: each attribute's
-//! `references`, followed through module inputs (`var.x` inside a module is the call's argument)
-//! and outputs (`module.vpc.vpc_id` is the output's references inside that module). A reference
-//! to a counted resource without an index is one of its instances, or the instance of the same
-//! `count.index`/`each.key` when the expression uses it.
+//! Values come from `planned_values` (and `prior_state` for data sources read during the plan);
+//! `resource_changes` says which resources the apply deletes (they do not count; a replacement
+//! does) and, in `after_unknown`, which attributes only the apply sets. Those become references
+//! to the resource they come from, found through `configuration`: each attribute's `references`,
+//! followed through module inputs (`var.x` inside a module is the call's argument), outputs
+//! (`module.vpc.vpc_id` is the output's references inside that module) and `each.value` (the
+//! `for_each` expression). A reference to a counted resource without an index is one of its
+//! instances, or the instance of the same `count.index`/`each.key` when the expression uses it.
+//! An id an existing resource already has (`vpc_id = "vpc-0a1…"` of a VPC in the plan) links too.
 //!
-//! Plan JSON has no source lines: a resource's location is the plan file, at the line where its
-//! `address` first appears in `planned_values` (line 1 in the one-line file Terraform writes).
-//! `configuration` keeps `local.x` as it is written, not what it refers to: an unknown value built
-//! from a local is one of the resources the plan creates, and says so.
+//! Where this differs from the HCL reader:
+//! - plan JSON has no source lines: a resource's location is the plan file, at the line where its
+//!   `address` first appears in `planned_values` (line 1 in the one-line file Terraform writes);
+//! - `configuration` keeps `local.x` as written, not what it refers to: a value only the apply
+//!   sets that is built from a local (or from nothing the configuration names) is one of the
+//!   resources the plan creates, and its reason says so;
+//! - an attribute the configuration leaves out and the provider computes is unset.
 
 use super::functions::from_json;
 use super::{ResourceMode, RootModule, TfExistence, TfResource};
@@ -150,6 +154,8 @@ struct Plan<'a> {
 struct Scope<'s> {
     module: &'s str,
     key: Option<&'s Json>,
+    /// The `for_each` expression there, which `each.value` stands for.
+    for_each: Option<&'s Json>,
 }
 
 /// What a value known only after apply is built from.
@@ -289,12 +295,12 @@ impl<'a> Plan<'a> {
     }
 
     fn resource(&self, i: &Instance, values: Option<&Json>, unknown: Option<&Json>) -> TfResource {
-        let expressions = self
-            .resource_config(&i.module, &i.base())
-            .and_then(|r| r.get("expressions"));
+        let config = self.resource_config(&i.module, &i.base());
+        let expressions = config.and_then(|r| r.get("expressions"));
         let scope = Scope {
             module: &i.module,
             key: i.index,
+            for_each: config.and_then(|r| r.get("for_each_expression")),
         };
         let attributes = self.merge(&i.address, scope, values, unknown, expressions, "");
         let line = self.lines.get(&i.address).copied().unwrap_or(1);
@@ -342,7 +348,18 @@ impl<'a> Plan<'a> {
                 let empty = serde_json::Map::new();
                 let unknown_map = unknown.and_then(Json::as_object).unwrap_or(&empty);
                 let value_map = value.and_then(Json::as_object).unwrap_or(m);
-                let keys: BTreeSet<&String> = value_map.keys().chain(unknown_map.keys()).collect();
+                // An attribute the configuration leaves out and only the apply sets (the
+                // provider computes it) is unset, as the HCL reader has it.
+                let computed = |k: &String| {
+                    unknown_map.get(k) == Some(&Json::Bool(true))
+                        && expression.is_some_and(|e| !is_expression(e))
+                        && nested_expression(expression, k, None).is_none()
+                };
+                let keys: BTreeSet<&String> = value_map
+                    .keys()
+                    .chain(unknown_map.keys())
+                    .filter(|k| !computed(k))
+                    .collect();
                 let map = keys
                     .into_iter()
                     .map(|k| {
@@ -398,12 +415,17 @@ impl<'a> Plan<'a> {
             }
         }
         let mut why = format!("{attribute} is known only after apply");
-        if !origins.unresolved.is_empty() {
+        // Only the apply sets it, so it comes from something the apply creates.
+        let unresolved = if !origins.unresolved.is_empty() {
             let names: Vec<&str> = origins.unresolved.iter().map(String::as_str).collect();
-            why.push_str(&format!(
-                " (from {}, which the plan does not resolve: one of the resources it creates)",
-                names.join(", ")
-            ));
+            Some(format!("from {}, which the plan does not resolve", names.join(", ")))
+        } else if origins.targets.is_empty() {
+            Some("from nothing the plan's configuration names".to_owned())
+        } else {
+            None
+        };
+        if let Some(unresolved) = unresolved {
+            why.push_str(&format!(" ({unresolved}: one of the resources it creates)"));
             origins.targets.extend(self.created.iter().map(|a| Reference {
                 target: a.clone(),
                 attribute: None,
@@ -423,6 +445,11 @@ impl<'a> Plan<'a> {
         if depth > MAX_REFERENCE_DEPTH {
             self.error(format!("references nest more than {MAX_REFERENCE_DEPTH} deep"));
             return;
+        }
+        let mut references = references.to_vec();
+        if references.iter().any(|r| r.starts_with("each.value")) {
+            // `each.value.id` where `for_each = aws_vpc.this`: that resource, at this key.
+            collect_references(scope.for_each, &mut references);
         }
         // Terraform lists `a.b[0].id`, then `a.b[0]` and `a.b`: the first says it all.
         let specific: Vec<&String> = references
@@ -454,7 +481,7 @@ impl<'a> Plan<'a> {
                         let rest = &parts[2..];
                         self.follow_resource(scope, &base, resource, rest, by_key, reference, out);
                     }
-                    None => self.unresolvable(reference),
+                    None => self.unresolvable(reference, out),
                 },
                 resource_type => {
                     let base = format!("{resource_type}.{}", first.name);
@@ -473,18 +500,18 @@ impl<'a> Plan<'a> {
         let caller: Vec<String> = steps.iter().map(Segment::text).collect();
         let caller = caller.join(".");
         let (call_name, key) = (call.name, call.index);
-        let argument = self
+        let call = self
             .module_config(&caller)
             .and_then(|m| m.get("module_calls"))
-            .and_then(|c| c.get(&call_name))
-            .and_then(|c| c.get("expressions"))
-            .and_then(|e| e.get(name));
+            .and_then(|c| c.get(&call_name));
+        let argument = call.and_then(|c| c.get("expressions")).and_then(|e| e.get(name));
         let mut references = vec![];
         collect_references(argument, &mut references);
         let key = key.and_then(|k| serde_json::from_str::<Json>(&k).ok());
         let caller_scope = Scope {
             module: &caller,
             key: key.as_ref(),
+            for_each: call.and_then(|c| c.get("for_each_expression")),
         };
         self.follow(caller_scope, &references, depth + 1, out);
     }
@@ -502,7 +529,7 @@ impl<'a> Plan<'a> {
             .and_then(|o| o.get(&output.head))
             .and_then(|o| o.get("expression"));
         let Some(expression) = expression else {
-            self.unresolvable(reference);
+            self.unresolvable(reference, out);
             return;
         };
         let mut references = vec![];
@@ -516,6 +543,7 @@ impl<'a> Plan<'a> {
             let child_scope = Scope {
                 module: child,
                 key: None,
+                for_each: None,
             };
             self.follow(child_scope, &references, depth + 1, out);
         }
@@ -541,7 +569,7 @@ impl<'a> Plan<'a> {
         };
         let instances = self.instances.get(&qualified);
         if instances.is_none() && self.resource_config(scope.module, base).is_none() {
-            self.unresolvable(reference);
+            self.unresolvable(reference, out);
             return;
         }
         let instances = instances.cloned().unwrap_or_default();
@@ -581,10 +609,11 @@ impl<'a> Plan<'a> {
             .find(|r| r.get("address").and_then(Json::as_str) == Some(base))
     }
 
-    fn unresolvable(&self, reference: &str) {
+    fn unresolvable(&self, reference: &str, out: &mut Origins) {
         self.error(format!(
             "the reference {reference} names nothing in the plan's configuration"
         ));
+        out.unresolved.insert(reference.to_owned());
     }
 
     fn error(&self, message: String) {
