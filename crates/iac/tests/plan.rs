@@ -260,6 +260,37 @@ fn a_local_is_one_of_the_resources_the_plan_creates() {
 }
 
 #[test]
+fn a_local_in_a_module_instance_reaches_only_what_that_instance_creates_or_is_given() {
+    let findings = scan_clean("local_in_module.json");
+    assert_eq!(
+        verdicts(&findings),
+        expected(
+            r#"
+            EC2.6 module.vpc["a"].aws_vpc.this[0] PASS
+            EC2.6 module.vpc["b"].aws_vpc.this[0] FAIL
+            CIS.VPC.FLOWLOGS module.vpc["a"].aws_vpc.this[0] PASS
+            CIS.VPC.FLOWLOGS module.vpc["b"].aws_vpc.this[0] FAIL
+            "#
+        )
+    );
+    let root = plan("local_in_module.json");
+    match attribute(&root, r#"module.vpc["a"].aws_flow_log.this[0]"#, &["vpc_id"]) {
+        Value::Unknown { why, refs } => {
+            assert!(why.contains(r#"module.vpc["a"].local.vpc_id"#), "{why}");
+            let targets: Vec<&str> = refs.iter().map(|r| r.target.as_str()).collect();
+            assert_eq!(
+                targets,
+                [
+                    r#"module.vpc["a"].aws_flow_log.this[0]"#,
+                    r#"module.vpc["a"].aws_vpc.this[0]"#
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn client_vpn_and_site_to_site_blocks_follow_references() {
     let findings = scan_clean("vpn.json");
     assert_eq!(
@@ -388,6 +419,6 @@ fn folders_read_plans_among_other_json() {
     let (declared, _) = scan(&[fixture("")]);
     let plans = declared.units.iter().filter(|u| u.ends_with(".json")).count();
     // Every plan but the two that cannot be read (syntax, format version).
-    assert_eq!(plans, 12, "{:?}", declared.units);
+    assert_eq!(plans, 13, "{:?}", declared.units);
     assert_eq!(declared.errors.len(), 3, "{:?}", declared.errors);
 }

@@ -16,11 +16,13 @@
 //!   `address` first appears in `planned_values` (line 1 in the one-line file Terraform writes);
 //! - `configuration` keeps `local.x` as written, not what it refers to: a value only the apply
 //!   sets that is built from a local (or from nothing the configuration names) is one of the
-//!   resources the plan creates, and its reason says so;
+//!   resources within the local's reach (what the apply creates in its module instance and the
+//!   modules that calls, and what the instance's arguments refer to), and its reason says so;
 //! - an attribute the configuration leaves out and the provider computes is unset.
 
 use super::functions::from_json;
 use super::{ResourceMode, RootModule, TfExistence, TfResource};
+use crate::declare::TERRAFORM_TYPES;
 use crate::{IacError, Location, Reference, Value};
 use serde_json::Value as Json;
 use std::cell::RefCell;
@@ -141,10 +143,13 @@ struct Plan<'a> {
     instances: BTreeMap<String, Vec<String>>,
     /// Instance addresses of each module call, by `module.a[0].module.b` without the last index.
     module_instances: BTreeMap<String, Vec<String>>,
-    /// Managed instances whose id only the apply sets: what an unresolved local may come from.
+    /// Instances the apply creates, of the types that become assets: what a value built from an
+    /// unresolved local may point at.
     created: Vec<String>,
     /// Instances by their known `id`: what an existing resource's id in another one points at.
     ids: HashMap<String, String>,
+    /// Each resource's configuration, by the module calls leading to it (`a.b`) and its address.
+    configured: HashMap<(String, String), &'a Json>,
     lines: HashMap<String, usize>,
     errors: RefCell<Vec<IacError>>,
 }
@@ -158,12 +163,21 @@ struct Scope<'s> {
     for_each: Option<&'s Json>,
 }
 
+/// Whether a reference names something in the plan.
+#[derive(PartialEq)]
+enum Resolution {
+    Resolved,
+    NamesNothing,
+}
+
 /// What a value known only after apply is built from.
 #[derive(Default)]
 struct Origins {
     targets: BTreeSet<Reference>,
     /// References the plan does not resolve (`local.x`).
     unresolved: BTreeSet<String>,
+    /// Module instances whose reach is in `targets` already.
+    reached: BTreeSet<String>,
 }
 
 impl<'a> Plan<'a> {
@@ -201,9 +215,15 @@ impl<'a> Plan<'a> {
             change_order.push(instance.address.clone());
             changes.insert(instance.address.clone(), (instance, change));
         }
+        let configuration = doc.pointer("/configuration/root_module");
+        let mut configured = HashMap::new();
+        if let Some(root) = configuration {
+            index_configuration(root, "", &mut configured);
+        }
         let mut plan = Plan {
             file,
-            configuration: doc.pointer("/configuration/root_module"),
+            configuration,
+            configured,
             planned,
             prior,
             changes,
@@ -282,7 +302,11 @@ impl<'a> Plan<'a> {
             .change_order
             .iter()
             .filter_map(|a| self.changes.get(a))
-            .filter(|(i, c)| i.mode == ResourceMode::Managed && c.actions.contains(&"create"))
+            .filter(|(i, c)| {
+                i.mode == ResourceMode::Managed
+                    && c.actions.contains(&"create")
+                    && TERRAFORM_TYPES.contains(&i.resource_type.as_str())
+            })
             .map(|(i, _)| i.address.clone())
             .collect();
     }
@@ -415,21 +439,24 @@ impl<'a> Plan<'a> {
             }
         }
         let mut why = format!("{attribute} is known only after apply");
-        // Only the apply sets it, so it comes from something the apply creates.
         let unresolved = if !origins.unresolved.is_empty() {
             let names: Vec<&str> = origins.unresolved.iter().map(String::as_str).collect();
             Some(format!("from {}, which the plan does not resolve", names.join(", ")))
         } else if origins.targets.is_empty() {
+            self.within_reach(scope, 0, &mut origins);
             Some("from nothing the plan's configuration names".to_owned())
         } else {
             None
         };
         if let Some(unresolved) = unresolved {
-            why.push_str(&format!(" ({unresolved}: one of the resources it creates)"));
-            origins.targets.extend(self.created.iter().map(|a| Reference {
-                target: a.clone(),
-                attribute: None,
-            }));
+            why.push_str(&format!(
+                " ({unresolved}: one of the resources created in {} or given to it)",
+                if scope.module.is_empty() {
+                    "the root module"
+                } else {
+                    scope.module
+                }
+            ));
         } else if origins.targets.len() > 1 {
             let names: Vec<&str> = origins.targets.iter().map(|r| r.target.as_str()).collect();
             why.push_str(&format!(" (one of {})", names.join(", ")));
@@ -472,23 +499,68 @@ impl<'a> Plan<'a> {
                 "count" | "each" | "path" | "terraform" | "self" => {}
                 "local" => {
                     out.unresolved.insert(qualify(scope.module, reference));
+                    self.within_reach(scope, depth, out);
                 }
                 "var" => self.follow_variable(scope, &first.name, depth, out),
                 "module" => self.follow_output(scope, &parts, reference, depth, out),
-                "data" => match parts.get(1) {
-                    Some(resource) => {
-                        let base = format!("data.{}.{}", first.name, resource.head);
-                        let rest = &parts[2..];
-                        self.follow_resource(scope, &base, resource, rest, by_key, reference, out);
+                "data" => {
+                    let resolution = match parts.get(1) {
+                        Some(resource) => {
+                            let base = format!("data.{}.{}", first.name, resource.head);
+                            self.follow_resource(scope, &base, resource, &parts[2..], by_key, out)
+                        }
+                        None => Resolution::NamesNothing,
+                    };
+                    if resolution == Resolution::NamesNothing {
+                        self.unresolvable(scope, reference, depth, out);
                     }
-                    None => self.unresolvable(reference, out),
-                },
+                }
                 resource_type => {
                     let base = format!("{resource_type}.{}", first.name);
-                    self.follow_resource(scope, &base, first, &parts[1..], by_key, reference, out);
+                    if self.follow_resource(scope, &base, first, &parts[1..], by_key, out) == Resolution::NamesNothing {
+                        self.unresolvable(scope, reference, depth, out);
+                    }
                 }
             }
         }
+    }
+
+    /// What a value the plan does not resolve may come from, as only the apply sets it: what the
+    /// apply creates in this module instance and the modules it calls, and whatever the call's
+    /// arguments refer to (a local or output can only be built from those).
+    fn within_reach(&self, scope: Scope, depth: usize, out: &mut Origins) {
+        if !out.reached.insert(scope.module.to_owned()) {
+            return;
+        }
+        let prefix = format!("{}.", scope.module);
+        let inside = self
+            .created
+            .iter()
+            .filter(|a| scope.module.is_empty() || a.starts_with(&prefix))
+            .map(|a| Reference {
+                target: a.clone(),
+                attribute: None,
+            });
+        out.targets.extend(inside);
+        let mut steps = segments(scope.module);
+        let Some(call) = steps.pop() else {
+            return;
+        };
+        let caller: Vec<String> = steps.iter().map(Segment::text).collect();
+        let caller = caller.join(".");
+        let call_config = self
+            .module_config(&caller)
+            .and_then(|m| m.get("module_calls"))
+            .and_then(|c| c.get(&call.name));
+        let mut references = vec![];
+        collect_references(call_config.and_then(|c| c.get("expressions")), &mut references);
+        let key = call.index.and_then(|k| serde_json::from_str::<Json>(&k).ok());
+        let caller_scope = Scope {
+            module: &caller,
+            key: key.as_ref(),
+            for_each: call_config.and_then(|c| c.get("for_each_expression")),
+        };
+        self.follow(caller_scope, &references, depth + 1, out);
     }
 
     /// `var.NAME` inside a module: the argument its call gives (a root variable is known).
@@ -529,7 +601,7 @@ impl<'a> Plan<'a> {
             .and_then(|o| o.get(&output.head))
             .and_then(|o| o.get("expression"));
         let Some(expression) = expression else {
-            self.unresolvable(reference, out);
+            self.unresolvable(scope, reference, depth, out);
             return;
         };
         let mut references = vec![];
@@ -550,7 +622,6 @@ impl<'a> Plan<'a> {
     }
 
     /// A resource, or one instance of it; the rest of the reference is the attribute.
-    #[allow(clippy::too_many_arguments)]
     fn follow_resource(
         &self,
         scope: Scope,
@@ -558,38 +629,41 @@ impl<'a> Plan<'a> {
         named: &Segment,
         rest: &[Segment],
         by_key: bool,
-        reference: &str,
         out: &mut Origins,
-    ) {
+    ) -> Resolution {
         let qualified = qualify(scope.module, base);
         let attribute = (!rest.is_empty()).then(|| rest.iter().map(Segment::text).collect::<Vec<_>>().join("."));
         let target = |address: String| Reference {
             target: address,
             attribute: attribute.clone(),
         };
-        let instances = self.instances.get(&qualified);
-        if instances.is_none() && self.resource_config(scope.module, base).is_none() {
-            self.unresolvable(reference, out);
-            return;
-        }
-        let instances = instances.cloned().unwrap_or_default();
+        let Some(instances) = self.instances.get(&qualified) else {
+            if self.resource_config(scope.module, base).is_none() {
+                return Resolution::NamesNothing;
+            }
+            // Configured, but no instance will exist (`count = 0`).
+            out.targets.insert(target(qualified));
+            return Resolution::Resolved;
+        };
         if let Some(index) = &named.index {
             out.targets.insert(target(format!("{qualified}[{index}]")));
-            return;
-        }
-        if instances.contains(&qualified) || instances.is_empty() {
+        } else if instances.contains(&qualified) {
             out.targets.insert(target(qualified));
-            return;
-        }
-        // `aws_vpc.this[count.index]`: the instance with this one's index, when there is one.
-        if let Some(key) = scope.key.filter(|_| by_key) {
-            let same = format!("{qualified}[{}]", index_text(key));
-            if instances.contains(&same) {
-                out.targets.insert(target(same));
-                return;
+        } else {
+            // `aws_vpc.this[count.index]`: the instance with this one's index, when there is one.
+            let same = scope
+                .key
+                .filter(|_| by_key)
+                .map(|key| format!("{qualified}[{}]", index_text(key)))
+                .filter(|same| instances.contains(same));
+            match same {
+                Some(same) => {
+                    out.targets.insert(target(same));
+                }
+                None => out.targets.extend(instances.iter().cloned().map(target)),
             }
         }
-        out.targets.extend(instances.into_iter().map(target));
+        Resolution::Resolved
     }
 
     /// The configuration of a module instance (`module.a[0].module.b` → calls a, b).
@@ -602,24 +676,41 @@ impl<'a> Plan<'a> {
     }
 
     fn resource_config(&self, module: &str, base: &str) -> Option<&'a Json> {
-        self.module_config(module)?
-            .get("resources")?
-            .as_array()?
-            .iter()
-            .find(|r| r.get("address").and_then(Json::as_str) == Some(base))
+        let calls: Vec<String> = segments(module).into_iter().map(|s| s.name).collect();
+        self.configured.get(&(calls.join("."), base.to_owned())).copied()
     }
 
-    fn unresolvable(&self, reference: &str, out: &mut Origins) {
+    fn unresolvable(&self, scope: Scope, reference: &str, depth: usize, out: &mut Origins) {
         self.error(format!(
             "the reference {reference} names nothing in the plan's configuration"
         ));
         out.unresolved.insert(reference.to_owned());
+        self.within_reach(scope, depth, out);
     }
 
     fn error(&self, message: String) {
         let mut errors = self.errors.borrow_mut();
         if !errors.iter().any(|e| e.message == message) {
             errors.push(IacError::new(self.file, None, None, message));
+        }
+    }
+}
+
+fn index_configuration<'a>(module: &'a Json, calls: &str, out: &mut HashMap<(String, String), &'a Json>) {
+    for r in module.get("resources").and_then(Json::as_array).into_iter().flatten() {
+        if let Some(address) = r.get("address").and_then(Json::as_str) {
+            out.insert((calls.to_owned(), address.to_owned()), r);
+        }
+    }
+    let children = module.get("module_calls").and_then(Json::as_object);
+    for (name, call) in children.into_iter().flatten() {
+        if let Some(child) = call.get("module") {
+            let path = if calls.is_empty() {
+                name.clone()
+            } else {
+                format!("{calls}.{name}")
+            };
+            index_configuration(child, &path, out);
         }
     }
 }
