@@ -404,7 +404,15 @@ fn bad_plans_are_errors_with_the_file_and_the_rest_goes_on() {
     let syntax = &declared.errors[0];
     assert_eq!((syntax.line, syntax.column), (Some(7), Some(36)), "{syntax}");
     assert!(declared.errors[1].message.contains("format_version 2.0"));
-    assert!(declared.errors[2].message.contains("aws_vpc.missing.id"));
+    let reference = &declared.errors[2];
+    assert!(
+        reference
+            .message
+            .starts_with("aws_flow_log.main.vpc_id: the reference aws_vpc.missing.id"),
+        "{reference}"
+    );
+    // The line of the flow log's address in planned_values.
+    assert_eq!(reference.line, Some(8), "{reference}");
     // The unresolved reference leaves the value unknown; the other plan is read.
     let root = plan("bad/reference.json");
     match attribute(&root, "aws_flow_log.main", &["vpc_id"]) {

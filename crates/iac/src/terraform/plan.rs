@@ -173,6 +173,9 @@ enum Resolution {
 /// What a value known only after apply is built from.
 #[derive(Default)]
 struct Origins {
+    /// The attribute being resolved and the line of its resource, for errors.
+    attribute: String,
+    line: usize,
     targets: BTreeSet<Reference>,
     /// References the plan does not resolve (`local.x`).
     unresolved: BTreeSet<String>,
@@ -430,9 +433,13 @@ impl<'a> Plan<'a> {
     fn after_apply(&self, address: &str, scope: Scope, expression: Option<&Json>, path: &str) -> Value {
         let mut references = vec![];
         collect_references(expression, &mut references);
-        let mut origins = Origins::default();
-        self.follow(scope, &references, 0, &mut origins);
         let attribute = join_path(address, path);
+        let mut origins = Origins {
+            attribute: attribute.clone(),
+            line: self.lines.get(address).copied().unwrap_or(1),
+            ..Origins::default()
+        };
+        self.follow(scope, &references, 0, &mut origins);
         if origins.unresolved.is_empty() && origins.targets.len() == 1 {
             if let Some(target) = origins.targets.pop_first() {
                 return Value::Ref(target);
@@ -470,7 +477,11 @@ impl<'a> Plan<'a> {
     /// Follow `references` (as `configuration` lists them) from `scope` to resource attributes.
     fn follow(&self, scope: Scope, references: &[String], depth: usize, out: &mut Origins) {
         if depth > MAX_REFERENCE_DEPTH {
-            self.error(format!("references nest more than {MAX_REFERENCE_DEPTH} deep"));
+            let message = format!(
+                "{}: references nest more than {MAX_REFERENCE_DEPTH} deep",
+                out.attribute
+            );
+            self.error(out.line, message);
             return;
         }
         let mut references = references.to_vec();
@@ -681,17 +692,20 @@ impl<'a> Plan<'a> {
     }
 
     fn unresolvable(&self, scope: Scope, reference: &str, depth: usize, out: &mut Origins) {
-        self.error(format!(
-            "the reference {reference} names nothing in the plan's configuration"
-        ));
+        let message = format!(
+            "{}: the reference {reference} names nothing in the plan's configuration",
+            out.attribute
+        );
+        self.error(out.line, message);
         out.unresolved.insert(reference.to_owned());
         self.within_reach(scope, depth, out);
     }
 
-    fn error(&self, message: String) {
+    /// An error at the line of the resource it concerns (once per message).
+    fn error(&self, line: usize, message: String) {
         let mut errors = self.errors.borrow_mut();
         if !errors.iter().any(|e| e.message == message) {
-            errors.push(IacError::new(self.file, None, None, message));
+            errors.push(IacError::new(self.file, Some(line), None, message));
         }
     }
 }
