@@ -403,7 +403,9 @@ fn bad_plans_are_errors_with_the_file_and_the_rest_goes_on() {
     }
     let syntax = &declared.errors[0];
     assert_eq!((syntax.line, syntax.column), (Some(7), Some(36)), "{syntax}");
-    assert!(declared.errors[1].message.contains("format_version 2.0"));
+    let version = &declared.errors[1];
+    assert!(version.message.contains("format_version 2.0"), "{version}");
+    assert_eq!(version.line, Some(2), "{version}");
     let reference = &declared.errors[2];
     assert!(
         reference

@@ -61,9 +61,12 @@ pub fn read_plan(file: &str, text: &str) -> Result<Option<RootModule>, IacError>
     }
     let version = doc.get("format_version").and_then(Json::as_str).unwrap_or_default();
     if version.split('.').next() != Some("1") {
+        let line = text
+            .find("\"format_version\"")
+            .map(|at| 1 + text[..at].matches('\n').count());
         return Err(IacError::new(
             file,
-            None,
+            line,
             None,
             format!("plan format_version {version} is not supported (1.x is)"),
         ));
@@ -89,7 +92,7 @@ struct Instance<'a> {
 }
 
 impl<'a> Instance<'a> {
-    fn from_json(r: &'a Json, module: &str, values_key: &str) -> Option<Instance<'a>> {
+    fn from_json(r: &'a Json, module: &str) -> Option<Instance<'a>> {
         let mode = match r.get("mode").and_then(Json::as_str)? {
             "managed" => ResourceMode::Managed,
             "data" => ResourceMode::Data,
@@ -101,7 +104,8 @@ impl<'a> Instance<'a> {
             mode,
             resource_type: r.get("type")?.as_str()?.to_owned(),
             index: r.get("index"),
-            values: r.get(values_key),
+            // `resource_changes` has its values in the change.
+            values: r.get("values"),
         })
     }
 
@@ -187,11 +191,11 @@ impl<'a> Plan<'a> {
     fn new(file: &'a str, text: &'a str, doc: &'a Json) -> Plan<'a> {
         let mut planned = vec![];
         if let Some(root) = doc.pointer("/planned_values/root_module") {
-            walk_module(root, "", "values", &mut planned);
+            walk_module(root, "", &mut planned);
         }
         let mut prior = vec![];
         if let Some(root) = doc.pointer("/prior_state/values/root_module") {
-            walk_module(root, "", "values", &mut prior);
+            walk_module(root, "", &mut prior);
         }
         let mut changes = HashMap::new();
         let mut change_order = vec![];
@@ -202,7 +206,7 @@ impl<'a> Plan<'a> {
             .flatten()
         {
             let module = rc.get("module_address").and_then(Json::as_str).unwrap_or("");
-            let Some(instance) = Instance::from_json(rc, module, "") else {
+            let Some(instance) = Instance::from_json(rc, module) else {
                 continue;
             };
             let change = rc.get("change");
@@ -729,9 +733,9 @@ fn index_configuration<'a>(module: &'a Json, calls: &str, out: &mut HashMap<(Str
     }
 }
 
-fn walk_module<'a>(module: &'a Json, address: &str, values_key: &str, out: &mut Vec<Instance<'a>>) {
+fn walk_module<'a>(module: &'a Json, address: &str, out: &mut Vec<Instance<'a>>) {
     for r in module.get("resources").and_then(Json::as_array).into_iter().flatten() {
-        out.extend(Instance::from_json(r, address, values_key));
+        out.extend(Instance::from_json(r, address));
     }
     for child in module
         .get("child_modules")
@@ -740,7 +744,7 @@ fn walk_module<'a>(module: &'a Json, address: &str, values_key: &str, out: &mut 
         .flatten()
     {
         let child_address = child.get("address").and_then(Json::as_str).unwrap_or(address);
-        walk_module(child, child_address, values_key, out);
+        walk_module(child, child_address, out);
     }
 }
 
