@@ -9,8 +9,9 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct IacArgs {
-    /// Scan infrastructure as code instead of AWS: a Terraform folder, a CloudFormation template
-    /// (YAML or JSON, CDK's cdk.out included) or a folder of any mix. Repeatable.
+    /// Scan infrastructure as code instead of AWS: a Terraform folder, a Terraform plan in JSON
+    /// (`terraform show -json`), a CloudFormation template (YAML or JSON, CDK's cdk.out included)
+    /// or a folder of any mix. Repeatable.
     #[arg(
         long = "iac",
         value_name = "PATH",

@@ -429,7 +429,19 @@ fn deploy_gap(file: &str, location: &Location, why: String) -> Arc<Gap> {
     ))
 }
 
-/// The assets a Terraform root module declares. `unit` names the root (its folder, as given).
+/// The Terraform resource types [`from_terraform`] turns into assets.
+pub const TERRAFORM_TYPES: [&str; 7] = [
+    "aws_vpc",
+    "aws_default_vpc",
+    "aws_subnet",
+    "aws_flow_log",
+    "aws_cloudwatch_log_group",
+    "aws_ec2_client_vpn_endpoint",
+    "aws_vpn_connection",
+];
+
+/// The assets a Terraform root module (evaluated from HCL, or read from a plan) declares. `unit`
+/// names the root: its folder, or the plan file, as given.
 pub fn from_terraform(root: &RootModule, unit: &str) -> Vec<DeclaredAsset> {
     let declared: HashMap<String, bool> = root
         .resources

@@ -1,6 +1,7 @@
 //! `--iac PATH`: files and folders, recognised by their content, read into declared assets.
 //!
-//! A folder yields every Terraform root module in it and every CloudFormation template (CDK's
+//! A folder yields every Terraform root module in it, every Terraform plan in JSON
+//! (`terraform show -json PLANFILE`) and every CloudFormation template (CDK's
 //! `cdk.out/*.template.json` included); `node_modules`, `.terraform` and hidden folders are
 //! skipped, and JSON or YAML files that are not templates are ignored. A file given by name must be
 //! a template or a `.tf` file (its folder is read as a root module). What cannot be read is an error
@@ -9,7 +10,7 @@
 
 use crate::cloudformation::{self, Options};
 use crate::declare;
-use crate::terraform::{self, RootModule, TfOptions};
+use crate::terraform::{self, plan, RootModule, TfOptions};
 use crate::IacError;
 use netaudit_model::DeclaredAsset;
 use std::collections::HashSet;
@@ -77,6 +78,21 @@ impl Declared {
                 return;
             }
         };
+        if plan::looks_like_plan(&text) {
+            match plan::read_plan(&shown, &text) {
+                Ok(Some(root)) => {
+                    self.assets.extend(declare::from_terraform(&root, &shown));
+                    self.errors.extend(root.errors);
+                    self.units.push(shown);
+                    return;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.errors.push(e);
+                    return;
+                }
+            }
+        }
         match cloudformation::load(&shown, &text, options) {
             Ok(template) => {
                 self.assets.extend(declare::from_template(&template));

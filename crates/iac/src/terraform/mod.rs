@@ -21,6 +21,7 @@
 mod config;
 mod eval;
 mod functions;
+pub mod plan;
 
 use crate::{IacError, Location, Value};
 use config::SourceFile;
@@ -78,6 +79,7 @@ pub struct TfResource {
 
 #[derive(Debug, Clone)]
 pub struct RootModule {
+    /// The root module's folder, or the plan file it was read from.
     pub dir: PathBuf,
     /// Resource instances of the root module and of the local modules it calls, in declaration
     /// order; a resource with no instance appears once with its existence `Absent`.
