@@ -14,6 +14,7 @@ mod yaml;
 
 pub mod cloudformation;
 pub mod declare;
+pub mod inline;
 pub mod inputs;
 pub mod terraform;
 

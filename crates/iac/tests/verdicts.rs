@@ -3,52 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use netaudit_checks::{builtin, evaluate, Finding, Params};
+mod support;
+
+use netaudit_checks::Finding;
 use netaudit_iac::cloudformation::Options;
-use netaudit_iac::inputs::{read, Declared};
-use netaudit_iac::terraform::TfOptions;
-use netaudit_model::Graph;
-use std::path::{Path, PathBuf};
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
-}
-
-fn scan(paths: &[PathBuf], cfn: &Options) -> (Declared, Vec<Finding>) {
-    let declared = read(paths, &TfOptions::default(), cfn);
-    let graph = Graph::from_declared(declared.assets.clone());
-    let (catalogue, errors) = builtin();
-    assert!(errors.is_empty(), "{errors:?}");
-    let controls: Vec<_> = catalogue
-        .controls()
-        .iter()
-        .filter(|c| c.before_deploy().is_ok())
-        .collect();
-    let (findings, errors) = evaluate(&controls, &graph, &Params::new());
-    assert!(errors.is_empty(), "{errors:?}");
-    (declared, findings)
-}
-
-/// `CONTROL ADDRESS STATUS` lines, sorted.
-fn verdicts(findings: &[Finding]) -> Vec<String> {
-    let mut lines: Vec<String> = findings
-        .iter()
-        .map(|f| format!("{} {} {}", f.control, f.resource_id, f.status))
-        .collect();
-    lines.sort();
-    lines
-}
-
-fn expected(text: &str) -> Vec<String> {
-    let mut lines: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect();
-    lines.sort();
-    lines
-}
+use support::{expected, fixture, scan, verdicts};
 
 fn reason<'f>(findings: &'f [Finding], control: &str, address: &str) -> &'f str {
     &findings

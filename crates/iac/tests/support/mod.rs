@@ -1,0 +1,49 @@
+//! What the tests that judge verdicts share: fixtures, a scan with the whole catalogue, and
+//! verdict lines to compare.
+
+use netaudit_checks::{builtin, evaluate, Finding, Params};
+use netaudit_iac::cloudformation::Options;
+use netaudit_iac::inputs::{read, Declared};
+use netaudit_iac::terraform::TfOptions;
+use netaudit_model::Graph;
+use std::path::{Path, PathBuf};
+
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+pub fn scan(paths: &[PathBuf], cfn: &Options) -> (Declared, Vec<Finding>) {
+    let declared = read(paths, &TfOptions::default(), cfn);
+    let graph = Graph::from_declared(declared.assets.clone());
+    let (catalogue, errors) = builtin();
+    assert!(errors.is_empty(), "{errors:?}");
+    let controls: Vec<_> = catalogue
+        .controls()
+        .iter()
+        .filter(|c| c.before_deploy().is_ok())
+        .collect();
+    let (findings, errors) = evaluate(&controls, &graph, &Params::new());
+    assert!(errors.is_empty(), "{errors:?}");
+    (declared, findings)
+}
+
+/// `CONTROL ADDRESS STATUS` lines, sorted.
+pub fn verdicts(findings: &[Finding]) -> Vec<String> {
+    let mut lines: Vec<String> = findings
+        .iter()
+        .map(|f| format!("{} {} {}", f.control, f.resource_id, f.status))
+        .collect();
+    lines.sort();
+    lines
+}
+
+pub fn expected(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
