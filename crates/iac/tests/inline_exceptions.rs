@@ -137,6 +137,7 @@ fn terraform_comments_mute_every_instance_of_their_resource_only() {
         [
             "terraform/main.tf:2 aws_vpc.lab 2",
             "terraform/main.tf:9 aws_vpc.inside 1",
+            "terraform/main.tf:50 aws_vpn_connection.partner 2",
             "terraform/modules/net/main.tf:5 module.net.aws_vpc.this 2",
         ]
     );
@@ -210,4 +211,44 @@ fn yaml_template_comments_and_metadata_mute_their_resource() {
             "cloudformation/network.yaml:20 MetadataVpc 1",
         ]
     );
+}
+
+#[test]
+fn an_exception_on_a_vpn_connection_covers_both_its_tunnels() {
+    let s = scan("terraform");
+    let lines: Vec<String> = verdicts(&s.findings)
+        .into_iter()
+        .filter(|l| l.contains("aws_vpn_connection.partner") && !l.ends_with("NOT_APPLICABLE"))
+        .collect();
+    assert_eq!(
+        lines,
+        expected(
+            "
+            EC2.171 aws_vpn_connection.partner FAIL
+            NETAUDIT.S2S.IKEV2 aws_vpn_connection.partner#tunnel1 MUTED
+            NETAUDIT.S2S.IKEV2 aws_vpn_connection.partner#tunnel2 MUTED
+            "
+        )
+    );
+}
+
+#[test]
+fn malformed_template_metadata_names_file_line_and_column() {
+    let s = scan("bad_cloudformation/metadata.yaml");
+    assert_eq!(
+        errors(&s.declared),
+        [
+            "bad_cloudformation/metadata.yaml:7:9: unknown key `exception` in Metadata.netaudit: expected `exceptions`",
+            "bad_cloudformation/metadata.yaml:15:9: Metadata.netaudit.exceptions must be a list of exceptions",
+            "bad_cloudformation/metadata.yaml:25:13: `owner` must be a single value",
+        ]
+    );
+    assert_eq!(
+        relative(s.invalid.clone()),
+        [
+            "bad_cloudformation/metadata.yaml:39:21: unknown key `expiry`: an exception has control, owner, ticket, expires, reason",
+            "bad_cloudformation/metadata.yaml:36:20: exception on UnknownKeyVpc lacks expires",
+        ]
+    );
+    assert!(!s.findings.iter().any(|f| f.exception.is_some()), "nothing is muted");
 }
