@@ -9,6 +9,7 @@
 
 use crate::catalogue::Catalogue;
 use crate::results::{Finding, Status};
+use netaudit_model::{declared_arn, DeclaredException, SourcePoint};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::ops::Range;
@@ -98,6 +99,23 @@ pub enum ExceptionState {
     Expired,
 }
 
+/// Where an exception is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionOrigin {
+    /// In the `--exceptions` file.
+    #[default]
+    File,
+    /// On the resource, in the infrastructure code (a comment or the resource's metadata).
+    Inline,
+}
+
+impl ExceptionOrigin {
+    pub fn is_file(&self) -> bool {
+        *self == ExceptionOrigin::File
+    }
+}
+
 /// The exception attached to a result it matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExceptionRef {
@@ -108,6 +126,8 @@ pub struct ExceptionRef {
     pub expires: Date,
     /// `file:line` of the exception.
     pub source: String,
+    #[serde(default, skip_serializing_if = "ExceptionOrigin::is_file")]
+    pub origin: ExceptionOrigin,
 }
 
 /// One exception, validated.
@@ -124,6 +144,8 @@ pub struct Exception {
     pub expires: Date,
     /// `file:line`, for every message about it.
     pub source: String,
+    #[serde(default, skip_serializing_if = "ExceptionOrigin::is_file")]
+    pub origin: ExceptionOrigin,
 }
 
 /// How an exception names its resources.
@@ -133,6 +155,9 @@ pub enum ResourceMatch {
     Exact(String),
     /// The whole ARN matches; `*` stands for any run of characters.
     Pattern(String),
+    /// The assets one resource declares in infrastructure code (each instance, each tunnel), for an
+    /// exception written on that resource; shown as the resource.
+    Declared { resource: String, arns: Vec<String> },
 }
 
 impl Serialize for ResourceMatch {
@@ -162,11 +187,13 @@ impl ResourceMatch {
         match self {
             ResourceMatch::Exact(a) => a == arn,
             ResourceMatch::Pattern(p) => glob_matches(p.as_bytes(), arn.as_bytes()),
+            ResourceMatch::Declared { arns, .. } => arns.iter().any(|a| a == arn),
         }
     }
     pub fn as_str(&self) -> &str {
         match self {
             ResourceMatch::Exact(s) | ResourceMatch::Pattern(s) => s,
+            ResourceMatch::Declared { resource, .. } => resource,
         }
     }
 }
@@ -198,14 +225,17 @@ fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
 pub struct ExceptionsError {
     pub file: String,
     pub line: Option<usize>,
+    /// Given for exceptions written in infrastructure code.
+    pub column: Option<usize>,
     pub message: String,
 }
 
 impl fmt::Display for ExceptionsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.file, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(f, "{}:{line}:{column}: {}", self.file, self.message),
+            (Some(line), None) => write!(f, "{}:{line}: {}", self.file, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
         }
     }
 }
@@ -239,6 +269,170 @@ fn line_of(text: &str, span: Range<usize>) -> usize {
         + 1
 }
 
+/// A term as written, and where: every message about it names the place.
+struct Written<'t> {
+    text: &'t str,
+    line: usize,
+    column: Option<usize>,
+}
+
+/// The terms every exception has, wherever it is written.
+struct TermsWritten<'t> {
+    control: Written<'t>,
+    owner: Written<'t>,
+    reason: Written<'t>,
+    ticket: Written<'t>,
+    expires: Written<'t>,
+}
+
+struct Terms {
+    control: String,
+    owner: String,
+    reason: String,
+    ticket: String,
+    expires: Date,
+}
+
+/// The rules every exception follows, in a file or in the code: a known control, a non-empty
+/// owner, reason and ticket, an expiry that exists on the calendar. Each problem goes to `error`
+/// (line, column, message); `None` when the control or the expiry is unusable.
+fn validate_terms(
+    written: TermsWritten,
+    catalogue: &Catalogue,
+    error: &mut dyn FnMut(usize, Option<usize>, String),
+) -> Option<Terms> {
+    let TermsWritten {
+        control,
+        owner,
+        reason,
+        ticket,
+        expires,
+    } = written;
+    let Some(known) = catalogue.get(control.text) else {
+        error(
+            control.line,
+            control.column,
+            format!("unknown control `{}`", control.text),
+        );
+        return None;
+    };
+    for (name, value) in [("owner", &owner), ("reason", &reason), ("ticket", &ticket)] {
+        if value.text.trim().is_empty() {
+            error(value.line, value.column, format!("`{name}` must not be empty"));
+        }
+    }
+    let Some(date) = Date::parse(expires.text) else {
+        error(
+            expires.line,
+            expires.column,
+            "`expires` must be a date that exists, e.g. expires = 2027-03-31".into(),
+        );
+        return None;
+    };
+    Some(Terms {
+        control: known.id().to_owned(),
+        owner: owner.text.to_owned(),
+        reason: reason.text.to_owned(),
+        ticket: ticket.text.to_owned(),
+        expires: date,
+    })
+}
+
+/// The keys an exception written in infrastructure code has; all are required.
+const INLINE_KEYS: [&str; 5] = ["control", "owner", "ticket", "expires", "reason"];
+
+/// Validate exceptions written on resources in infrastructure code, by the exceptions file's
+/// rules. Each stands alone: an invalid one is an error at its file, line and column and mutes
+/// nothing, the others still apply. A valid one matches exactly the assets its resource declares.
+pub fn inline_exceptions(
+    declared: &[DeclaredException],
+    catalogue: &Catalogue,
+) -> (Vec<Exception>, Vec<ExceptionsError>) {
+    let mut out = vec![];
+    let mut errors = vec![];
+    for d in declared {
+        let before = errors.len();
+        let mut error = |at: &SourcePoint, message: String| {
+            errors.push(ExceptionsError {
+                file: at.file.clone(),
+                line: Some(at.line),
+                column: Some(at.column),
+                message,
+            });
+        };
+        for term in d.terms.iter().filter(|t| !INLINE_KEYS.contains(&t.key.as_str())) {
+            error(
+                &term.at,
+                format!(
+                    "unknown key `{}`: an exception has {}",
+                    term.key,
+                    INLINE_KEYS.join(", ")
+                ),
+            );
+        }
+        let term = |key: &str| d.terms.iter().find(|t| t.key == key);
+        let missing: Vec<&str> = INLINE_KEYS.into_iter().filter(|k| term(k).is_none()).collect();
+        if !missing.is_empty() {
+            error(
+                &d.at,
+                format!("exception on {} lacks {}", d.resource, missing.join(", ")),
+            );
+        }
+        let written = |key: &str| {
+            term(key).map(|t| Written {
+                text: &t.value,
+                line: t.at.line,
+                column: Some(t.at.column),
+            })
+        };
+        let (Some(control), Some(owner), Some(reason), Some(ticket), Some(expires)) = (
+            written("control"),
+            written("owner"),
+            written("reason"),
+            written("ticket"),
+            written("expires"),
+        ) else {
+            continue;
+        };
+        let terms = validate_terms(
+            TermsWritten {
+                control,
+                owner,
+                reason,
+                ticket,
+                expires,
+            },
+            catalogue,
+            &mut |line, column, message| {
+                errors.push(ExceptionsError {
+                    file: d.at.file.clone(),
+                    line: Some(line),
+                    column,
+                    message,
+                })
+            },
+        );
+        let Some(terms) = terms.filter(|_| errors.len() == before) else {
+            continue;
+        };
+        out.push(Exception {
+            control: terms.control,
+            resource: ResourceMatch::Declared {
+                resource: declared_arn(&d.unit, &d.resource),
+                arns: d.addresses.iter().map(|a| declared_arn(&d.unit, a)).collect(),
+            },
+            covers_all: false,
+            owner: terms.owner,
+            reason: terms.reason,
+            ticket: terms.ticket,
+            expires: terms.expires,
+            source: format!("{}:{}", d.at.file, d.at.line),
+            origin: ExceptionOrigin::Inline,
+        });
+    }
+    (out, errors)
+}
+
 /// Parse and validate an exceptions file. Every problem is reported, each with its line; any
 /// problem rejects the whole file, so a typo can never silently mute or unmute a result.
 pub fn parse_exceptions(file: &str, text: &str, catalogue: &Catalogue) -> Result<Vec<Exception>, Vec<ExceptionsError>> {
@@ -246,6 +440,7 @@ pub fn parse_exceptions(file: &str, text: &str, catalogue: &Catalogue) -> Result
         vec![ExceptionsError {
             file: file.to_owned(),
             line: Some(e.span().map_or(1, |s| line_of(text, s))),
+            column: None,
             message: crate::catalogue::toml_message(&e),
         }]
     })?;
@@ -254,41 +449,60 @@ pub fn parse_exceptions(file: &str, text: &str, catalogue: &Catalogue) -> Result
     for entry in raw.exception {
         let start = line_of(text, entry.span());
         let raw = entry.into_inner();
+        let expires_text = match raw.expires.get_ref() {
+            toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt
+                .date
+                .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+                .unwrap_or_default(),
+            toml::Value::String(s) => s.clone(),
+            _ => String::new(),
+        };
+        fn written<'t>(text: &str, value: &'t toml::Spanned<String>) -> Written<'t> {
+            Written {
+                text: value.get_ref().as_str(),
+                line: line_of(text, value.span()),
+                column: None,
+            }
+        }
+        let terms = validate_terms(
+            TermsWritten {
+                control: written(text, &raw.control),
+                owner: written(text, &raw.owner),
+                reason: written(text, &raw.reason),
+                ticket: written(text, &raw.ticket),
+                expires: Written {
+                    text: &expires_text,
+                    line: line_of(text, raw.expires.span()),
+                    column: None,
+                },
+            },
+            catalogue,
+            &mut |line, _, message| {
+                errors.push(ExceptionsError {
+                    file: file.to_owned(),
+                    line: Some(line),
+                    column: None,
+                    message,
+                })
+            },
+        );
+        let Some(Terms {
+            control,
+            owner,
+            reason,
+            ticket,
+            expires,
+        }) = terms
+        else {
+            continue;
+        };
         let mut error = |span: Range<usize>, message: String| {
             errors.push(ExceptionsError {
                 file: file.to_owned(),
                 line: Some(line_of(text, span)),
+                column: None,
                 message,
             });
-        };
-        let control = match catalogue.get(raw.control.get_ref()) {
-            Some(c) => c.id().to_owned(),
-            None => {
-                error(
-                    raw.control.span(),
-                    format!("unknown control `{}`", raw.control.get_ref()),
-                );
-                continue;
-            }
-        };
-        for (name, value) in [("owner", &raw.owner), ("reason", &raw.reason), ("ticket", &raw.ticket)] {
-            if value.get_ref().trim().is_empty() {
-                error(value.span(), format!("`{name}` must not be empty"));
-            }
-        }
-        let expires = match raw.expires.get_ref() {
-            toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => {
-                dt.date.and_then(|d| Date::new(d.year, d.month, d.day))
-            }
-            toml::Value::String(s) => Date::parse(s),
-            _ => None,
-        };
-        let Some(expires) = expires else {
-            error(
-                raw.expires.span(),
-                "`expires` must be a date that exists, e.g. expires = 2027-03-31".into(),
-            );
-            continue;
         };
         let covers_all = match &raw.scope {
             None => false,
@@ -339,11 +553,12 @@ pub fn parse_exceptions(file: &str, text: &str, catalogue: &Catalogue) -> Result
             control,
             resource,
             covers_all,
-            owner: raw.owner.into_inner(),
-            reason: raw.reason.into_inner(),
-            ticket: raw.ticket.into_inner(),
+            owner,
+            reason,
+            ticket,
             expires,
             source: format!("{file}:{start}"),
+            origin: ExceptionOrigin::File,
         });
     }
     if errors.is_empty() {
@@ -372,6 +587,8 @@ pub struct ExceptionUse {
     pub ticket: String,
     pub expires: Date,
     pub source: String,
+    #[serde(default, skip_serializing_if = "ExceptionOrigin::is_file")]
+    pub origin: ExceptionOrigin,
     /// How many results it matched.
     pub matched: usize,
 }
@@ -439,6 +656,7 @@ pub fn apply_exceptions(findings: &mut [Finding], exceptions: &[Exception], toda
                 ticket: ex.ticket.clone(),
                 expires: ex.expires,
                 source: ex.source.clone(),
+                origin: ex.origin,
             });
         }
         let used = ExceptionUse {
@@ -448,6 +666,7 @@ pub fn apply_exceptions(findings: &mut [Finding], exceptions: &[Exception], toda
             ticket: ex.ticket.clone(),
             expires: ex.expires,
             source: ex.source.clone(),
+            origin: ex.origin,
             matched,
         };
         match (matched, state) {

@@ -22,8 +22,8 @@ pub use catalogue::{
 };
 pub use evaluate::{evaluate, evaluate_control, Params};
 pub use exceptions::{
-    apply_exceptions, parse_exceptions, Date, Exception, ExceptionRef, ExceptionState, ExceptionUse, ExceptionsError,
-    ExceptionsSummary, ResourceMatch,
+    apply_exceptions, inline_exceptions, parse_exceptions, Date, Exception, ExceptionOrigin, ExceptionRef,
+    ExceptionState, ExceptionUse, ExceptionsError, ExceptionsSummary, ResourceMatch,
 };
 pub use reads::controls_read;
 pub use remedy::{FlowLogTarget, LogGroupRef, Remedy, RemedyKind, TunnelRef};

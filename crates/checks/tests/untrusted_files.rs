@@ -76,7 +76,10 @@ fn check_exceptions(text: &str, strict: bool) -> Result<(), TestCaseError> {
     if let Err(errors) = result {
         prop_assert!(!errors.is_empty(), "a rejection says why");
         let lines = line_count(text);
-        for ExceptionsError { file, line, message } in &errors {
+        for ExceptionsError {
+            file, line, message, ..
+        } in &errors
+        {
             prop_assert_eq!(file, FILE);
             if let Some(line) = line {
                 prop_assert!((1..=lines).contains(line), "line {line} of {lines}: {message}");

@@ -161,29 +161,20 @@ pub enum Guardrail {
     Rollout,
 }
 
-/// Read, validate and apply an exceptions file; warn loudly about expired and stale ones.
-pub fn apply_exceptions_file(
-    path: &Path,
-    catalogue: &Catalogue,
-    findings: &mut [Finding],
-) -> Result<ExceptionsSummary, Failure> {
-    read_and_apply_exceptions(path, catalogue, findings).map(|(summary, _)| summary)
-}
-
-/// As [`apply_exceptions_file`], also returning the exceptions read.
-fn read_and_apply_exceptions(
-    path: &Path,
-    catalogue: &Catalogue,
-    findings: &mut [Finding],
-) -> Result<(ExceptionsSummary, Vec<netaudit_checks::Exception>), Failure> {
+/// Read and validate an exceptions file.
+pub fn read_exceptions_file(path: &Path, catalogue: &Catalogue) -> Result<Vec<netaudit_checks::Exception>, Failure> {
     let text =
         std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("--exceptions {}: {e}", path.display())))?;
-    let exceptions =
-        netaudit_checks::parse_exceptions(&path.display().to_string(), &text, catalogue).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            Failure::Usage(format!("invalid exceptions file:\n  {}", lines.join("\n  ")))
-        })?;
-    let summary = netaudit_checks::apply_exceptions(findings, &exceptions, netaudit_checks::Date::today());
+    netaudit_checks::parse_exceptions(&path.display().to_string(), &text, catalogue).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        Failure::Usage(format!("invalid exceptions file:\n  {}", lines.join("\n  ")))
+    })
+}
+
+/// Apply exceptions (from the file and written in the code); warn loudly about expired and stale
+/// ones.
+pub fn apply_and_warn(exceptions: &[netaudit_checks::Exception], findings: &mut [Finding]) -> ExceptionsSummary {
+    let summary = netaudit_checks::apply_exceptions(findings, exceptions, netaudit_checks::Date::today());
     for e in &summary.expired {
         eprintln!(
             "netaudit: warning: EXPIRED exception {} ({} {}, owner {}, ticket {}) ended {}: {} result(s) it matches FAIL again",
@@ -196,7 +187,17 @@ fn read_and_apply_exceptions(
             e.source, e.control, e.resource, e.owner
         );
     }
-    Ok((summary, exceptions))
+    summary
+}
+
+/// Read, validate and apply an exceptions file, also returning the exceptions read.
+fn read_and_apply_exceptions(
+    path: &Path,
+    catalogue: &Catalogue,
+    findings: &mut [Finding],
+) -> Result<(ExceptionsSummary, Vec<netaudit_checks::Exception>), Failure> {
+    let exceptions = read_exceptions_file(path, catalogue)?;
+    Ok((apply_and_warn(&exceptions, findings), exceptions))
 }
 
 fn plan_options(args: &PlanArgs) -> Result<PlanOptions, Failure> {

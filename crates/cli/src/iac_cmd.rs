@@ -1,7 +1,7 @@
 //! `scan --iac PATH`: the catalogue on infrastructure as code, before deploy.
 
 use crate::Failure;
-use netaudit_checks::Control;
+use netaudit_checks::{Catalogue, Control, Exception};
 use netaudit_iac::cloudformation::Options;
 use netaudit_iac::terraform::TfOptions;
 use netaudit_model::Graph;
@@ -53,9 +53,13 @@ pub fn applicable(selected: Vec<&Control>) -> Vec<&Control> {
     kept
 }
 
-/// The graph of what the paths declare. Inputs that cannot be read are errors (the scan goes on
-/// and ends incomplete).
-pub fn graph(args: &IacArgs, errors: &mut Vec<String>) -> Result<Graph, Failure> {
+/// The graph of what the paths declare, and the valid exceptions written on its resources.
+/// Inputs and exceptions that cannot be read are errors (the scan goes on and ends incomplete).
+pub fn graph(
+    args: &IacArgs,
+    catalogue: &Catalogue,
+    errors: &mut Vec<String>,
+) -> Result<(Graph, Vec<Exception>), Failure> {
     let tf = TfOptions {
         vars: args
             .vars
@@ -83,5 +87,14 @@ pub fn graph(args: &IacArgs, errors: &mut Vec<String>) -> Result<Graph, Failure>
         ));
     }
     errors.extend(declared.errors.iter().map(ToString::to_string));
-    Ok(Graph::from_declared(declared.assets))
+    let (exceptions, invalid) = netaudit_checks::inline_exceptions(&declared.exceptions, catalogue);
+    // A module file read by several roots would report the same invalid exception once per root.
+    let mut seen = std::collections::BTreeSet::new();
+    errors.extend(
+        invalid
+            .iter()
+            .map(|e| format!("invalid exception: {e}"))
+            .filter(|e| seen.insert(e.clone())),
+    );
+    Ok((Graph::from_declared(declared.assets), exceptions))
 }

@@ -704,18 +704,23 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
             eprintln!("netaudit: wrote {written} evidence files to {}", dir.display());
         }
     }
+    let mut exceptions = match &args.exceptions {
+        Some(path) => Some(fix_cmd::read_exceptions_file(path, &catalogue)?),
+        None => None,
+    };
     let graph = if args.iac.is_requested() {
-        iac_cmd::graph(&args.iac, &mut errors)?
+        let (graph, inline) = iac_cmd::graph(&args.iac, &catalogue, &mut errors)?;
+        if !inline.is_empty() {
+            exceptions.get_or_insert_with(Vec::new).extend(inline);
+        }
+        graph
     } else {
         Graph::build(&inventory)
     };
     let (mut findings, eval_errors) = netaudit_checks::evaluate(&selected, &graph, &params);
     errors.extend(eval_errors.iter().map(ToString::to_string));
     report_errors(&errors);
-    let exceptions = match &args.exceptions {
-        Some(path) => Some(fix_cmd::apply_exceptions_file(path, &catalogue, &mut findings)?),
-        None => None,
-    };
+    let exceptions = exceptions.map(|e| fix_cmd::apply_and_warn(&e, &mut findings));
 
     let mut report = ScanReport::new(&selected, findings, &graph, errors);
     drop_unselected_listings(&mut report);

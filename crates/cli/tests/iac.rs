@@ -151,15 +151,14 @@ fn a_file_that_is_not_iac_is_an_error_and_iac_conflicts_with_evidence() {
     assert_eq!(code, 64, "{err}");
 }
 
-#[test]
-fn exceptions_match_the_unit_and_address() {
-    let dir = code(&[("main.tf", NETWORK_TF)]);
-    let unit = dir.path().display().to_string();
-    let exceptions = dir.path().join("exceptions.toml");
+/// An exceptions file in `dir` with one exception for `control` on `resource`; the JSON scan of
+/// `dir` with it.
+fn scan_with_exceptions_file(dir: &Path, control: &str, resource: &str) -> (PathBuf, String, String, i32) {
+    let exceptions = dir.join("exceptions.toml");
     std::fs::write(
         &exceptions,
         format!(
-            "[[exception]]\ncontrol = \"EC2.6\"\nresource = \"{unit}#aws_vpc.*\"\nowner = \"network-team\"\nreason = \"accepted-traffic logs only until the SIEM migration\"\nticket = \"NET-42\"\nexpires = \"2999-01-01\"\n"
+            "[[exception]]\ncontrol = \"{control}\"\nresource = \"{resource}\"\nowner = \"network-team\"\nreason = \"accepted until the SIEM migration\"\nticket = \"NET-42\"\nexpires = \"2999-01-01\"\n"
         ),
     )
     .unwrap();
@@ -167,7 +166,15 @@ fn exceptions_match_the_unit_and_address() {
         .args(["scan", "--format", "json", "--exceptions"])
         .arg(&exceptions)
         .arg("--iac")
-        .arg(dir.path()));
+        .arg(dir));
+    (exceptions, out, err, code)
+}
+
+#[test]
+fn exceptions_match_the_unit_and_address() {
+    let dir = code(&[("main.tf", NETWORK_TF)]);
+    let unit = dir.path().display().to_string();
+    let (_, out, err, code) = scan_with_exceptions_file(dir.path(), "EC2.6", &format!("{unit}#aws_vpc.*"));
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(result(&json_report(&out), "EC2.6", "aws_vpc.app")["status"], "MUTED");
 }
@@ -187,6 +194,17 @@ fn the_readme_example_fails_on_both_inputs() {
         out.contains("examples/iac/cloudformation/network.yaml:8 FlowLogGroup"),
         "{out}"
     );
+    // The lab VPC's gap is accepted in the code until 2028-03-31, then it fails again.
+    let (out, err, _) = run(netaudit()
+        .current_dir(repo())
+        .args(["scan", "--format", "json", "--iac", "examples/iac"]));
+    let report = json_report(&out);
+    let accepted = netaudit_checks::Date::today() <= netaudit_checks::Date::new(2028, 3, 31).unwrap();
+    for control in ["EC2.6", "CIS.VPC.FLOWLOGS"] {
+        let lab = result(&report, control, "aws_vpc.lab");
+        assert_eq!(lab["status"], if accepted { "MUTED" } else { "FAIL" }, "{err}");
+        assert_eq!(lab["exception"]["origin"], "inline");
+    }
 }
 
 #[test]
@@ -199,4 +217,114 @@ fn explain_says_whether_a_control_applies_before_deploy() {
     );
     let (out, _, _) = run(netaudit().args(["explain", "EC2.6"]));
     assert!(out.contains("Before deploy (`scan --iac`): checked on"), "{out}");
+}
+
+/// NETWORK_TF with an exception for its failing EC2.6 written above the VPC, expiring on `expires`.
+fn excepted_network(terms: &str) -> tempfile::TempDir {
+    code(&[("main.tf", &format!("# netaudit:exception EC2.6 {terms}\n{NETWORK_TF}"))])
+}
+
+const EXCEPTION_TERMS: &str = r#"owner=net-team ticket=SEC-12 reason="accepted-traffic logs until the SIEM migration""#;
+
+#[test]
+fn an_inline_exception_mutes_its_resource_and_says_where_it_is_written() {
+    let dir = excepted_network(&format!("{EXCEPTION_TERMS} expires=2999-03-31"));
+    let declared_at = format!("{}:1", dir.path().join("main.tf").display());
+    let (out, err, code) = run(netaudit().args(["scan", "--format", "json", "--iac"]).arg(dir.path()));
+    assert_eq!(code, 0, "{out}{err}");
+    let report = json_report(&out);
+    let muted = result(&report, "EC2.6", "aws_vpc.app");
+    assert_eq!(muted["status"], "MUTED");
+    assert_eq!(
+        muted["exception"],
+        serde_json::json!({
+            "state": "active", "owner": "net-team", "ticket": "SEC-12", "expires": "2999-03-31",
+            "reason": "accepted-traffic logs until the SIEM migration", "source": declared_at, "origin": "inline"
+        })
+    );
+    assert_eq!(report["exceptions"]["applied"][0]["source"], declared_at.as_str());
+    assert_eq!(report["exceptions"]["stale"], serde_json::json!([]));
+
+    let (out, _, code) = run(netaudit().args(["scan", "--color", "never", "--iac"]).arg(dir.path()));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!(
+            "[excepted at {declared_at} until 2999-03-31 by net-team, SEC-12:"
+        )),
+        "{out}"
+    );
+    let (out, _, _) = run(netaudit().args(["scan", "--format", "csv", "--iac"]).arg(dir.path()));
+    let mut rows = csv::Reader::from_reader(out.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let row = rows
+        .records()
+        .map(Result::unwrap)
+        .find(|r| &r[col("control")] == "EC2.6")
+        .unwrap();
+    assert_eq!(
+        (&row[col("status")], &row[col("exception_source")]),
+        ("MUTED", declared_at.as_str())
+    );
+}
+
+#[test]
+fn inline_and_file_exceptions_combine() {
+    let dir = excepted_network(&format!("{EXCEPTION_TERMS} expires=2999-03-31"));
+    let unit = dir.path().display().to_string();
+    let (file, out, err, code) = scan_with_exceptions_file(
+        dir.path(),
+        "CloudWatch.16",
+        &format!("{unit}#aws_cloudwatch_log_group.flow"),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let report = json_report(&out);
+    assert_eq!(result(&report, "EC2.6", "aws_vpc.app")["exception"]["origin"], "inline");
+    // The file's exception matches a passing result: stale, reported with the file's line.
+    let stale = &report["exceptions"]["stale"];
+    assert_eq!(stale.as_array().unwrap().len(), 1, "{stale}");
+    assert_eq!(stale[0]["source"], format!("{}:1", file.display()));
+    assert_eq!(report["exceptions"]["applied"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn an_expired_inline_exception_stops_muting_and_says_so() {
+    let dir = excepted_network(&format!("{EXCEPTION_TERMS} expires=2020-01-31"));
+    let declared_at = format!("{}:1", dir.path().join("main.tf").display());
+    let (out, err, code) = run(netaudit().args(["scan", "--format", "json", "--iac"]).arg(dir.path()));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains(&format!("EXPIRED exception {declared_at} (EC2.6")),
+        "{err}"
+    );
+    let report = json_report(&out);
+    let fail = result(&report, "EC2.6", "aws_vpc.app");
+    assert_eq!(fail["status"], "FAIL");
+    assert_eq!(fail["exception"]["state"], "expired");
+    assert_eq!(fail["exception"]["expires"], "2020-01-31");
+    assert_eq!(report["exceptions"]["expired"][0]["source"], declared_at.as_str());
+}
+
+#[test]
+fn an_invalid_inline_exception_is_an_input_error_with_file_and_line() {
+    let dir = excepted_network("owner=net-team ticket=SEC-12 reason=lab expires=2027-02-31");
+    let (out, err, code) = run(netaudit().args(["scan", "--format", "json", "--iac"]).arg(dir.path()));
+    // The FAIL it meant to mute stands, and the scan is incomplete.
+    assert_eq!(code, 3, "{out}{err}");
+    let message = format!(
+        "invalid exception: {}:1:68: `expires` must be a date that exists, e.g. expires = 2027-03-31",
+        dir.path().join("main.tf").display()
+    );
+    assert!(err.contains(&message), "{err}");
+    let report = json_report(&out);
+    assert_eq!(result(&report, "EC2.6", "aws_vpc.app")["status"], "FAIL");
+    assert!(
+        report["coverage"]["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == message.as_str()),
+        "{}",
+        report["coverage"]
+    );
 }

@@ -9,10 +9,10 @@
 //! calls as a module is read in its caller's context only.
 
 use crate::cloudformation::{self, Options};
-use crate::declare;
 use crate::terraform::{self, plan, RootModule, TfOptions};
 use crate::IacError;
-use netaudit_model::DeclaredAsset;
+use crate::{declare, inline};
+use netaudit_model::{DeclaredAsset, DeclaredException};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +25,8 @@ fn canonical(path: &Path) -> PathBuf {
 pub struct Declared {
     pub assets: Vec<DeclaredAsset>,
     pub errors: Vec<IacError>,
+    /// Exceptions written on resources, as written (the checks validate them).
+    pub exceptions: Vec<DeclaredException>,
     /// Terraform root folders and template files read, in order.
     pub units: Vec<String>,
 }
@@ -95,7 +97,11 @@ impl Declared {
         }
         match cloudformation::load(&shown, &text, options) {
             Ok(template) => {
-                self.assets.extend(declare::from_template(&template));
+                let assets = declare::from_template(&template);
+                let inline = inline::from_template(&template, &text, &assets);
+                self.assets.extend(assets);
+                self.exceptions.extend(inline.exceptions);
+                self.errors.extend(inline.errors);
                 self.errors.extend(template.errors);
                 self.units.push(shown);
             }
@@ -111,7 +117,11 @@ impl Declared {
 
     fn add_root(&mut self, root: RootModule) {
         let unit = root.dir.display().to_string();
-        self.assets.extend(declare::from_terraform(&root, &unit));
+        let assets = declare::from_terraform(&root, &unit);
+        let inline = inline::from_terraform(&root, &unit, &assets);
+        self.assets.extend(assets);
+        self.exceptions.extend(inline.exceptions);
+        self.errors.extend(inline.errors);
         // Terraform names files relative to their root folder.
         self.errors.extend(root.errors.into_iter().map(|mut e| {
             let in_root = root.dir.join(&e.path);

@@ -15,6 +15,7 @@ mod yaml;
 
 pub mod cloudformation;
 pub mod declare;
+pub mod inline;
 pub mod inputs;
 pub mod terraform;
 

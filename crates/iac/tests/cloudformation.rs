@@ -238,10 +238,11 @@ fn the_fixtures_pass_cfn_lint() {
         panic!("NETAUDIT_MOTO_SERVER is not set: run the tests through scripts/test.sh");
     };
     let lint = Path::new(&server).with_file_name("cfn-lint");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cloudformation");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let out = std::process::Command::new(&lint)
         .args(["--format", "parseable"])
-        .arg(dir.join("*.yaml"))
+        .arg(fixtures.join("cloudformation/*.yaml"))
+        .arg(fixtures.join("inline/cloudformation/*"))
         .output()
         .unwrap_or_else(|e| panic!("{}: {e}", lint.display()));
     assert!(

@@ -17,7 +17,8 @@ pub mod timestamp;
 pub mod value;
 
 pub use graph::{
-    parse_log_group_arn, Asset, DeclaredAsset, Edge, Graph, Link, ListingGap, NodeId, SourceRef, RETENTION_DAYS,
+    declared_arn, parse_log_group_arn, Asset, DeclaredAsset, DeclaredException, Edge, ExceptionTerm, Graph, Link,
+    ListingGap, NodeId, SourcePoint, SourceRef, RETENTION_DAYS,
 };
 pub use inventory::{AccountInventory, Inventory, Listing, RegionInventory};
 pub use reads::{Collected, Reads};

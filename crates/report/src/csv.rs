@@ -1,11 +1,12 @@
 //! CSV: one row per finding, for spreadsheets and SIEM imports. Every cell a spreadsheet could take
 //! for a formula (one starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with
-//! `'`, so a resource name or tag can never run as a formula. MUTED rows carry their exception.
+//! `'`, so a resource name or tag can never run as a formula. MUTED rows carry their exception and
+//! where it is written (`file:line` of the exceptions file, or of the infrastructure code).
 
 use crate::ScanReport;
 use std::io::{self, Write};
 
-pub const HEADER: [&str; 16] = [
+pub const HEADER: [&str; 17] = [
     "control",
     "status",
     "severity",
@@ -22,6 +23,7 @@ pub const HEADER: [&str; 16] = [
     "exception_ticket",
     "exception_expires",
     "exception_reason",
+    "exception_source",
 ];
 
 /// A cell as a spreadsheet will read it: never a formula.
@@ -86,6 +88,7 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             exception.map_or("", |e| e.ticket.as_str()),
             expires.as_str(),
             exception.map_or("", |e| e.reason.as_str()),
+            exception.map_or("", |e| e.source.as_str()),
         ];
         w.write_record(cells.iter().map(|c| neutralise(c).into_owned()))
             .map_err(write_error)?;

@@ -108,7 +108,7 @@ pub struct ScanReport {
     pub parameters: netaudit_checks::Params,
     pub results: Vec<Finding>,
     pub coverage: Coverage,
-    /// What the exceptions file did, when one was given.
+    /// What the exceptions did, when a file was given or the scanned code holds inline ones.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exceptions: Option<netaudit_checks::ExceptionsSummary>,
 }

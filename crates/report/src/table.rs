@@ -1,7 +1,7 @@
 //! The terminal report: findings grouped by control with counts, then coverage and totals.
 
 use crate::{Counts, ScanReport};
-use netaudit_checks::{ExceptionState, ExceptionsSummary, Finding, Status};
+use netaudit_checks::{ExceptionOrigin, ExceptionState, ExceptionsSummary, Finding, Status};
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -146,6 +146,12 @@ fn plain(v: &serde_json::Value) -> String {
 
 fn reason(f: &Finding) -> String {
     let exception = match &f.exception {
+        Some(e) if e.state == ExceptionState::Active && e.origin == ExceptionOrigin::Inline => {
+            format!(
+                " [excepted at {} until {} by {}, {}: {}]",
+                e.source, e.expires, e.owner, e.ticket, e.reason
+            )
+        }
         Some(e) if e.state == ExceptionState::Active => {
             format!(
                 " [excepted until {} by {}, {}: {}]",

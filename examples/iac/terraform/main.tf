@@ -1,6 +1,6 @@
 # A pull request's network: one VPC whose flow log captures accepted traffic only (EC2.6 fails:
 # rejected traffic is not logged), a Client VPN endpoint that logs connections to a group that
-# never expires.
+# never expires, and a lab VPC without flow logs whose gap is accepted until a date.
 
 resource "aws_vpc" "app" {
   cidr_block = "10.20.0.0/16"
@@ -38,4 +38,10 @@ resource "aws_ec2_client_vpn_endpoint" "app" {
     enabled              = true
     cloudwatch_log_group = aws_cloudwatch_log_group.client_vpn.name
   }
+}
+
+# netaudit:exception EC2.6 owner=net-team ticket=SEC-12 expires=2028-03-31 reason="lab VPC, torn down weekly"
+# netaudit:exception CIS.VPC.FLOWLOGS owner=net-team ticket=SEC-12 expires=2028-03-31 reason="lab VPC, torn down weekly"
+resource "aws_vpc" "lab" {
+  cidr_block = "10.21.0.0/16"
 }

@@ -1,5 +1,8 @@
 //! What the verdict tests share: scanning fixtures with the catalogue and reading the verdicts.
 
+// Each test file uses what it needs of this module.
+#![allow(dead_code)]
+
 use netaudit_checks::{builtin, evaluate, Finding, Params};
 use netaudit_iac::cloudformation::Options;
 use netaudit_iac::inputs::{read, Declared};

@@ -60,6 +60,50 @@ pub struct DeclaredAsset {
     pub uncertain: Option<Arc<Gap>>,
 }
 
+/// The ARN a declared asset has in the graph: `<unit>#<address>`, unique across units.
+pub fn declared_arn(unit: &str, address: &str) -> String {
+    format!("{unit}#{address}")
+}
+
+/// A point in a source file: 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourcePoint {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for SourcePoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// One `key=value` of an exception written in the code, where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionTerm {
+    pub key: String,
+    pub value: String,
+    pub at: SourcePoint,
+}
+
+/// An exception written on a resource in the code (a comment, or the resource's metadata), as
+/// written: the checks validate its terms. It applies to the assets the resource declares only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredException {
+    /// The root module folder or template file the addresses are relative to.
+    pub unit: String,
+    /// The resource as the code names it: `aws_vpc.lab`, `module.vpc.aws_vpc.this`, a logical id.
+    pub resource: String,
+    /// Every asset the resource declares: each `count`/`for_each` instance, each tunnel. Empty when
+    /// the resource declares none (`count = 0`, a false `Condition`, a kind no control reads).
+    pub addresses: Vec<String>,
+    /// Where the exception is written.
+    pub at: SourcePoint,
+    /// The terms in the order written; the control too (key `control`).
+    pub terms: Vec<ExceptionTerm>,
+}
+
 /// For each forward edge, the reverse edge on its target.
 fn reverse(kind: Kind, edge: EdgeIx) -> Option<EdgeIx> {
     use schema::*;
@@ -92,7 +136,7 @@ impl Graph {
         let mut by_name: HashMap<(String, Kind, String), Vec<NodeId>> = HashMap::new();
         let mut pending = vec![];
         for d in declared {
-            let arn = format!("{}#{}", d.unit, d.address);
+            let arn = declared_arn(&d.unit, &d.address);
             let node = b.add(d.kind, &d.address, arn, "", &d.unit, d.name.clone());
             for (ix, value) in d.fields {
                 b.set(node, ix, value);

@@ -14,7 +14,7 @@ use crate::inventory::Inventory;
 use crate::schema::{EdgeIx, FieldIx, Kind};
 use crate::value::{Gap, Value};
 use builder::Builder;
-pub use declared::{DeclaredAsset, Link, SourceRef};
+pub use declared::{declared_arn, DeclaredAsset, DeclaredException, ExceptionTerm, Link, SourcePoint, SourceRef};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
