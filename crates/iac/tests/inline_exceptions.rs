@@ -6,10 +6,10 @@
 
 mod common;
 
+use common::{expected, fixture, verdicts};
 use netaudit_checks::{apply_exceptions, builtin, inline_exceptions, Date, ExceptionState, ExceptionsSummary, Finding};
 use netaudit_iac::cloudformation::Options;
 use netaudit_iac::inputs::Declared;
-use common::{expected, fixture, verdicts};
 
 /// The day the fixtures' expiry dates are judged against.
 const TODAY: Date = Date {

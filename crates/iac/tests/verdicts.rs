@@ -213,3 +213,96 @@ fn settings_left_to_variables_and_log_groups_turned_off() {
     )
     .contains("var.tunnel1_ike_versions"));
 }
+
+/// The example CDK app's synthesized output (examples/cdk/cdk.out, written by aws-cdk-lib): every
+/// result names the stack, the logical id and the construct path the app knows the resource by.
+#[test]
+fn cdk_app_verdicts_per_construct_path() {
+    let app = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/cdk");
+    let (declared, findings) = scan(&[app], &Options::default());
+    assert!(declared.errors.is_empty(), "{:?}", declared.errors);
+    // The five stacks' templates; manifest.json, tree.json, the *.assets.json and *.metadata.json
+    // files and the Lambda asset folder are not templates, and node_modules is skipped.
+    let stacks: Vec<&str> = declared
+        .units
+        .iter()
+        .map(|u| u.rsplit('/').next().unwrap_or(u))
+        .collect();
+    assert_eq!(
+        stacks,
+        [
+            "BareNetwork.template.json",
+            "FilteredNetwork.template.json",
+            "Network.template.json",
+            "RemoteAccess.template.json",
+            "SiteToSite.template.json"
+        ]
+    );
+    let mut lines: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let at = f.location.as_ref().unwrap();
+            let stack = at.file.rsplit('/').next().unwrap().trim_end_matches(".template.json");
+            let path = at.construct_path.as_deref().unwrap_or("(no construct path)");
+            format!("{} {stack} {} {path} {}", f.control, f.resource_id, f.status)
+        })
+        .collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        expected(
+            "
+            EC2.6 Network Vpc8378EB38 Network/Vpc/Resource PASS
+            EC2.6 BareNetwork Vpc8378EB38 BareNetwork/Vpc/Resource FAIL
+            EC2.6 FilteredNetwork RejectOnlyVpcEAF75373 FilteredNetwork/RejectOnlyVpc/Resource PASS
+            EC2.6 FilteredNetwork AcceptOnlyVpc60068781 FilteredNetwork/AcceptOnlyVpc/Resource FAIL
+            EC2.6 RemoteAccess Vpc8378EB38 RemoteAccess/Vpc/Resource PASS
+            CIS.VPC.FLOWLOGS Network Vpc8378EB38 Network/Vpc/Resource PASS
+            CIS.VPC.FLOWLOGS BareNetwork Vpc8378EB38 BareNetwork/Vpc/Resource FAIL
+            CIS.VPC.FLOWLOGS FilteredNetwork RejectOnlyVpcEAF75373 FilteredNetwork/RejectOnlyVpc/Resource PASS
+            CIS.VPC.FLOWLOGS FilteredNetwork AcceptOnlyVpc60068781 FilteredNetwork/AcceptOnlyVpc/Resource PASS
+            CIS.VPC.FLOWLOGS RemoteAccess Vpc8378EB38 RemoteAccess/Vpc/Resource PASS
+            CloudWatch.16 Network FlowLogGroup3E25AA51 Network/FlowLogGroup/Resource PASS
+            CloudWatch.16 FilteredNetwork ShortLivedGroupE022E7CA FilteredNetwork/ShortLivedGroup/Resource FAIL
+            CloudWatch.16 RemoteAccess VpcallLogGroup3BAB8D32 RemoteAccess/Vpc/all/LogGroup/Resource PASS
+            CloudWatch.16 RemoteAccess VpcLoggedEndpointLogGroup35B0B6C8 RemoteAccess/Vpc/LoggedEndpoint/LogGroup/Resource PASS
+            CloudWatch.16 SiteToSite TunnelLogGroup3A02C40D SiteToSite/TunnelLogGroup/Resource PASS
+            NETAUDIT.RETENTION.CHAIN Network FlowLogGroup3E25AA51 Network/FlowLogGroup/Resource PASS
+            NETAUDIT.RETENTION.CHAIN FilteredNetwork ShortLivedGroupE022E7CA FilteredNetwork/ShortLivedGroup/Resource FAIL
+            NETAUDIT.RETENTION.CHAIN RemoteAccess VpcallLogGroup3BAB8D32 RemoteAccess/Vpc/all/LogGroup/Resource PASS
+            NETAUDIT.RETENTION.CHAIN RemoteAccess VpcLoggedEndpointLogGroup35B0B6C8 RemoteAccess/Vpc/LoggedEndpoint/LogGroup/Resource PASS
+            NETAUDIT.RETENTION.CHAIN SiteToSite TunnelLogGroup3A02C40D SiteToSite/TunnelLogGroup/Resource PASS
+            EC2.51 RemoteAccess VpcLoggedEndpoint4F76AD87 RemoteAccess/Vpc/LoggedEndpoint/Resource PASS
+            EC2.51 RemoteAccess VpcDarkEndpoint620D10EC RemoteAccess/Vpc/DarkEndpoint/Resource FAIL
+            NETAUDIT.CVPN.LOGGROUP RemoteAccess VpcLoggedEndpoint4F76AD87 RemoteAccess/Vpc/LoggedEndpoint/Resource PASS
+            NETAUDIT.CVPN.LOGGROUP RemoteAccess VpcDarkEndpoint620D10EC RemoteAccess/Vpc/DarkEndpoint/Resource NOT_APPLICABLE
+            EC2.171 SiteToSite HalfLoggedVpn SiteToSite/HalfLoggedVpn FAIL
+            NETAUDIT.S2S.IKEV2 SiteToSite HalfLoggedVpn#tunnel1 SiteToSite/HalfLoggedVpn FAIL
+            NETAUDIT.S2S.IKEV2 SiteToSite HalfLoggedVpn#tunnel2 SiteToSite/HalfLoggedVpn FAIL
+            NETAUDIT.S2S.LOGGROUP SiteToSite HalfLoggedVpn#tunnel1 SiteToSite/HalfLoggedVpn PASS
+            NETAUDIT.S2S.LOGGROUP SiteToSite HalfLoggedVpn#tunnel2 SiteToSite/HalfLoggedVpn NOT_APPLICABLE
+            NETAUDIT.S2S.VENDEDLOGS SiteToSite HalfLoggedVpn#tunnel1 SiteToSite/HalfLoggedVpn UNKNOWN
+            NETAUDIT.S2S.VENDEDLOGS SiteToSite HalfLoggedVpn#tunnel2 SiteToSite/HalfLoggedVpn NOT_APPLICABLE
+            "
+        )
+    );
+    // The tunnel log group's ARN exists only once CloudFormation creates the group.
+    assert!(
+        reason(&findings, "NETAUDIT.S2S.VENDEDLOGS", "HalfLoggedVpn#tunnel1").contains("TunnelLogGroup3A02C40D.Arn")
+    );
+    let bare = findings
+        .iter()
+        .find(|f| f.control == "EC2.6" && f.resource_arn.contains("BareNetwork"))
+        .unwrap();
+    let at = bare.location.as_ref().unwrap();
+    assert!(
+        at.file.ends_with("examples/cdk/cdk.out/BareNetwork.template.json"),
+        "{}",
+        at.file
+    );
+    assert_eq!(
+        bare.resource_name.as_deref(),
+        Some("BareNetwork/Vpc"),
+        "the Name tag CDK sets"
+    );
+}

@@ -122,7 +122,10 @@ fn resource(f: &Finding) -> String {
         None => f.resource_id.clone(),
     };
     match &f.location {
-        Some(at) => format!("{}:{} {id}", at.file, at.start_line),
+        Some(at) => match &at.construct_path {
+            Some(path) => format!("{}:{} {id} [{path}]", at.file, at.start_line),
+            None => format!("{}:{} {id}", at.file, at.start_line),
+        },
         None => id,
     }
 }
