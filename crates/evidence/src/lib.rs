@@ -115,3 +115,35 @@ fn no_accounts(path: String, dir_name: Option<&str>, tree: &Tree<'_>) -> Evidenc
     };
     EvidenceError::NoAccounts { path, hint }
 }
+
+/// Where a resource read through `api` (`ec2:DescribeVpcs`) in this account and region sits in an
+/// evidence directory, for reports that point at a file: the listing's `.json` file and the first
+/// line naming `resource_id` (or, for a compound id such as `vpn-1/tunnel/3.5.140.20`, its most
+/// specific part found), or the listing's `.error` file (line 1) when the call failed. None when
+/// the directory holds neither, or no operation has that api.
+pub fn record_location(
+    dir: &Path,
+    api: &str,
+    account: &str,
+    region: &str,
+    resource_id: &str,
+) -> Option<(std::path::PathBuf, usize)> {
+    let op = OPERATIONS.iter().find(|op| op.api == api)?;
+    let folder = match op.scope {
+        Scope::Account => dir.join(account),
+        Scope::Regional => dir.join(account).join(region),
+    };
+    let json = folder.join(op.json_file());
+    if let Ok(text) = fs::read_to_string(&json) {
+        let line = std::iter::once(resource_id)
+            .chain(resource_id.rsplit('/'))
+            .find_map(|id| {
+                let quoted = serde_json::Value::String(id.to_owned()).to_string();
+                text.lines().position(|l| l.contains(&quoted))
+            })
+            .map_or(1, |i| i + 1);
+        return Some((json, line));
+    }
+    let error = folder.join(op.error_file());
+    error.is_file().then_some((error, 1))
+}
