@@ -610,7 +610,10 @@ fn sarif_options<'a>(
         None => working_dir.clone(),
     };
     let locate: netaudit_report::sarif::Locate<'a> = match &args.evidence {
-        Some(dir) => Box::new(move |f| evidence_location(dir, f)),
+        Some(dir) => {
+            let locator = netaudit_evidence::RecordLocator::new(dir);
+            Box::new(move |f| evidence_location(dir, &locator, f))
+        }
         None => Box::new(|_| None),
     };
     Ok(netaudit_report::sarif::SarifOptions {
@@ -623,7 +626,11 @@ fn sarif_options<'a>(
 
 /// The evidence file (and line) a finding's resource was read from; for a listing that could not be
 /// read, the file its gap names.
-fn evidence_location(dir: &std::path::Path, f: &netaudit_checks::Finding) -> Option<netaudit_checks::Location> {
+fn evidence_location(
+    dir: &std::path::Path,
+    locator: &netaudit_evidence::RecordLocator,
+    f: &netaudit_checks::Finding,
+) -> Option<netaudit_checks::Location> {
     let listing = netaudit_model::Kind::by_type_name(&f.resource_type).and_then(|kind| {
         let mut reads = netaudit_model::Reads::default();
         reads.add_kind(kind);
@@ -638,11 +645,11 @@ fn evidence_location(dir: &std::path::Path, f: &netaudit_checks::Finding) -> Opt
     let (file, line) = match (f.resource_id.as_str(), gap_file) {
         ("*", Some(file)) => (file, 1),
         (id, _) => listing
-            .and_then(|l| netaudit_evidence::record_location(dir, l.api(), &f.account_id, &f.region, id))
+            .and_then(|l| locator.locate(l.api(), &f.account_id, &f.region, id))
             // A region folder missing altogether: the account's region list names the region.
             .or_else(|| {
                 let regions = netaudit_evidence::Operation::EC2_DESCRIBE_REGIONS.api;
-                netaudit_evidence::record_location(dir, regions, &f.account_id, &f.region, &f.region)
+                locator.locate(regions, &f.account_id, &f.region, &f.region)
             })?,
     };
     Some(netaudit_checks::Location {

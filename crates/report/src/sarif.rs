@@ -20,9 +20,10 @@
 //! relative to the SARIF root (`%SRCROOT%`, the current directory unless told otherwise), with
 //! forward slashes, as GitHub requires. A finding without a source location (live or evidence scans)
 //! gets the location the caller gives for it (for evidence, the evidence file it was read from), and
-//! otherwise only a logical location: valid SARIF, but GitHub rejects results without a physical
-//! location, so upload only IaC or evidence scans to code scanning. A file outside the root keeps an
-//! absolute `file:` URI (valid SARIF; GitHub cannot place it in the repository).
+//! otherwise only a logical location (a live scan has no file to point at): valid SARIF, but GitHub
+//! code scanning requires a physical location in every location, so upload IaC or evidence scans.
+//! A file outside the root keeps an absolute `file:` URI (valid SARIF; GitHub cannot place it in the
+//! repository).
 //!
 //! Every result carries a logical location (the address or ARN as fully qualified name, and the
 //! resource type), and a `partialFingerprints` entry hashed from the result identity used everywhere
@@ -195,7 +196,6 @@ fn rule(control: &Control) -> Value {
         netaudit_checks::Category::Advisory => "high",
     };
     properties.insert("precision".into(), json!(precision));
-    properties.insert("problem.severity".into(), json!(failure_level(file.severity)));
     properties.insert("resourceType".into(), json!(control.kind.def().type_name));
     json!({
         "id": file.id,
