@@ -581,9 +581,12 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
     };
     match &args.output {
         Some(path) => {
-            let mut file =
+            let file =
                 std::fs::File::create(path).map_err(|e| Failure::Usage(format!("--output {}: {e}", path.display())))?;
+            // Renderers write piece by piece; one system call per piece made large reports slow.
+            let mut file = io::BufWriter::new(file);
             render(&mut file)?;
+            file.flush()?;
         }
         None => emit(render)?,
     }
