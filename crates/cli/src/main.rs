@@ -142,6 +142,10 @@ struct ScanArgs {
     /// Write the report here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// With --format sarif: the directory file URIs are relative to (the repository root); default:
+    /// the current directory.
+    #[arg(long, value_name = "DIR")]
+    sarif_root: Option<PathBuf>,
     /// List PASS results in the table, not only their count.
     #[arg(long, conflicts_with = "quiet")]
     show_pass: bool,
@@ -248,6 +252,8 @@ enum Format {
     Table,
     Json,
     Csv,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
 }
 
 /// Which results to show, as `--status`, `--severity`, `--region` and `--account` select them.
@@ -742,8 +748,12 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let render = |out: &mut dyn Write| match args.format {
-        Format::Table => netaudit_report::table::render(
+    let sarif_options = match args.format {
+        Format::Sarif => Some(sarif_options(&args, &selected)?),
+        _ => None,
+    };
+    let render = |out: &mut dyn Write| match (args.format, &sarif_options) {
+        (Format::Table, _) => netaudit_report::table::render(
             &report,
             out,
             netaudit_report::table::TableOptions {
@@ -752,14 +762,19 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
                 width,
             },
         ),
-        Format::Json => netaudit_report::json::render(&report, out),
-        Format::Csv => netaudit_report::csv::render(&report, out),
+        (Format::Json, _) => netaudit_report::json::render(&report, out),
+        (Format::Csv, _) => netaudit_report::csv::render(&report, out),
+        (Format::Sarif, Some(options)) => netaudit_report::sarif::render(&report, options, out),
+        (Format::Sarif, None) => Err(io::Error::other("SARIF options are missing")),
     };
     match &args.output {
         Some(path) => {
-            let mut file =
+            let file =
                 std::fs::File::create(path).map_err(|e| Failure::Usage(format!("--output {}: {e}", path.display())))?;
+            // Renderers write piece by piece; one system call per piece made large reports slow.
+            let mut file = io::BufWriter::new(file);
             render(&mut file)?;
+            file.flush()?;
         }
         None => emit(render)?,
     }
@@ -768,6 +783,71 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
         Outcome::Failures => EXIT_FAILURES,
         Outcome::Incomplete => EXIT_INCOMPLETE,
         Outcome::FailuresAndIncomplete => EXIT_FAILURES_AND_INCOMPLETE,
+    })
+}
+
+/// Where SARIF URIs start from, and where results without a source location point: for an
+/// evidence scan, the evidence file each resource was read from.
+fn sarif_options<'a>(
+    args: &'a ScanArgs,
+    selected: &'a [&'a Control],
+) -> Result<netaudit_report::sarif::SarifOptions<'a>, Failure> {
+    let working_dir =
+        std::env::current_dir().map_err(|e| Failure::Internal(format!("cannot read the current directory: {e}")))?;
+    let root = match &args.sarif_root {
+        Some(dir) => {
+            std::fs::canonicalize(dir).map_err(|e| Failure::Usage(format!("--sarif-root {}: {e}", dir.display())))?
+        }
+        None => working_dir.clone(),
+    };
+    let locate: netaudit_report::sarif::Locate<'a> = match &args.evidence {
+        Some(dir) => {
+            let locator = netaudit_evidence::RecordLocator::new(dir);
+            Box::new(move |f| evidence_location(dir, &locator, f))
+        }
+        None => Box::new(|_| None),
+    };
+    Ok(netaudit_report::sarif::SarifOptions {
+        controls: selected,
+        root,
+        working_dir,
+        locate,
+    })
+}
+
+/// The evidence file (and line) a finding's resource was read from; for a listing that could not be
+/// read, the file its gap names.
+fn evidence_location(
+    dir: &std::path::Path,
+    locator: &netaudit_evidence::RecordLocator,
+    f: &netaudit_checks::Finding,
+) -> Option<netaudit_checks::Location> {
+    let listing = netaudit_model::Kind::by_type_name(&f.resource_type).and_then(|kind| {
+        let mut reads = netaudit_model::Reads::default();
+        reads.add_kind(kind);
+        netaudit_model::Collected::ALL.into_iter().find(|l| reads.needs(*l))
+    });
+    let gap_file = f
+        .gaps
+        .iter()
+        .find_map(|g| g.source.as_deref())
+        .map(|source| dir.join(source))
+        .filter(|file| file.is_file());
+    let (file, line) = match (f.resource_id.as_str(), gap_file) {
+        ("*", Some(file)) => (file, 1),
+        (id, _) => listing
+            .and_then(|l| locator.locate(l.api(), &f.account_id, &f.region, id))
+            // A region folder missing altogether: the account's region list names the region.
+            .or_else(|| {
+                let regions = netaudit_evidence::Operation::EC2_DESCRIBE_REGIONS.api;
+                locator.locate(regions, &f.account_id, &f.region, &f.region)
+            })?,
+    };
+    Some(netaudit_checks::Location {
+        file: file.display().to_string(),
+        start_line: line,
+        end_line: line,
+        construct_path: None,
     })
 }
 

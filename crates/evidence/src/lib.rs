@@ -115,3 +115,141 @@ fn no_accounts(path: String, dir_name: Option<&str>, tree: &Tree<'_>) -> Evidenc
     };
     EvidenceError::NoAccounts { path, hint }
 }
+
+/// Finds where resources sit in an evidence directory, for reports that point at a file. Each file is
+/// read and indexed once (every string on every line), so locating many resources stays linear.
+#[derive(Debug)]
+pub struct RecordLocator {
+    dir: std::path::PathBuf,
+    /// Per file: the first line of each string it holds; None when the file cannot be read.
+    index: std::cell::RefCell<BTreeMap<std::path::PathBuf, Option<std::collections::HashMap<String, usize>>>>,
+}
+
+impl RecordLocator {
+    pub fn new(dir: &Path) -> RecordLocator {
+        RecordLocator {
+            dir: dir.to_owned(),
+            index: std::cell::RefCell::default(),
+        }
+    }
+
+    /// Where a resource read through `api` (`ec2:DescribeVpcs`) in this account and region sits: the
+    /// listing's `.json` file and the first line naming `resource_id` (or, for a compound id such as
+    /// `vpn-1/tunnel/3.5.140.20`, its most specific part found; line 1 when none is), or the
+    /// listing's `.error` file (line 1) when the call failed. None when the directory holds neither,
+    /// or no operation has that api.
+    pub fn locate(
+        &self,
+        api: &str,
+        account: &str,
+        region: &str,
+        resource_id: &str,
+    ) -> Option<(std::path::PathBuf, usize)> {
+        let op = OPERATIONS.iter().find(|op| op.api == api)?;
+        let folder = match op.scope {
+            Scope::Account => self.dir.join(account),
+            Scope::Regional => self.dir.join(account).join(region),
+        };
+        let json = folder.join(op.json_file());
+        let mut index = self.index.borrow_mut();
+        let strings = index
+            .entry(json.clone())
+            .or_insert_with(|| fs::read_to_string(&json).ok().map(|text| index_strings(&text)));
+        if let Some(strings) = strings {
+            let line = std::iter::once(resource_id)
+                .chain(resource_id.rsplit('/'))
+                .find_map(|id| strings.get(id).copied())
+                .unwrap_or(1);
+            return Some((json, line));
+        }
+        let error = folder.join(op.error_file());
+        error.is_file().then_some((error, 1))
+    }
+}
+
+/// The first line (1-based) of every JSON string literal in `text`, as written between its quotes.
+fn index_strings(text: &str) -> std::collections::HashMap<String, usize> {
+    let mut index = std::collections::HashMap::new();
+    for (number, line) in text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(start) = rest.find('"') {
+            let body = &rest[start + 1..];
+            let mut end = None;
+            let mut escaped = false;
+            for (i, c) in body.char_indices() {
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '"' => {
+                        end = Some(i);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let Some(end) = end else { break };
+            index.entry(body[..end].to_owned()).or_insert(number + 1);
+            rest = &body[end + 1..];
+        }
+    }
+    index
+}
+
+#[cfg(test)]
+mod locator_tests {
+    use super::*;
+
+    fn estate() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/estate")
+    }
+
+    fn line_of(file: &Path, line: usize) -> String {
+        fs::read_to_string(file)
+            .ok()
+            .and_then(|t| t.lines().nth(line - 1).map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn strings_are_indexed_by_their_first_line_escapes_included() {
+        let index = index_strings("{\n  \"a\": \"x\\\"y\", \"b\": \"a\"\n}\n\"b\"\n");
+        assert_eq!(index.get("a"), Some(&2));
+        assert_eq!(index.get("x\\\"y"), Some(&2));
+        assert_eq!(index.get("b"), Some(&2));
+        assert_eq!(index.get("y"), None);
+    }
+
+    #[test]
+    fn a_resource_is_found_at_its_record_a_failed_call_at_its_error_file() {
+        let locator = RecordLocator::new(&estate());
+        let vpc = "vpc-0a1b2c3d4e5f60002";
+        let (file, line) = locator
+            .locate("ec2:DescribeVpcs", "111111111111", "us-east-1", vpc)
+            .expect("the VPC listing");
+        assert!(file.ends_with("111111111111/us-east-1/ec2-describe-vpcs.json"));
+        assert!(line > 1 && line_of(&file, line).contains(vpc), "line {line}");
+
+        // A tunnel's id is compound: its outside address names its record.
+        let (file, line) = locator
+            .locate(
+                "ec2:DescribeVpnConnections",
+                "111111111111",
+                "us-east-1",
+                "vpn-0aa1bb2cc3dd40002/tunnel/3.5.140.21",
+            )
+            .expect("the VPN listing");
+        assert!(line_of(&file, line).contains("\"3.5.140.21\""), "line {line}");
+
+        let (file, line) = locator
+            .locate("ec2:DescribeFlowLogs", "111111111111", "eu-west-1", "fl-1")
+            .expect("the failed call's file");
+        assert!(file.ends_with("111111111111/eu-west-1/ec2-describe-flow-logs.error"));
+        assert_eq!(line, 1);
+
+        assert_eq!(
+            locator.locate("ec2:DescribeVpcs", "222222222222", "ap-southeast-2", "vpc-1"),
+            None
+        );
+        assert_eq!(locator.locate("ec2:Nothing", "111111111111", "us-east-1", vpc), None);
+    }
+}

@@ -4,12 +4,13 @@
 //! finding, and the coverage section (each API, account and region that could not be read, and the
 //! regions that are not enabled). Its JSON form is a stable, versioned interface described by
 //! `schemas/scan-report.schema.json`. One module per output format renders it: [`table`] for
-//! terminals, [`json`], [`csv`].
+//! terminals, [`json`], [`csv`], [`sarif`] for code scanning.
 
 pub mod csv;
 pub mod diff;
 pub mod json;
 mod model;
+pub mod sarif;
 pub mod table;
 
 pub use model::{

@@ -134,10 +134,7 @@ impl ScanReport {
                     id: c.id().to_owned(),
                     title: c.file.title.clone(),
                     severity: c.file.severity,
-                    category: match c.file.category {
-                        netaudit_checks::Category::Control => "control".into(),
-                        netaudit_checks::Category::Advisory => "advisory".into(),
-                    },
+                    category: c.file.category.as_str().to_owned(),
                     counts,
                 }
             })
