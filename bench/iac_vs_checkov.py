@@ -17,6 +17,10 @@ lines, the file counts, the median wall time (and the range), median CPU time an
 peak memory (GNU time around each run, through harness.measure), the ratio Checkov / netaudit, and
 what each tool reported for the comparable questions beside what the generator declared.
 
+With --keep DIR, Checkov's measurements are saved in DIR; --reuse-checkov takes them from there
+instead of running Checkov again on the identical tree (same size, seed and Checkov version), to
+measure another netaudit build without waiting for Checkov.
+
 Checkov is installed from PyPI, pinned, into its own virtualenv ($NETAUDIT_CACHE or
 ~/.cache/netaudit, venv-checkov-<version>) on first use. It runs offline: no Prisma Cloud download
 (`--skip-download`, `BC_SKIP_MAPPING`), no PyPI version check (`CKV_SKIP_PACKAGE_UPDATE_CHECK`), no
@@ -129,6 +133,23 @@ def agreement(na, ck):
     return kinds
 
 
+def save_checkov_runs(path, runs, out):
+    """Keep Checkov's measurements and last results, so a later run on the same tree can reuse them."""
+    with open(os.path.join(out, "checkov", "results_json.json")) as f:
+        results = json.load(f)
+    with open(path, "w") as f:
+        json.dump({"runs": [{k: v for k, v in r.items() if k != "stderr"} for r in runs], "results": results}, f)
+
+
+def reuse_checkov_runs(path, out):
+    with open(path) as f:
+        saved = json.load(f)
+    os.makedirs(os.path.join(out, "checkov"), exist_ok=True)
+    with open(os.path.join(out, "checkov", "results_json.json"), "w") as f:
+        json.dump(saved["results"], f)
+    return saved["runs"]
+
+
 def check_generated_tree(expected, counts, errors):
     """netaudit must read the whole tree and report exactly what the generator declared."""
     if errors:
@@ -167,15 +188,19 @@ def main():
     ap.add_argument("--checkov-budget", type=float, default=900,
                     help="seconds of Checkov per size after which no further run starts (at least one runs)")
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--keep", help="write the trees and reports here instead of a temporary folder")
+    ap.add_argument("--keep", help="write the trees, reports and Checkov's measurements here, not in a temporary folder")
+    ap.add_argument("--reuse-checkov", action="store_true",
+                    help="with --keep: reuse Checkov's measurements saved there for the same size, seed and version")
     args = ap.parse_args()
     if not os.access(args.netaudit, os.X_OK):
         sys.exit(f"{args.netaudit}: not found; build it with `cargo build --release --locked -p netaudit`")
+    if args.reuse_checkov and not args.keep:
+        sys.exit("--reuse-checkov needs --keep (the folder the measurements were saved in)")
     cache = os.environ.get("NETAUDIT_CACHE", os.path.expanduser("~/.cache/netaudit"))
     checkov = checkov_binary(cache)
     env = dict(os.environ, **CHECKOV_ENV)
     version = subprocess.run([args.netaudit, "--version"], capture_output=True, text=True).stdout.strip()
-    print(f"{version}; Checkov {CHECKOV_VERSION}; {os.cpu_count()} cores; load average "
+    print(f"{version} ({os.path.realpath(args.netaudit)}); Checkov {CHECKOV_VERSION}; {os.cpu_count()} cores; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("Command lines ($DIR: the generated tree; $OUT: a temporary folder):")
     for tool, label, cmd in commands(args.netaudit, checkov, "$DIR", "$OUT"):
@@ -195,18 +220,28 @@ def main():
                   f"modules + 6 module files), {summary['templates']} CloudFormation templates", flush=True)
             measured = {}
             for tool, label, cmd in commands(args.netaudit, checkov, tree, out):
-                runs = []
-                for _ in range(args.runs if tool == "netaudit" else args.checkov_runs):
-                    if tool == "checkov" and sum(r["wall"] for r in runs) >= args.checkov_budget:
-                        break
-                    m = measure(cmd, env if tool == "checkov" else dict(os.environ))
-                    if m["status"] not in EXPECTED_EXITS[tool]:
-                        sys.exit(f"{tool} exited {m['status']}:\n{m['stderr'][-2000:]}")
-                    runs.append(m)
+                saved = os.path.join(base, f"checkov-{files}-seed{args.seed}-{CHECKOV_VERSION}.json")
+                if tool == "checkov" and args.reuse_checkov and os.path.exists(saved):
+                    runs = reuse_checkov_runs(saved, out)
+                    print(f"  checkov  runs reused from {saved}")
+                else:
+                    runs = []
+                    for _ in range(args.runs if tool == "netaudit" else args.checkov_runs):
+                        if tool == "checkov" and sum(r["wall"] for r in runs) >= args.checkov_budget:
+                            break
+                        m = measure(cmd, env if tool == "checkov" else dict(os.environ))
+                        if m["status"] not in EXPECTED_EXITS[tool]:
+                            sys.exit(f"{tool} exited {m['status']}:\n{m['stderr'][-2000:]}")
+                        runs.append(m)
+                        if tool == "checkov":
+                            counts, _ = checkov_counts(out)
+                            first = checkov_counts_first.setdefault(files, counts)
+                            if counts != first:
+                                changed = ", ".join(f"{' '.join(k)} {first[k]}→{counts[k]}" for k in
+                                                    sorted(set(first) | set(counts)) if first[k] != counts[k])
+                                print(f"  note: Checkov's results differ from its first run on this tree: {changed}")
                     if tool == "checkov":
-                        counts = checkov_counts(out)
-                        if counts != checkov_counts_first.setdefault(files, counts):
-                            print("  note: Checkov reported other results than in its first run on this tree")
+                        save_checkov_runs(saved, runs, out)
                 measured[label] = runs
                 walls = sorted(r["wall"] for r in runs)
                 rows.append((files, tool, label, median(runs, "wall"), walls[0], walls[-1], median(runs, "cpu"),
