@@ -134,12 +134,40 @@ impl Declared {
     }
 }
 
+/// The root modules in `dirs`, in order, evaluated on every core: each root has an evaluator of
+/// its own, so they share nothing while they run.
+fn load_roots(dirs: &[PathBuf], tf: &TfOptions) -> Vec<RootModule> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_worker = dirs.len().div_ceil(workers).max(1);
+    let load = |part: &[PathBuf]| -> Vec<RootModule> { part.iter().map(|dir| terraform::load_root(dir, tf)).collect() };
+    std::thread::scope(|s| {
+        let started: Vec<_> = dirs
+            .chunks(per_worker)
+            .map(|part| {
+                let handle = std::thread::Builder::new()
+                    .name("terraform-roots".into())
+                    .spawn_scoped(s, move || load(part));
+                (part, handle)
+            })
+            .collect();
+        started
+            .into_iter()
+            .flat_map(|(part, handle)| match handle {
+                // load_root catches a failed evaluation itself; a thread that could not start or
+                // stopped leaves its part to this one.
+                Ok(h) => h.join().unwrap_or_else(|_| load(part)),
+                Err(_) => load(part),
+            })
+            .collect()
+    })
+}
+
 /// Read every path. Never fails as a whole: each unreadable input is an error and the rest go on.
 pub fn read(paths: &[PathBuf], tf: &TfOptions, cfn: &Options) -> Declared {
     let mut out = Declared::default();
     for path in paths {
         if path.is_dir() {
-            let roots: Vec<RootModule> = terraform::find_roots(path)
+            let dirs: Vec<PathBuf> = terraform::find_roots(path)
                 .into_iter()
                 .filter(|root| {
                     !root
@@ -148,8 +176,8 @@ pub fn read(paths: &[PathBuf], tf: &TfOptions, cfn: &Options) -> Declared {
                         .components()
                         .any(|c| is_skipped_dir(&c.as_os_str().to_string_lossy()))
                 })
-                .map(|root| terraform::load_root(&root, tf))
                 .collect();
+            let roots = load_roots(&dirs, tf);
             // A folder another root calls as a module is read in its caller's context only: on
             // its own its inputs are unset and its resources would be checked without the
             // caller's flow logs.
