@@ -69,6 +69,9 @@ done
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Paths come from where the tests run, not from where a cached build compiled them (CI keeps the
+# build cache between clones).
+export INSTA_WORKSPACE_ROOT="$PWD"
 # Snapshots must match what is committed; never rewrite them here.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

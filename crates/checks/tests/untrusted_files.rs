@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 /// One parse may take this long in a debug build before it counts as a hang.
 const PATIENCE: Duration = Duration::from_secs(5);
 
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+fn repo() -> std::path::PathBuf {
+    Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../..")
 }
 
 fn catalogue() -> &'static Catalogue {

@@ -16,7 +16,7 @@ fn netaudit() -> Command {
 }
 
 fn estate() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/estate")
+    Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../../examples/estate")
 }
 
 const VPC2: &str = "arn:aws:ec2:us-east-1:111111111111:vpc/vpc-0a1b2c3d4e5f60002";
@@ -47,8 +47,11 @@ fn status_of<'a>(report: &'a serde_json::Value, control: &str, arn: &str) -> &'a
 
 fn validate(report: &serde_json::Value) {
     let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/scan-report.schema.json"))
-            .unwrap(),
+        &std::fs::read_to_string(
+            Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
+                .join("../../schemas/scan-report.schema.json"),
+        )
+        .unwrap(),
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
@@ -486,7 +489,7 @@ fn the_apply_policy_covers_every_call_apply_makes() {
 
 #[test]
 fn the_readme_exceptions_example_applies_to_the_example_estate() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../..");
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let example = std::fs::read_to_string(root.join("examples/exceptions.toml")).unwrap();
     let in_readme = readme

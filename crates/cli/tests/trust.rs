@@ -259,10 +259,12 @@ fn regions_that_were_never_read_are_unknown_rows_in_every_format() {
 #[test]
 fn a_checks_dir_never_loses_a_control_in_silence() {
     let dir = tempfile::tempdir().unwrap();
-    let good =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../checks/catalogue/EC2.51/control.toml"))
-            .unwrap()
-            .replace("id = \"EC2.51\"", "id = \"ACME.CVPN\"");
+    let good = std::fs::read_to_string(
+        Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
+            .join("../checks/catalogue/EC2.51/control.toml"),
+    )
+    .unwrap()
+    .replace("id = \"EC2.51\"", "id = \"ACME.CVPN\"");
     // The control's file under the wrong name, and a control whose id is not its folder's.
     std::fs::create_dir_all(dir.path().join("ACME.CVPN")).unwrap();
     std::fs::write(dir.path().join("ACME.CVPN/controls.toml"), &good).unwrap();

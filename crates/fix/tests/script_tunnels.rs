@@ -82,7 +82,7 @@ impl FakeAws {
         let dir = std::env::temp_dir().join(format!("netaudit-script-tunnels-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("bin")).unwrap();
-        let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake_aws.py");
+        let fake = Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("tests/fake_aws.py");
         let aws = dir.join("bin/aws");
         std::fs::write(
             &aws,

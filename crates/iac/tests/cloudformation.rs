@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> (String, String) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let path = Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
         .join("tests/fixtures/cloudformation")
         .join(name);
     (name.to_owned(), std::fs::read_to_string(path).unwrap())
@@ -255,7 +255,7 @@ fn assert_cfn_lint_accepts(files: &[PathBuf], extra: &[&str]) {
 /// The fixtures are templates CloudFormation accepts.
 #[test]
 fn the_fixtures_pass_cfn_lint() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let fixtures = Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("tests/fixtures");
     assert_cfn_lint_accepts(
         &[
             fixtures.join("cloudformation/*.yaml"),
@@ -270,7 +270,7 @@ fn the_fixtures_pass_cfn_lint() {
 /// aws-cdk-lib writes it, not something the app chose.
 #[test]
 fn the_synthesized_cdk_templates_pass_cfn_lint() {
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/cdk/cdk.out");
+    let out = Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../../examples/cdk/cdk.out");
     let mut templates: Vec<PathBuf> = std::fs::read_dir(&out)
         .unwrap_or_else(|e| panic!("{}: {e}", out.display()))
         .map(|entry| entry.unwrap().path())
