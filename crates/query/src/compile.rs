@@ -182,6 +182,23 @@ fn schema() -> Result<&'static Valid<apollo_compiler::Schema>, QueryError> {
 struct Source {
     text: String,
     line_offset: usize,
+    /// Lines of the text as written: a position in what netaudit wraps around it (the closing
+    /// brace, the shared fragment) is reported just past its end.
+    user_lines: usize,
+}
+
+impl Source {
+    fn user_line(&self, line: usize) -> usize {
+        user_line(line, self.line_offset, self.user_lines)
+    }
+}
+
+fn user_line(line: usize, offset: usize, user_lines: usize) -> usize {
+    line.saturating_sub(offset).clamp(1, user_lines + 1)
+}
+
+fn line_count(text: &str) -> usize {
+    text.lines().count().max(1)
 }
 
 /// Accept the stored-check shorthand (`vpcs(where: …){…}`) as well as full operations.
@@ -208,12 +225,14 @@ fn prepare(text: &str) -> Source {
     Source {
         text: source,
         line_offset: usize::from(!full),
+        user_lines: line_count(text),
     }
 }
 
 struct Ctx<'a> {
     doc: &'a ExecutableDocument,
     line_offset: usize,
+    user_lines: usize,
     vars: BTreeMap<String, Const>,
 }
 
@@ -224,7 +243,7 @@ impl Ctx<'_> {
             message: message.into(),
             line: range
                 .as_ref()
-                .map(|r| r.start.line.saturating_sub(self.line_offset).max(1)),
+                .map(|r| user_line(r.start.line, self.line_offset, self.user_lines)),
             column: range.map(|r| r.start.column),
         }
     }
@@ -265,7 +284,7 @@ fn check_nesting(source: &Source) -> Result<(), QueryError> {
                     if depth > MAX_NESTING {
                         return Err(QueryError {
                             message: format!("nested more than {MAX_NESTING} levels deep"),
-                            line: Some(line.saturating_sub(source.line_offset).max(1)),
+                            line: Some(source.user_line(line)),
                             column: Some(column),
                         });
                     }
@@ -303,9 +322,7 @@ fn validate(source: &Source) -> Result<Valid<ExecutableDocument>, QueryError> {
             let range = d.line_column_range();
             let e = QueryError {
                 message: d.error.to_string(),
-                line: range
-                    .as_ref()
-                    .map(|r| r.start.line.saturating_sub(source.line_offset).max(1)),
+                line: range.as_ref().map(|r| source.user_line(r.start.line)),
                 column: range.map(|r| r.start.column),
             };
             messages.push(e.to_string());
@@ -347,6 +364,7 @@ pub fn compile(text: &str, params: &BTreeMap<String, serde_json::Value>) -> Resu
     let mut ctx = Ctx {
         doc: &doc,
         line_offset: source.line_offset,
+        user_lines: source.user_lines,
         vars: BTreeMap::new(),
     };
 
@@ -412,7 +430,11 @@ pub fn compile(text: &str, params: &BTreeMap<String, serde_json::Value>) -> Resu
 pub fn compile_filter(kind: Kind, where_text: &str) -> Result<Filter, QueryError> {
     let prefix = format!("{}(where: ", kind.def().root_field);
     let text = format!("{{\n{prefix}{where_text}) {{ id }}\n}}");
-    let source = Source { text, line_offset: 1 };
+    let source = Source {
+        text,
+        line_offset: 1,
+        user_lines: line_count(where_text),
+    };
     // Columns on the filter's first line count from the filter, not from the wrapper around it.
     let unwrap = |mut e: QueryError| {
         if e.line == Some(1) {
@@ -424,6 +446,7 @@ pub fn compile_filter(kind: Kind, where_text: &str) -> Result<Filter, QueryError
     let ctx = Ctx {
         doc: &doc,
         line_offset: 1,
+        user_lines: line_count(where_text),
         vars: BTreeMap::new(),
     };
     let op = doc.operations.anonymous.as_ref().ok_or_else(no_operation)?;

@@ -252,3 +252,12 @@ proptest! {
         }
     }
 }
+
+/// A comment that swallows the rest of the only line leaves the braces open: the error is found in
+/// what netaudit appends (the shared fragment), and is reported just past the text's end.
+#[test]
+fn an_error_in_the_appended_fragment_points_just_past_the_text() {
+    let text = "vpnTunnels(where: {#alarms_NONE: {actionCount_GT: 0}}) { ...AssetFragment }";
+    let error = compile(text, &BTreeMap::new()).unwrap_err();
+    assert_eq!(error.line, Some(2), "{error}");
+}
