@@ -105,6 +105,10 @@ pub struct QuerySpec {
     pub expect: String,
     #[serde(default)]
     pub not_applicable: Vec<FilterSpec>,
+    /// For a FAIL, the first of these whose filter holds says what is wrong, in place of
+    /// `fail_message` (which stays the reason when none does).
+    #[serde(default)]
+    pub fail_reason: Vec<FilterSpec>,
     pub scope: Option<FilterSpec>,
 }
 
@@ -154,6 +158,8 @@ struct LocateQuery {
     text: toml::Spanned<String>,
     #[serde(default)]
     not_applicable: Vec<LocateFilter>,
+    #[serde(default)]
+    fail_reason: Vec<LocateFilter>,
     scope: Option<LocateFilter>,
 }
 
@@ -377,21 +383,29 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
             ),
         ));
     };
-    for (i, na) in file.query.not_applicable.iter().enumerate() {
-        let span = spans
-            .as_ref()
-            .and_then(|s| s.query.not_applicable.get(i))
-            .map(|f| f.where_.span());
-        compile_filter(root.kind, &na.where_).map_err(|e| locate(span.clone(), e, "not_applicable"))?;
-        if na.reason.as_deref().is_none_or(str::is_empty) {
-            return Err(err(
-                Some(span.map_or_else(
-                    || line_mentioning(text, &["not_applicable"]),
-                    |s| line_col(text, s.start).0,
-                )),
-                None,
-                format!("not_applicable {:?} needs a reason", na.where_),
-            ));
+    let filter_lists = [
+        (
+            "not_applicable",
+            &file.query.not_applicable,
+            spans.as_ref().map(|s| &s.query.not_applicable),
+        ),
+        (
+            "fail_reason",
+            &file.query.fail_reason,
+            spans.as_ref().map(|s| &s.query.fail_reason),
+        ),
+    ];
+    for (key, filters, located) in filter_lists {
+        for (i, filter) in filters.iter().enumerate() {
+            let span = located.and_then(|l| l.get(i)).map(|f| f.where_.span());
+            compile_filter(root.kind, &filter.where_).map_err(|e| locate(span.clone(), e, key))?;
+            if filter.reason.as_deref().is_none_or(str::is_empty) {
+                return Err(err(
+                    Some(span.map_or_else(|| line_mentioning(text, &[key]), |s| line_col(text, s.start).0)),
+                    None,
+                    format!("{key} {:?} needs a reason", filter.where_),
+                ));
+            }
         }
     }
     if let Some(scope) = &file.query.scope {

@@ -144,6 +144,19 @@ pub fn evaluate_control(
         })
         .collect::<Result<Vec<_>, netaudit_query::QueryError>>()
         .map_err(|e| err(e.to_string()))?;
+    let fail_reasons = control
+        .file
+        .query
+        .fail_reason
+        .iter()
+        .map(|fr| {
+            Ok((
+                compile_filter(root.kind, &fr.where_)?,
+                fr.reason.clone().unwrap_or_default(),
+            ))
+        })
+        .collect::<Result<Vec<_>, netaudit_query::QueryError>>()
+        .map_err(|e| err(e.to_string()))?;
     let scope = match &control.file.query.scope {
         Some(s) => Some(compile_filter(root.kind, &s.where_).map_err(|e| err(e.to_string()))?),
         None => None,
@@ -225,7 +238,12 @@ pub fn evaluate_control(
             (Truth::False, Truth::Unknown(_)) => continue,
             (Truth::False, _) => finding(control, asset, Status::Pass, String::new(), vec![]),
             (Truth::True, Truth::True) if na_unknown.is_empty() => {
-                let mut f = finding(control, asset, Status::Fail, fail_message.clone(), vec![]);
+                // The first specific reason that certainly holds; else the control's own.
+                let reason = fail_reasons
+                    .iter()
+                    .find(|(filter, _)| evaluate_filter(graph, node, filter) == Truth::True)
+                    .map_or_else(|| fail_message.clone(), |(_, reason)| reason.clone());
+                let mut f = finding(control, asset, Status::Fail, reason, vec![]);
                 f.evidence = evidence(graph, node, &root.selection);
                 f.remedy = control.remedy(graph, node);
                 f

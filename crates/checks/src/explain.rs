@@ -94,6 +94,14 @@ fn write_explanation(c: &Control, out: &mut String) -> fmt::Result {
             na.reason.as_deref().unwrap_or("")
         )?;
     }
+    for reason in &f.query.fail_reason {
+        writeln!(
+            out,
+            "A failure matching {} reads: {}",
+            reason.where_.trim(),
+            reason.reason.as_deref().unwrap_or("")
+        )?;
+    }
     if let Some(scope) = &f.query.scope {
         writeln!(out, "Only resources matching {} are evaluated.", scope.where_.trim())?;
     }

@@ -11,7 +11,13 @@ impl Control {
     pub fn reads(&self) -> Result<Reads, QueryError> {
         let query = compile(&self.file.query.text, &BTreeMap::new())?;
         let mut reads = query_reads(&query);
-        for filter in self.file.query.not_applicable.iter().chain(&self.file.query.scope) {
+        let query = &self.file.query;
+        for filter in query
+            .not_applicable
+            .iter()
+            .chain(&query.fail_reason)
+            .chain(&query.scope)
+        {
             filter_reads(self.kind, &compile_filter(self.kind, &filter.where_)?, &mut reads);
         }
         Ok(reads)

@@ -10,6 +10,8 @@
 //! "111111111111/us-east-1/ec2-describe-vpcs.json" = '''{"Vpcs": [...]}'''
 //! [expect]                      # resource id (or ARN, for whole-listing findings) → status
 //! "vpc-0a1b2c3d4e5f60001" = "PASS"
+//! [reasons]                     # optional: resource → text its reason must contain
+//! "vpc-0a1b2c3d4e5f60002" = "no ACTIVE VPC-level flow log"
 //! ```
 //!
 //! The findings of the control must equal `expect` exactly: nothing missing, nothing extra. Every
@@ -32,6 +34,8 @@ struct Fixture {
     params: BTreeMap<String, serde_json::Value>,
     files: BTreeMap<String, String>,
     expect: BTreeMap<String, String>,
+    #[serde(default)]
+    reasons: BTreeMap<String, String>,
 }
 
 fn catalogue_dir() -> PathBuf {
@@ -143,6 +147,19 @@ fn run(id: &str, path: &Path) -> Result<BTreeSet<Status>, String> {
             path.display(),
             detail.join("\n")
         ));
+    }
+    for (key, text) in &fixture.reasons {
+        let finding = findings
+            .iter()
+            .find(|f| &f.resource_id == key || &f.resource_arn == key)
+            .ok_or_else(|| format!("{}: [reasons] names {key}, which has no result", path.display()))?;
+        if !finding.reason.contains(text.as_str()) {
+            return Err(format!(
+                "{}: the reason for {key} is {:?}, which does not say {text:?}",
+                path.display(),
+                finding.reason
+            ));
+        }
     }
     Ok(expected.into_values().collect())
 }

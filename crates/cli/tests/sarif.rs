@@ -235,9 +235,15 @@ fn iac_sarif_places_a_fail_at_its_file_and_lines_and_documents_every_rule() {
         not_alerted.iter().filter(|r| r["status"] == "PASS").count() as u64,
         passes
     );
+    // FAIL and UNKNOWN are alerts; MUTED ones are there too, suppressed.
+    let count = |status: &str| json["totals"][status].as_u64().unwrap_or(0);
     assert_eq!(
         results(&doc).len() as u64,
-        json["totals"]["FAIL"].as_u64().unwrap() + json["totals"]["UNKNOWN"].as_u64().unwrap()
+        count("FAIL") + count("UNKNOWN") + count("MUTED")
+    );
+    assert_eq!(
+        results(&doc).iter().filter(|r| r["suppressions"].is_array()).count() as u64,
+        count("MUTED")
     );
     assert_eq!(sarif_run["invocations"][0]["executionSuccessful"], true);
 

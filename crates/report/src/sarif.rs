@@ -70,18 +70,27 @@ impl std::fmt::Debug for SarifOptions<'_> {
 }
 
 pub fn render(report: &ScanReport, options: &SarifOptions<'_>, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &document(report, options)).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &document(report, options)).map_err(io::Error::from)?;
     writeln!(out)
 }
 
 /// The SARIF log as a JSON value.
 pub fn document(report: &ScanReport, options: &SarifOptions<'_>) -> Value {
-    let rules: Vec<Value> = options.controls.iter().map(|c| rule(c)).collect();
+    // Rules in the report's order of controls.
+    let mut controls: Vec<&Control> = options.controls.to_vec();
+    controls.sort_by_key(|c| {
+        report
+            .controls
+            .iter()
+            .position(|s| s.id == c.id())
+            .unwrap_or(usize::MAX)
+    });
+    let rules: Vec<Value> = controls.iter().map(|c| rule(c)).collect();
     let mut results = vec![];
     let mut not_alerted = vec![];
     for finding in &report.results {
-        let rule_index = options.controls.iter().position(|c| c.id() == finding.control);
-        let severity = rule_index.map(|i| options.controls[i].file.severity);
+        let rule_index = controls.iter().position(|c| c.id() == finding.control);
+        let severity = rule_index.map(|i| controls[i].file.severity);
         match finding.status {
             Status::Pass | Status::NotApplicable => not_alerted.push(not_alerted_entry(finding, options)),
             Status::Fail | Status::Unknown | Status::Muted => {
