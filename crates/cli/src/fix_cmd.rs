@@ -35,7 +35,7 @@ pub struct PlanArgs {
     #[arg(long = "param", value_name = "ID.NAME=VALUE")]
     params: Vec<String>,
     /// Only fix these controls (comma-separated ids).
-    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    #[arg(long, value_delimiter = ',', value_name = "IDS", value_parser = crate::trimmed)]
     checks: Vec<String>,
     /// Exceptions: results they mute are not planned.
     #[arg(long, value_name = "FILE")]

@@ -202,7 +202,13 @@ enum VpnCommand {
 
 fn time_arg(name: &str, value: Option<&String>) -> Result<Option<i64>, Failure> {
     value
-        .map(|v| parse_time(v).ok_or_else(|| Failure::Usage(format!("{name} {v:?}: not a time"))))
+        .map(|v| {
+            parse_time(v).ok_or_else(|| {
+                Failure::Usage(format!(
+                    "{name} {v:?}: not a time; give epoch seconds, YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (UTC) or RFC 3339"
+                ))
+            })
+        })
         .transpose()
 }
 
@@ -612,7 +618,10 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
         let detection = Detection::ALL
             .into_iter()
             .find(|d| d.id().eq_ignore_ascii_case(id))
-            .ok_or_else(|| Failure::Usage(format!("--only: unknown detection {id:?}")))?;
+            .ok_or_else(|| {
+                let ids: Vec<&str> = Detection::ALL.iter().map(|d| d.id()).collect();
+                Failure::Usage(format!("--only: unknown detection {id:?}; one of: {}", ids.join(", ")))
+            })?;
         chosen.push(detection);
     }
     let given = tables_given(sources);
@@ -707,7 +716,13 @@ fn generate(
             planted.extend(Incident::ALL);
             continue;
         }
-        planted.push(Incident::parse(name).ok_or_else(|| Failure::Usage(format!("--incident {name:?}: unknown")))?);
+        planted.push(Incident::parse(name).ok_or_else(|| {
+            let names: Vec<&str> = Incident::ALL.iter().map(|i| i.name()).collect();
+            Failure::Usage(format!(
+                "--incident {name:?}: unknown; one of: {}, all",
+                names.join(", ")
+            ))
+        })?);
     }
     let options = GenerateOptions {
         seed,

@@ -126,10 +126,10 @@ struct ScanArgs {
     #[arg(long, short)]
     verbose: bool,
     /// Only these controls (comma-separated ids).
-    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    #[arg(long, value_delimiter = ',', value_name = "IDS", value_parser = trimmed)]
     checks: Vec<String>,
     /// Skip these controls (comma-separated ids).
-    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    #[arg(long, value_delimiter = ',', value_name = "IDS", value_parser = trimmed)]
     skip: Vec<String>,
     /// Also load controls from this directory (`*.toml` or `<ID>/control.toml`).
     #[arg(long, value_name = "DIR")]
@@ -254,6 +254,11 @@ enum Format {
     Csv,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
+}
+
+/// A list item as typed after a comma: `--checks 'EC2.6, EC2.51'` means EC2.51.
+fn trimmed(item: &str) -> Result<String, String> {
+    Ok(item.trim().to_owned())
 }
 
 /// Which results to show, as `--status`, `--severity`, `--region` and `--account` select them.

@@ -70,6 +70,14 @@ impl Default for Thresholds {
     }
 }
 
+/// The threshold names `--set` takes.
+fn threshold_names() -> Vec<String> {
+    let doc = serde_json::to_value(Thresholds::default()).unwrap_or_default();
+    let mut names: Vec<String> = doc.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+    names.sort_unstable();
+    names
+}
+
 impl Thresholds {
     /// Apply `name=value` (names as the fields above).
     pub fn set(&mut self, assignment: &str) -> Result<(), String> {
@@ -77,9 +85,10 @@ impl Thresholds {
             .split_once('=')
             .ok_or_else(|| format!("{assignment:?}: expected NAME=VALUE"))?;
         let mut doc = serde_json::to_value(&*self).map_err(|e| e.to_string())?;
-        let slot = doc
-            .get_mut(name.trim())
-            .ok_or_else(|| format!("unknown threshold {name:?}"))?;
+        let slot = doc.get_mut(name.trim()).ok_or_else(|| {
+            let names = threshold_names();
+            format!("unknown threshold {name:?}; one of: {}", names.join(", "))
+        })?;
         let parsed: serde_json::Value =
             serde_json::from_str(value.trim()).map_err(|_| format!("{name}: {value:?} is not a number"))?;
         if !parsed.is_number() {

@@ -38,15 +38,19 @@ impl Incident {
         }
     }
 
+    /// The name `--incident` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Incident::PortScan => "port-scan",
+            Incident::LateralMovement => "lateral-movement",
+            Incident::BruteForce => "brute-force",
+            Incident::Exfiltration => "exfiltration",
+            Incident::OffHoursEgress => "off-hours-egress",
+        }
+    }
+
     pub fn parse(name: &str) -> Option<Incident> {
-        Some(match name {
-            "port-scan" => Incident::PortScan,
-            "lateral-movement" => Incident::LateralMovement,
-            "brute-force" => Incident::BruteForce,
-            "exfiltration" => Incident::Exfiltration,
-            "off-hours-egress" => Incident::OffHoursEgress,
-            _ => return None,
-        })
+        Incident::ALL.into_iter().find(|i| i.name() == name.trim())
     }
 }
 
