@@ -96,6 +96,17 @@ pub enum Outcome {
     FailuresAndIncomplete,
 }
 
+impl Outcome {
+    pub fn of(failures: bool, complete: bool) -> Outcome {
+        match (failures, complete) {
+            (false, true) => Outcome::Clean,
+            (true, true) => Outcome::Failures,
+            (false, false) => Outcome::Incomplete,
+            (true, false) => Outcome::FailuresAndIncomplete,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanReport {
     pub schema_version: u32,
@@ -158,12 +169,7 @@ impl ScanReport {
         // was read (otherwise a whole region could be missing unseen). Gaps that decided nothing
         // are still listed.
         let complete = errors.is_empty() && totals.unknown == 0 && graph.region_list_gaps().is_empty();
-        let outcome = match (totals.fail > 0, complete) {
-            (false, true) => Outcome::Clean,
-            (true, true) => Outcome::Failures,
-            (false, false) => Outcome::Incomplete,
-            (true, false) => Outcome::FailuresAndIncomplete,
-        };
+        let outcome = Outcome::of(totals.fail > 0, complete);
         ScanReport {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
@@ -289,12 +295,7 @@ impl ScanReport {
         self.coverage
             .gaps
             .retain(|g| g.account.is_empty() || filter.keeps_place(&g.account, g.region.as_deref()));
-        self.outcome = match (self.totals.fail > 0, self.coverage.complete) {
-            (false, true) => Outcome::Clean,
-            (true, true) => Outcome::Failures,
-            (false, false) => Outcome::Incomplete,
-            (true, false) => Outcome::FailuresAndIncomplete,
-        };
+        self.outcome = Outcome::of(self.totals.fail > 0, self.coverage.complete);
     }
 }
 
