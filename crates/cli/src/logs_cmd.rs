@@ -59,8 +59,10 @@ struct SourceArgs {
     /// For s3:// and cloudwatch: sources: the profile, region and endpoint to use.
     #[arg(long, global = true, value_name = "NAME")]
     profile: Option<String>,
+    /// The region of s3:// and cloudwatch: sources [default: the profile's or AWS_REGION].
     #[arg(long, global = true, value_name = "REGION")]
     region: Option<String>,
+    /// Send the calls that read s3:// and cloudwatch: sources to this endpoint (an emulator, for example).
     #[arg(long, global = true, value_name = "URL")]
     endpoint_url: Option<String>,
 }
@@ -81,14 +83,19 @@ enum LogsCommand {
         query: String,
     },
     /// Every peer of a host: bytes, packets, ports, accepted/rejected, first and last seen.
-    TalkedTo { ip: String },
+    TalkedTo {
+        /// The host's IPv4 or IPv6 address.
+        ip: String,
+    },
     /// The source/destination pairs that moved the most bytes.
     TopTalkers {
+        /// How many pairs to show.
         #[arg(long, default_value_t = 10)]
         limit: usize,
     },
     /// Rejected traffic by source: distinct destination ports and hosts, SYN-only records.
     Rejects {
+        /// How many sources to show.
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
@@ -133,8 +140,10 @@ enum LogsCommand {
         /// Where flow logs are delivered: s3://bucket[/prefix].
         #[arg(long, value_name = "S3_URL")]
         location: String,
+        /// The account whose flow logs the location holds (the S3 layout's AWSLogs/<account> folder).
         #[arg(long, value_name = "ID")]
         account: String,
+        /// The region whose flow logs the location holds (the S3 layout's region folder).
         #[arg(long = "log-region", value_name = "REGION")]
         log_region: String,
         /// Hive-compatible S3 prefixes.
@@ -149,8 +158,10 @@ enum LogsCommand {
         /// Also the talked-to query for this address.
         #[arg(long, value_name = "IP")]
         ip: Option<String>,
+        /// The Athena table's name.
         #[arg(long, default_value = "flows")]
         table: String,
+        /// The first year partition projection covers.
         #[arg(long, default_value_t = 2020)]
         first_year: i32,
     },
@@ -159,8 +170,10 @@ enum LogsCommand {
         /// Records to write in all: normal traffic, the backup host's and the incidents'.
         #[arg(long, default_value_t = 20_000)]
         records: u64,
+        /// The random seed: the same seed writes the same records.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The hours the records span.
         #[arg(long, default_value_t = 24)]
         hours: i64,
         /// v2: the default format without a header; v5: a custom format with its header line.
@@ -188,11 +201,13 @@ enum Layout {
 enum VpnCommand {
     /// Who was connected at a time: session_start <= TIME < session_end (open sessions count).
     Who {
+        /// The time: epoch seconds, YYYY-MM-DD, "YYYY-MM-DD HH:MM[:SS]" (UTC) or RFC 3339.
         #[arg(long, value_name = "TIME")]
         at: String,
     },
     /// Sessions, one per connection.
     Sessions {
+        /// Only this user (username or common name).
         #[arg(long)]
         user: Option<String>,
     },

@@ -6,6 +6,7 @@ mod explain;
 mod fix_cmd;
 mod iac_cmd;
 mod logs_cmd;
+mod meta_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use netaudit_checks::{Catalogue, Control, Params};
@@ -42,6 +43,7 @@ enum Command {
     Scan(Box<ScanArgs>),
     /// List the controls.
     Checks {
+        /// The list's format.
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
         /// Also load controls from this directory.
@@ -52,6 +54,7 @@ enum Command {
     Explain {
         /// The control id (case does not matter), e.g. EC2.51.
         id: String,
+        /// Also load controls from this directory, to explain one of them.
         #[arg(long, value_name = "DIR")]
         checks_dir: Vec<PathBuf>,
     },
@@ -61,6 +64,7 @@ enum Command {
     Query {
         /// The query, e.g. 'vpcs(where: {hasFlowLog: null}) { ...AssetFragment }'.
         query: String,
+        /// The offline evidence to query (the layout `scan --evidence` reads).
         #[arg(long, value_name = "DIR")]
         evidence: PathBuf,
         /// A query variable, as NAME=VALUE.
@@ -76,6 +80,7 @@ enum Command {
         /// Include what --org needs (list accounts, assume the member role).
         #[arg(long)]
         org: bool,
+        /// The role assumed in each member account with --org.
         #[arg(long, value_name = "NAME", default_value = "OrganizationAccountAccessRole")]
         org_role: String,
         /// Add the permissions `fix apply` needs.
@@ -92,14 +97,31 @@ enum Command {
     },
     /// Write the guardrails that keep the trail on: a Config conformance pack, an SCP, the rollout order.
     Guardrails(fix_cmd::GuardrailsArgs),
+    /// Print a shell's completion script, e.g. `netaudit completions bash > /etc/bash_completion.d/netaudit`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page netaudit(1) in roff, or write one page per command into a directory.
+    Man {
+        /// Write netaudit.1, netaudit-scan.1, … into this directory instead.
+        #[arg(long, short, value_name = "DIR")]
+        output: Option<PathBuf>,
+    },
     /// Compare two JSON reports: new, resolved and still-open results per control.
     Diff {
         /// The older report (`scan --format json`).
         old: PathBuf,
         /// The newer report.
         new: PathBuf,
+        /// The diff's format.
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
+        /// Results of other controls, accounts or regions, and changes that involve none of the
+        /// statuses asked for, are left out.
+        #[command(flatten)]
+        filter: FilterArgs,
     },
 }
 
@@ -137,6 +159,8 @@ struct ScanArgs {
     /// A control parameter, as ID.NAME=VALUE (e.g. EC2.6.trafficType=ALL).
     #[arg(long = "param", value_name = "ID.NAME=VALUE")]
     params: Vec<String>,
+    /// The report's format: a table for people, JSON (the stable interface `diff`, `fix plan --report`
+    /// and other tools read), CSV, or SARIF.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Write the report here instead of standard output.
@@ -154,6 +178,7 @@ struct ScanArgs {
     quiet: bool,
     #[command(flatten)]
     filter: FilterArgs,
+    /// Colour the table: auto colours on a terminal unless NO_COLOR is set; always overrides NO_COLOR.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 }
@@ -397,7 +422,10 @@ impl From<io::Error> for Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = meta_cmd::command()
+        .try_get_matches()
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_CLEAN };
@@ -466,7 +494,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             fix_cmd::FixCommand::Apply(args) => fix_cmd::apply(&args),
         },
         Command::Guardrails(args) => fix_cmd::guardrails(&args),
-        Command::Diff { old, new, format } => fix_cmd::diff(&old, &new, matches!(format, ListFormat::Json)),
+        Command::Diff {
+            old,
+            new,
+            format,
+            filter,
+        } => fix_cmd::diff(&old, &new, matches!(format, ListFormat::Json), &filter.filter()),
         Command::IamPolicy {
             org,
             org_role,
@@ -491,6 +524,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(EXIT_CLEAN)
         }
         Command::Logs(args) => logs_cmd::run(*args),
+        Command::Completions { shell } => meta_cmd::completions(shell),
+        Command::Man { output } => meta_cmd::man(output.as_deref()),
         Command::Query {
             query,
             evidence,
@@ -594,7 +629,7 @@ fn collect_live_with(
     // Only missing credentials stop a scan (nothing was asked of AWS); an account that could not be
     // identified or entered is in the inventory, UNKNOWN, and the report says why.
     let inventory = collected.map_err(|e| match e {
-        netaudit_aws::CollectError::NoCredentials(gap) => Failure::Usage(format!("cannot start the scan: {gap}")),
+        netaudit_aws::CollectError::NoCredentials(gap) => no_credentials(&gap, options, verbose),
         netaudit_aws::CollectError::Runtime(gap) => Failure::Internal(format!("cannot start the scan: {gap}")),
     })?;
     for account in inventory
@@ -615,6 +650,27 @@ fn collect_live_with(
         }
     }
     Ok(inventory)
+}
+
+/// No credentials: what to give instead of the SDK's provider chain (which `--verbose` adds).
+fn no_credentials(gap: &netaudit_model::Gap, options: &netaudit_aws::LiveOptions, verbose: bool) -> Failure {
+    let looked = match &options.profile {
+        Some(profile) => format!("profile {profile:?} gave none (is it in ~/.aws/config or ~/.aws/credentials?)"),
+        None => "none in the environment, the shared config and credentials files, web identity, the ECS \
+                 container or instance metadata"
+            .to_owned(),
+    };
+    let detail = if verbose {
+        format!("\nthe SDK said: {gap}")
+    } else {
+        "\n(--verbose shows what each credential provider said)".to_owned()
+    };
+    Failure::Usage(format!(
+        "no AWS credentials: {looked}.\n\
+         Give --profile NAME (a profile of ~/.aws/config, SSO included), --role-arn ARN (assumed with the \
+         credentials you have), or scan collected evidence offline with --evidence DIR \
+         (`netaudit evidence-script` collects it).{detail}"
+    ))
 }
 
 fn load_evidence(dir: &std::path::Path) -> Result<(netaudit_model::Inventory, Vec<String>), Failure> {

@@ -2,14 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+#[path = "support/binary.rs"]
+mod binary;
 
-fn netaudit() -> Command {
-    let mut cmd = Command::cargo_bin("netaudit").expect("the netaudit binary is built");
-    cmd.env_remove("NO_COLOR");
-    cmd
-}
+use assert_cmd::Command;
+use binary::netaudit;
+use std::path::{Path, PathBuf};
 
 fn estate() -> PathBuf {
     Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../../examples/estate")
@@ -219,23 +217,36 @@ fn exit_codes_tell_clean_failures_and_incomplete_apart() {
 fn usage_errors_exit_64_with_a_clear_message() {
     // A live scan with no credentials anywhere cannot start; it says why and touches no network
     // (the instance metadata service is off, no profile or key exists).
-    let (_, err, code) = stdout_of(
-        netaudit()
-            .args(["scan", "--regions", "us-east-1"])
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/nonexistent/config")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
-            .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-            .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-            .env("AWS_REGION", "us-east-1"),
-    );
+    let without_credentials = |extra: &[&str]| {
+        stdout_of(binary::without_aws_credentials(
+            netaudit().args(["scan", "--regions", "us-east-1"]).args(extra),
+        ))
+    };
+    // It says what to give instead, not the SDK's provider chain (unless asked).
+    let (_, err, code) = without_credentials(&[]);
     assert_eq!(code, 64, "{err}");
-    assert!(err.contains("cannot start the scan: sts:GetCallerIdentity"), "{err}");
+    assert!(
+        err.starts_with("netaudit: error: no AWS credentials: none in the environment"),
+        "{err}"
+    );
+    for remedy in [
+        "--profile NAME",
+        "--role-arn ARN",
+        "--evidence DIR",
+        "netaudit evidence-script",
+    ] {
+        assert!(err.contains(remedy), "{remedy}: {err}");
+    }
+    assert!(!err.contains("Ec2InstanceMetadata"), "{err}");
+    let (_, err, code) = without_credentials(&["--verbose"]);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("the SDK said: sts:GetCallerIdentity"), "{err}");
+    let (_, err, code) = without_credentials(&["--profile", "auditor"]);
+    assert_eq!(code, 64, "{err}");
+    assert!(
+        err.contains("no AWS credentials: profile \"auditor\" gave none"),
+        "{err}"
+    );
 
     let (_, err, code) = stdout_of(netaudit().args(["scan", "--evidence", "/nonexistent/evidence"]));
     assert_eq!(code, 64);

@@ -42,6 +42,8 @@ fn a_closed_pipe_ends_every_command_quietly_with_the_code_its_result_deserves() 
         (vec!["schema"], 0),
         (vec!["iam-policy"], 0),
         (vec!["evidence-script"], 0),
+        (vec!["completions", "bash"], 0),
+        (vec!["man"], 0),
         ([&["query", "{ vpcs { id } }"][..], &estate].concat(), 2),
         (vec!["logs", "top-talkers", "--flows", "examples/logs/flows"], 0),
         (

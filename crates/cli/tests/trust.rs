@@ -378,3 +378,45 @@ fn fix_plan_lists_what_it_could_not_read_and_says_incomplete() {
     assert_eq!(code, 2);
     assert!(out.contains("could not be read"), "the table says so too: {out}");
 }
+
+#[test]
+fn an_unknown_result_names_only_the_gaps_that_hid_it() {
+    // In 111111111111/eu-west-1 of the example estate two unrelated listings failed: flow logs
+    // (AccessDenied) and Client VPN endpoints (UnauthorizedOperation). Each UNKNOWN names its own.
+    let estate = Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap()).join("../../examples/estate");
+    let (out, _, code) = run(netaudit().args(["scan", "--format", "json", "--evidence"]).arg(&estate));
+    assert_eq!(code, 3);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let unknown: Vec<&serde_json::Value> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "UNKNOWN")
+        .collect();
+    let apis = |control: &str, resource: &str| -> Vec<String> {
+        let result = unknown
+            .iter()
+            .find(|r| r["control"] == control && r["resource_id"] == resource && r["region"] == "eu-west-1")
+            .unwrap_or_else(|| panic!("no UNKNOWN {control} {resource}"));
+        result["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["api"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(apis("EC2.6", "vpc-0a1b2c3d4e5f60011"), ["ec2:DescribeFlowLogs"]);
+    assert_eq!(apis("EC2.51", "*"), ["ec2:DescribeClientVpnEndpoints"]);
+    assert_eq!(apis("NETAUDIT.FLOWLOG.DELIVERY", "*"), ["ec2:DescribeFlowLogs"]);
+    // And no UNKNOWN anywhere cites a gap of another account or region (account-wide reads aside).
+    for r in &unknown {
+        let gaps = r["gaps"].as_array().unwrap();
+        assert!(!gaps.is_empty(), "{r}");
+        for g in gaps {
+            let same_place = g["account"] == "" || (g["account"] == r["account_id"] && g["region"] == r["region"]);
+            assert!(same_place, "{} {} cites {g}", r["control"], r["resource_id"]);
+        }
+        let reason = r["reason"].as_str().unwrap();
+        assert!(reason.contains(gaps[0]["api"].as_str().unwrap()), "{reason}");
+    }
+}

@@ -56,6 +56,24 @@ impl ReportDiff {
     }
 }
 
+impl ReportDiff {
+    /// Keep the entries with a status the filter selects, before or after; an empty control goes.
+    pub fn retain_statuses(&mut self, statuses: &[Status]) {
+        if statuses.is_empty() {
+            return;
+        }
+        let keeps = |e: &DiffEntry| [e.before, e.after].into_iter().flatten().any(|s| statuses.contains(&s));
+        for c in &mut self.controls {
+            for entries in [&mut c.new, &mut c.resolved, &mut c.still_open, &mut c.missing] {
+                entries.retain(keeps);
+            }
+        }
+        self.controls.retain(|c| {
+            !(c.new.is_empty() && c.resolved.is_empty() && c.still_open.is_empty() && c.missing.is_empty())
+        });
+    }
+}
+
 fn is_open(s: Status) -> bool {
     matches!(s, Status::Fail | Status::Unknown)
 }

@@ -255,6 +255,17 @@ impl ResultFilter {
         self.statuses.is_empty() && self.severities.is_empty() && self.regions.is_empty() && self.accounts.is_empty()
     }
 
+    /// Whether `f`, of a control with `severity`, is selected (statuses included).
+    pub fn keeps(&self, f: &Finding, severity: Option<Severity>) -> bool {
+        (self.statuses.is_empty() || self.statuses.contains(&f.status)) && self.keeps_scope(f, severity)
+    }
+
+    /// Whether `f` is selected by severity, account and region, whatever its status.
+    pub fn keeps_scope(&self, f: &Finding, severity: Option<Severity>) -> bool {
+        (self.severities.is_empty() || severity.is_some_and(|s| self.severities.contains(&s)))
+            && self.keeps_place(&f.account_id, Some(f.region.as_str()))
+    }
+
     /// A row for every region (`*`: the region list is unknown) may stand for the ones asked for.
     fn keeps_place(&self, account: &str, region: Option<&str>) -> bool {
         (self.accounts.is_empty() || self.accounts.iter().any(|a| a == account))
@@ -271,13 +282,12 @@ impl ScanReport {
             return;
         }
         let severity_of = |id: &str| self.controls.iter().find(|c| c.id == id).map(|c| c.severity);
-        let keeps = |f: &Finding| {
-            (filter.statuses.is_empty() || filter.statuses.contains(&f.status))
-                && (filter.severities.is_empty()
-                    || severity_of(&f.control).is_some_and(|s| filter.severities.contains(&s)))
-                && filter.keeps_place(&f.account_id, Some(f.region.as_str()))
-        };
-        let results: Vec<Finding> = self.results.iter().filter(|f| keeps(f)).cloned().collect();
+        let results: Vec<Finding> = self
+            .results
+            .iter()
+            .filter(|f| filter.keeps(f, severity_of(&f.control)))
+            .cloned()
+            .collect();
         self.results = results;
         if !filter.severities.is_empty() {
             self.controls.retain(|c| filter.severities.contains(&c.severity));
@@ -338,6 +348,16 @@ pub struct SavedReport {
     pub parameters: netaudit_checks::Params,
     #[serde(default)]
     pub coverage: SavedCoverage,
+    /// The controls the scan ran, for their severity.
+    #[serde(default)]
+    pub controls: Vec<SavedControl>,
+}
+
+/// A control as a saved report lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SavedControl {
+    pub id: String,
+    pub severity: Severity,
 }
 
 /// What a saved report's coverage says that planning needs.
@@ -348,6 +368,19 @@ pub struct SavedCoverage {
 }
 
 impl SavedReport {
+    /// Keep the results the filter selects by severity, account and region, whatever their status
+    /// (a diff selects statuses on both sides of a change, not on one report).
+    pub fn retain_scope(&mut self, filter: &ResultFilter) {
+        let severity_of = |id: &str| self.controls.iter().find(|c| c.id == id).map(|c| c.severity);
+        let results: Vec<Finding> = self
+            .results
+            .iter()
+            .filter(|f| filter.keeps_scope(f, severity_of(&f.control)))
+            .cloned()
+            .collect();
+        self.results = results;
+    }
+
     /// Parse a report written by `scan --format json`, refusing versions this netaudit cannot read.
     pub fn parse(text: &str) -> Result<SavedReport, String> {
         let report: SavedReport = serde_json::from_str(text).map_err(|e| format!("not a netaudit JSON report: {e}"))?;

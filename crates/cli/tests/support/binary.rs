@@ -21,3 +21,23 @@ pub fn run(cmd: &mut Command) -> (String, String, i32) {
         out.status.code().unwrap_or(-1),
     )
 }
+
+/// The bundled example estate's evidence.
+pub fn estate() -> std::path::PathBuf {
+    std::path::Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../../examples/estate")
+}
+
+/// No AWS credentials anywhere the SDK looks, and no instance metadata (no network either).
+pub fn without_aws_credentials(cmd: &mut Command) -> &mut Command {
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .env("AWS_REGION", "us-east-1")
+}
