@@ -84,12 +84,12 @@ enum LogsCommand {
     TalkedTo { ip: String },
     /// The source/destination pairs that moved the most bytes.
     TopTalkers {
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_parser = crate::numbers::positive::<usize>)]
         limit: usize,
     },
     /// Rejected traffic by source: distinct destination ports and hosts, SYN-only records.
     Rejects {
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = crate::numbers::positive::<usize>)]
         limit: usize,
     },
     /// Client VPN: who was connected, sessions, failed attempts.
@@ -112,7 +112,7 @@ enum LogsCommand {
     /// Holes in the audit trail per network interface: SKIPDATA, NODATA and silent stretches.
     Gaps {
         /// A stretch with no record longer than this many seconds is a gap.
-        #[arg(long, default_value_t = 900, value_name = "SECONDS")]
+        #[arg(long, default_value_t = 900, value_name = "SECONDS", value_parser = crate::numbers::positive::<i64>)]
         max_silence: i64,
     },
     /// Run the detections; findings in the scan report's format, exit code 1 when any.
@@ -151,7 +151,7 @@ enum LogsCommand {
         ip: Option<String>,
         #[arg(long, default_value = "flows")]
         table: String,
-        #[arg(long, default_value_t = 2020)]
+        #[arg(long, default_value_t = 2020, value_parser = clap::value_parser!(i32).range(1970..=9999))]
         first_year: i32,
     },
     /// Write deterministic, realistic flow logs, optionally with planted incidents.
@@ -161,7 +161,7 @@ enum LogsCommand {
         records: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        #[arg(long, default_value_t = 24)]
+        #[arg(long, default_value_t = 24, value_parser = crate::numbers::positive::<i64>)]
         hours: i64,
         /// v2: the default format without a header; v5: a custom format with its header line.
         #[arg(long = "layout", value_enum, default_value_t = Layout::V2)]
