@@ -1,6 +1,8 @@
 //! Control files: their format, loading and validation.
 
+pub use crate::parameters::ParamType;
 use crate::remedy::{Remedy, RemedyKind};
+use crate::shape;
 use netaudit_model::Kind;
 use netaudit_query::{compile, compile_filter, QueryError};
 use serde::{Deserialize, Serialize};
@@ -86,7 +88,16 @@ pub struct Remediation {
 #[serde(deny_unknown_fields)]
 pub struct ParamDoc {
     pub description: String,
-    /// The only values the parameter takes, when it is an enumeration.
+    /// What values it takes; a parameter without a type is checked only by the query's variable type.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub value_type: Option<ParamType>,
+    /// The smallest value an integer parameter takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<i64>,
+    /// The largest value an integer parameter takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<i64>,
+    /// The only values the parameter takes (each item's, for a list), when it is an enumeration.
     pub allowed: Option<Vec<String>>,
 }
 
@@ -205,8 +216,8 @@ impl Control {
         &self.file.id
     }
 
-    /// Check parameter values before a run: known names, no nulls, allowed values, and a query
-    /// that compiles with them.
+    /// Check parameter values before a run: known names, no nulls, the declared type, range or
+    /// allowed values, and a query that compiles with them.
     pub fn check_params(&self, params: &BTreeMap<String, serde_json::Value>) -> Result<(), String> {
         for (name, value) in params {
             let Some(doc) = self.file.parameters.get(name) else {
@@ -227,15 +238,8 @@ impl Control {
                     self.id()
                 ));
             }
-            if let (Some(allowed), Some(v)) = (&doc.allowed, value.as_str()) {
-                if !allowed.iter().any(|a| a == v) {
-                    return Err(format!(
-                        "{}.{name} is one of {}, not {v:?}",
-                        self.id(),
-                        allowed.join(", ")
-                    ));
-                }
-            }
+            doc.check_value(value)
+                .map_err(|expected| format!("{}.{name} must be {expected}, not {value}", self.id()))?;
         }
         compile(&self.file.query.text, params)
             .map(|_| ())
@@ -310,8 +314,44 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Parse and validate one control file.
-pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> {
+/// Parse and validate one control file. Every missing and unknown key is reported at once, with
+/// any wrong value met while reading; past those, the first problem found.
+pub fn parse_control(path: &str, text: &str) -> Result<Control, Vec<CatalogueError>> {
+    let problems = shape::check(text).unwrap_or_default();
+    if problems.is_empty() {
+        return parse_shaped(path, text).map_err(|e| vec![e]);
+    }
+    let mut errors: Vec<CatalogueError> = problems
+        .into_iter()
+        .map(|p| {
+            let (line, column) = line_col(text, p.offset);
+            CatalogueError {
+                path: path.to_owned(),
+                line: Some(line),
+                column: p.at_key.then_some(column),
+                message: p.message,
+            }
+        })
+        .collect();
+    // Missing and unknown keys are listed above; a wrong value (a bad severity) is not.
+    if let Err(e) = toml::from_str::<ControlFile>(text) {
+        let message = toml_message(&e);
+        if !message.starts_with("missing field") && !message.starts_with("unknown field") {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unzip();
+            errors.push(CatalogueError {
+                path: path.to_owned(),
+                line: line.or(Some(1)),
+                column,
+                message,
+            });
+            errors.sort_by_key(|e| e.line);
+        }
+    }
+    Err(errors)
+}
+
+/// Parse and validate a control file whose keys are all known and present.
+fn parse_shaped(path: &str, text: &str) -> Result<Control, CatalogueError> {
     let err = |line: Option<usize>, column: Option<usize>, message: String| CatalogueError {
         path: path.to_owned(),
         line,
@@ -443,6 +483,22 @@ pub fn parse_control(path: &str, text: &str) -> Result<Control, CatalogueError> 
             ));
         }
     }
+    for variable in &query.variables {
+        let Some(doc) = file.parameters.get(&variable.name) else {
+            continue;
+        };
+        if let Some(problem) = doc.check_declaration(&variable.ty, variable.default.as_ref()).first() {
+            let name = &variable.name;
+            return Err(err(
+                Some(line_mentioning(
+                    text,
+                    &[&format!("[parameters.{name}]"), &format!("parameters.{name}")],
+                )),
+                None,
+                format!("[parameters.{name}] {problem}"),
+            ));
+        }
+    }
     check_remedy(&file.remediation, root.kind, text).map_err(|(line, message)| err(Some(line), None, message))?;
     let defaults = query
         .variables
@@ -543,7 +599,7 @@ pub fn builtin() -> (Catalogue, Vec<CatalogueError>) {
                 message: format!("id {} does not match its directory {dir}", c.id()),
             }),
             Ok(c) => controls.push(c),
-            Err(e) => errors.push(e),
+            Err(file_errors) => errors.extend(file_errors),
         }
     }
     errors.extend(catalogue.extend(controls));
@@ -622,7 +678,7 @@ pub fn load_dir(dir: &Path) -> Result<(Vec<Control>, Vec<CatalogueError>), Catal
                     )),
                     _ => controls.push(c),
                 },
-                Err(e) => errors.push(e),
+                Err(file_errors) => errors.extend(file_errors),
             },
             Err(e) => errors.push(problem(&p, format!("cannot read the control: {e}"))),
         }

@@ -47,10 +47,14 @@ fn write_explanation(c: &Control, out: &mut String) -> fmt::Result {
     if !c.defaults.is_empty() {
         writeln!(out, "\n## Parameters\n")?;
         for (name, default) in &c.defaults {
-            let doc = f.parameters.get(name).map_or("", |p| p.description.as_str());
+            let declared = f.parameters.get(name);
+            let doc = declared.map_or("", |p| p.description.as_str());
+            let takes = declared
+                .filter(|p| p.value_type.is_some() || p.allowed.is_some())
+                .map_or_else(String::new, |p| format!("{}, ", p.expectation()));
             writeln!(
                 out,
-                "- `{name}` (default {default}; set with --param {}.{name}=VALUE): {doc}",
+                "- `{name}` ({takes}default {default}; set with --param {}.{name}=VALUE): {doc}",
                 f.id
             )?;
         }

@@ -13,13 +13,15 @@ mod catalogue;
 mod evaluate;
 mod exceptions;
 mod explain;
+mod parameters;
 mod reads;
 mod remedy;
 mod results;
+mod shape;
 
 pub use catalogue::{
     builtin, load_dir, AwsConfigRule, Catalogue, CatalogueError, Category, Control, ControlFile, FilterSpec, Framework,
-    IacSpec, ParamDoc, QuerySpec, Remediation, Severity,
+    IacSpec, ParamDoc, ParamType, QuerySpec, Remediation, Severity,
 };
 pub use evaluate::{evaluate, evaluate_control, Params};
 pub use exceptions::{

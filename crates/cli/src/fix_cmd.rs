@@ -56,7 +56,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "TYPE", default_value = "ALL")]
     traffic_type: String,
     /// Flow-log aggregation interval in seconds: 60 or 600.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = aggregation_interval)]
     aggregation_interval: i32,
     /// Name of each new flow-log group; {vpc_id}, {account} and {region} are replaced.
     #[arg(long, value_name = "PATTERN", default_value = "/aws/vpc/flow-logs/{vpc_id}")]
@@ -72,7 +72,7 @@ pub struct PlanArgs {
     )]
     tunnel_log_group: String,
     /// Retention for new groups, and the floor existing ones are raised to (never lowered).
-    #[arg(long, value_name = "DAYS", default_value_t = 365)]
+    #[arg(long, value_name = "DAYS", default_value_t = 365, value_parser = retention_days)]
     retention_days: i32,
     /// A KMS key ARN to encrypt new log groups with.
     #[arg(long, value_name = "ARN")]
@@ -117,7 +117,7 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     tunnel_wait: u64,
     /// Seconds between looks while waiting.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = crate::numbers::positive::<u64>)]
     poll_interval: u64,
     /// Print each API call to standard error.
     #[arg(long, short)]
@@ -153,7 +153,7 @@ pub struct GuardrailsArgs {
     #[arg(long, value_name = "TYPE", default_value = "REJECT")]
     traffic_type: String,
     /// The retention cw-loggroup-retention-period-check requires.
-    #[arg(long, value_name = "DAYS", default_value_t = 365)]
+    #[arg(long, value_name = "DAYS", default_value_t = 365, value_parser = clap::value_parser!(i32).range(1..=3653))]
     min_retention_days: i32,
 }
 
@@ -201,6 +201,29 @@ fn read_and_apply_exceptions(
 ) -> Result<(ExceptionsSummary, Vec<netaudit_checks::Exception>), Failure> {
     let exceptions = read_exceptions_file(path, catalogue)?;
     Ok((apply_and_warn(&exceptions, findings), exceptions))
+}
+
+/// `--aggregation-interval`: the two intervals AWS accepts.
+fn aggregation_interval(value: &str) -> Result<i32, String> {
+    match value.trim() {
+        "60" => Ok(60),
+        "600" => Ok(600),
+        _ => Err("flow logs aggregate over 60 or 600 seconds".to_owned()),
+    }
+}
+
+/// `--retention-days`: one of the retention periods CloudWatch Logs accepts.
+fn retention_days(value: &str) -> Result<i32, String> {
+    let valid = || {
+        let days: Vec<String> = netaudit_fix::RETENTION_DAYS.iter().map(ToString::to_string).collect();
+        format!("CloudWatch Logs keeps events for {} days", days.join(", "))
+    };
+    let days: i32 = value.trim().parse().map_err(|_| valid())?;
+    if netaudit_fix::RETENTION_DAYS.contains(&days) {
+        Ok(days)
+    } else {
+        Err(valid())
+    }
 }
 
 fn plan_options(args: &PlanArgs) -> Result<PlanOptions, Failure> {

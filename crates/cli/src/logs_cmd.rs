@@ -90,13 +90,13 @@ enum LogsCommand {
     /// The source/destination pairs that moved the most bytes.
     TopTalkers {
         /// How many pairs to show.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_parser = crate::numbers::positive::<usize>)]
         limit: usize,
     },
     /// Rejected traffic by source: distinct destination ports and hosts, SYN-only records.
     Rejects {
         /// How many sources to show.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = crate::numbers::positive::<usize>)]
         limit: usize,
     },
     /// Client VPN: who was connected, sessions, failed attempts.
@@ -119,7 +119,7 @@ enum LogsCommand {
     /// Holes in the audit trail per network interface: SKIPDATA, NODATA and silent stretches.
     Gaps {
         /// A stretch with no record longer than this many seconds is a gap.
-        #[arg(long, default_value_t = 900, value_name = "SECONDS")]
+        #[arg(long, default_value_t = 900, value_name = "SECONDS", value_parser = crate::numbers::positive::<i64>)]
         max_silence: i64,
     },
     /// Run the detections; findings in the scan report's format, exit code 1 when any.
@@ -161,8 +161,8 @@ enum LogsCommand {
         /// The Athena table's name.
         #[arg(long, default_value = "flows")]
         table: String,
-        /// The first year partition projection covers.
-        #[arg(long, default_value_t = 2020)]
+        /// The first year partition projection covers (flow logs began in 2015).
+        #[arg(long, default_value_t = 2020, value_parser = clap::value_parser!(i32).range(2015..=2099))]
         first_year: i32,
     },
     /// Write deterministic, realistic flow logs, optionally with planted incidents.
@@ -174,7 +174,7 @@ enum LogsCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// The hours the records span.
-        #[arg(long, default_value_t = 24)]
+        #[arg(long, default_value_t = 24, value_parser = crate::numbers::positive::<i64>)]
         hours: i64,
         /// v2: the default format without a header; v5: a custom format with its header line.
         #[arg(long = "layout", value_enum, default_value_t = Layout::V2)]

@@ -7,6 +7,7 @@ mod fix_cmd;
 mod iac_cmd;
 mod logs_cmd;
 mod meta_cmd;
+mod numbers;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use netaudit_checks::{Catalogue, Control, Params};
@@ -208,13 +209,13 @@ struct LiveArgs {
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
     /// Attempts per call, with adaptive retry [default: 5].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     max_attempts: Option<u32>,
     /// Seconds one attempt of one call may take [default: 20].
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = crate::numbers::positive::<u64>)]
     timeout: Option<u64>,
     /// Accounts collected at once with --org (each collects its regions at once too) [default: 4].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::numbers::positive::<usize>)]
     account_concurrency: Option<usize>,
 }
 

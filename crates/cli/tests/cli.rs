@@ -271,13 +271,16 @@ fn usage_errors_exit_64_with_a_clear_message() {
     for (param, says) in [
         (
             "EC2.6.trafficType=reject",
-            "EC2.6.trafficType is one of ACCEPT, REJECT, ALL, not \"reject\"",
+            "EC2.6.trafficType must be one of ACCEPT, REJECT, ALL, not \"reject\"",
         ),
         (
             "CloudWatch.16.minRetentionTime=null",
             "CloudWatch.16.minRetentionTime needs a value",
         ),
-        ("CloudWatch.16.minRetentionTime=abc", "expected an integer"),
+        (
+            "CloudWatch.16.minRetentionTime=abc",
+            "must be an integer from 1 to 3653, not \"abc\"",
+        ),
     ] {
         let (_, err, code) = stdout_of(netaudit().args(["scan", "--param", param, "--evidence"]).arg(estate()));
         assert_eq!(code, 64, "{param}: {err}");
