@@ -369,7 +369,9 @@ fn read_file(path: &Path, named_by: &str) -> Result<Settings, Failure> {
         };
         match key.get_ref().as_str() {
             "regions" => {
-                let regions = strings(value.get_ref()).ok_or_else(|| wrong("a list of region names"))?;
+                let regions = strings(value.get_ref())
+                    .filter(|r| !r.is_empty())
+                    .ok_or_else(|| wrong("a list of region names (leave it out for every region)"))?;
                 settings.regions = Some(Setting { value: regions, origin });
             }
             "profile" => {

@@ -153,6 +153,15 @@ fn configured_regions_limit_an_evidence_scan_as_regions_does() {
         .args(&typed)
         .env("NETAUDIT_REGIONS", "us-east-1"));
     assert_eq!((typed.0, typed.2), west, "the command line beats the environment");
+
+    let plan = ["fix", "plan", "--format", "json", "--evidence", &estate()];
+    let east_plan = without_settings(&[&plan[..], &["--regions", "us-east-1"]].concat());
+    assert_ne!(east_plan, without_settings(&plan));
+    assert_eq!(
+        output_in(dir.path(), &plan),
+        east_plan,
+        "fix plan reads the same regions"
+    );
 }
 
 #[test]
@@ -162,6 +171,10 @@ fn configured_parameters_judge_as_param_does() {
     let typed = without_settings(&[&scan[..], &["--param", "CloudWatch.16.minRetentionTime=400"]].concat());
     assert_ne!(typed, without_settings(&scan), "400 days changes a result");
     assert_eq!(output_in(dir.path(), &scan), typed);
+    // A typed --param wins over the file's for the same name.
+    let retyped = [&scan[..], &["--param", "CloudWatch.16.minRetentionTime=500"]].concat();
+    assert_ne!(without_settings(&retyped), typed);
+    assert_eq!(output_in(dir.path(), &retyped), without_settings(&retyped));
 
     let unknown = folder_with_config("[parameters]\n\"CloudWatch.16\" = { minRetention = 400 }\n");
     let (_, stderr, code) = run(netaudit_in(unknown.path()).args(scan));
@@ -189,7 +202,12 @@ fn configured_exceptions_are_read_from_the_config_file_s_folder_and_mute_as_exce
         dir.path(),
         &[&scan[..], &["--config", "settings/netaudit.toml"]].concat(),
     );
-    assert_eq!(configured, (typed, code));
+    assert_eq!(configured, (typed.clone(), code));
+    let (from_env, stderr, env_code) = run(netaudit_in(dir.path())
+        .args(scan)
+        .arg("--no-config")
+        .env("NETAUDIT_EXCEPTIONS", "settings/exceptions.toml"));
+    assert_eq!((from_env, env_code), (typed, code), "{stderr}");
 }
 
 #[test]
@@ -222,6 +240,12 @@ fn a_bad_config_file_is_a_usage_error_naming_the_file_line_and_key() {
             "regions",
         ),
         ("\n\nprofile = 7\n", "netaudit.toml:3", "profile"),
+        ("regions = []\n", "netaudit.toml:1", "regions"),
+        (
+            "format = \"json\"\n[parameters]\n\"CloudWatch.16\" = 400\n",
+            "netaudit.toml:3",
+            "CloudWatch.16",
+        ),
         ("regions = [\"us-east-1\"\n", "netaudit.toml:", "`]`"),
         ("checks_dir = [\"no-such-dir\"]\n", "netaudit.toml:1", "checks_dir"),
     ] {
