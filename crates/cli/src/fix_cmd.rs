@@ -30,16 +30,18 @@ pub struct PlanArgs {
     #[arg(long, value_name = "DIR")]
     evidence: Option<PathBuf>,
     #[command(flatten)]
-    live: LiveArgs,
+    pub(crate) live: LiveArgs,
     /// A control parameter for the scan, as ID.NAME=VALUE.
     #[arg(long = "param", value_name = "ID.NAME=VALUE")]
     params: Vec<String>,
+    #[arg(skip)]
+    pub(crate) configured_params: crate::settings::ConfigParams,
     /// Only fix these controls (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "IDS", value_parser = crate::trimmed)]
     checks: Vec<String>,
     /// Exceptions: results they mute are not planned.
     #[arg(long, value_name = "FILE")]
-    exceptions: Option<PathBuf>,
+    pub(crate) exceptions: Option<PathBuf>,
     /// Flow logs deliver to this S3 bucket ARN (default: a CloudWatch Logs group per VPC).
     #[arg(long, value_name = "ARN", conflicts_with = "firehose")]
     s3_bucket: Option<String>,
@@ -86,8 +88,9 @@ pub struct PlanArgs {
     /// The plan's format: a table to read, JSON for `fix apply`, a bash script of AWS CLI calls, or
     /// Terraform or CloudFormation to merge into your code.
     #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
-    format: PlanFormat,
-    /// Write here (for cloudformation: a directory, one template per account and region).
+    pub(crate) format: PlanFormat,
+    /// Write here (for cloudformation: a directory, one template per account and region; `-`:
+    /// standard output).
     #[arg(long, short, value_name = "PATH")]
     output: Option<PathBuf>,
 }
@@ -106,7 +109,7 @@ pub struct ApplyArgs {
     /// The plan, as written by `fix plan --format json`.
     plan: PathBuf,
     #[command(flatten)]
-    live: LiveArgs,
+    pub(crate) live: LiveArgs,
     /// Apply without asking.
     #[arg(long, short)]
     yes: bool,
@@ -121,13 +124,13 @@ pub struct ApplyArgs {
     poll_interval: u64,
     /// Print each API call to standard error.
     #[arg(long, short)]
-    verbose: bool,
+    pub(crate) verbose: bool,
     /// Print the API calls made, per API.
     #[arg(long)]
     stats: bool,
     /// The outcome's format: a table, or JSON with every change and its verification.
     #[arg(long, value_enum, default_value_t = crate::ListFormat::Table)]
-    format: crate::ListFormat,
+    pub(crate) format: crate::ListFormat,
 }
 
 #[derive(clap::Args, Debug)]
@@ -311,7 +314,9 @@ fn plan_input(args: &PlanArgs, catalogue: &Catalogue) -> Result<PlanInput, Failu
     };
     report_errors(&errors);
     let graph = Graph::build(&inventory);
-    let params = parse_params(&args.params, catalogue)?;
+    let params = args
+        .configured_params
+        .under(parse_params(&args.params, catalogue)?, catalogue)?;
     let controls: Vec<&Control> = catalogue.controls().iter().collect();
     let (findings, eval_errors) = netaudit_checks::evaluate(&controls, &graph, &params);
     let eval_errors: Vec<String> = eval_errors.iter().map(ToString::to_string).collect();
@@ -348,14 +353,11 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     let mut plan = netaudit_fix::plan(&findings, &existing, &options);
     plan.scan = netaudit_fix::ScanSettings { parameters, exceptions };
     plan.errors = errors;
-    let write_text = |text: String| -> Result<(), Failure> {
-        match &args.output {
-            Some(path) => {
-                std::fs::write(path, text).map_err(|e| Failure::Usage(format!("--output {}: {e}", path.display())))
-            }
-            None => emit(|out| out.write_all(text.as_bytes())),
-        }
-    };
+    let output = args
+        .output
+        .as_deref()
+        .filter(|path| !crate::output::is_stdout(Some(path)));
+    let write_text = |text: String| crate::output::write_to(output, |out| out.write_all(text.as_bytes()));
     match args.format {
         PlanFormat::Table => write_text(netaudit_fix::render::table::render(&plan))?,
         PlanFormat::Json => {
@@ -366,7 +368,7 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
         PlanFormat::Terraform => write_text(netaudit_fix::render::terraform::render(&plan))?,
         PlanFormat::Cloudformation => {
             let templates = netaudit_fix::render::cloudformation::render(&plan);
-            match &args.output {
+            match output {
                 // A file name: the one template, never a directory named like a file.
                 Some(file) if file.extension().is_some_and(|e| e == "json" || e == "template") => {
                     let [(_, template)] = templates.as_slice() else {
@@ -378,8 +380,7 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
                         )));
                     };
                     let text = serde_json::to_string_pretty(template).map_err(|e| Failure::Internal(e.to_string()))?;
-                    std::fs::write(file, text + "\n")
-                        .map_err(|e| Failure::Usage(format!("--output {}: {e}", file.display())))?;
+                    crate::output::write_to(Some(file), |out| writeln!(out, "{text}"))?;
                     eprintln!("netaudit: wrote 1 template to {}", file.display());
                 }
                 Some(dir) => {
@@ -678,7 +679,13 @@ pub fn guardrails(args: &GuardrailsArgs) -> Result<u8, Failure> {
     Ok(EXIT_CLEAN)
 }
 
-pub fn diff(old: &Path, new: &Path, json: bool, filter: &netaudit_report::ResultFilter) -> Result<u8, Failure> {
+pub fn diff(
+    old: &Path,
+    new: &Path,
+    json: bool,
+    filter: &netaudit_report::ResultFilter,
+    output: &crate::output::OutputArg,
+) -> Result<u8, Failure> {
     let read = |path: &Path| -> Result<netaudit_report::SavedReport, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
         let mut report = netaudit_report::SavedReport::parse(&text)
@@ -689,14 +696,14 @@ pub fn diff(old: &Path, new: &Path, json: bool, filter: &netaudit_report::Result
     let (before, after) = (read(old)?, read(new)?);
     let mut d = netaudit_report::diff::diff(&before.results, &after.results);
     d.retain_statuses(&filter.statuses);
-    if json {
-        emit(|out| {
+    output.write(|out| {
+        if json {
             serde_json::to_writer_pretty(&mut *out, &d).map_err(io::Error::from)?;
             writeln!(out)
-        })?;
-    } else {
-        emit(|out| netaudit_report::diff::render_table(&d, out))?;
-    }
+        } else {
+            netaudit_report::diff::render_table(&d, out)
+        }
+    })?;
     // New open results fail a CI step, like a new failure in a scan.
     Ok(if d.new_count() > 0 { EXIT_FAILURES } else { EXIT_CLEAN })
 }

@@ -1,7 +1,8 @@
 //! `netaudit logs …`: read the audit trail (flow logs, Client VPN and Site-to-Site VPN logs) and
 //! answer questions over it.
 
-use crate::{emit, Failure, EXIT_CLEAN, EXIT_FAILURES, EXIT_FAILURES_AND_INCOMPLETE, EXIT_INCOMPLETE};
+use crate::output::write_to;
+use crate::{Failure, EXIT_CLEAN, EXIT_FAILURES, EXIT_FAILURES_AND_INCOMPLETE, EXIT_INCOMPLETE};
 use clap::{Args, Subcommand, ValueEnum};
 use netaudit_logs::answers::{self, canonical_ip, Dialect, OptionalColumns};
 use netaudit_logs::detect::{Detection, Thresholds};
@@ -21,10 +22,16 @@ pub struct LogsArgs {
     sources: SourceArgs,
 }
 
+impl LogsArgs {
+    pub(crate) fn sources_mut(&mut self) -> &mut SourceArgs {
+        &mut self.sources
+    }
+}
+
 /// Where the logs are, and how to read them. Each source is a file, a directory (S3 key layout,
 /// plain or Hive-style, pruned by --since/--until), `s3://bucket/prefix`, or `cloudwatch:GROUP`.
 #[derive(Args, Debug, Default)]
-struct SourceArgs {
+pub(crate) struct SourceArgs {
     /// VPC flow logs (text, gzip or Parquet).
     #[arg(long, global = true, value_name = "SOURCE")]
     flows: Vec<String>,
@@ -55,20 +62,28 @@ struct SourceArgs {
     strict: bool,
     /// The answer's format [default: table].
     #[arg(long, global = true, value_enum)]
-    format: Option<OutputFormat>,
+    pub(crate) format: Option<OutputFormat>,
+    /// The format came from the environment or the config file: a command that writes one kind of
+    /// output ignores it rather than refusing it.
+    #[arg(skip)]
+    pub(crate) format_configured: bool,
     /// For s3:// and cloudwatch: sources: the profile, region and endpoint to use.
     #[arg(long, global = true, value_name = "NAME")]
-    profile: Option<String>,
+    pub(crate) profile: Option<String>,
     /// The region of s3:// and cloudwatch: sources [default: the profile's or AWS_REGION].
     #[arg(long, global = true, value_name = "REGION")]
     region: Option<String>,
     /// Send the calls that read s3:// and cloudwatch: sources to this endpoint (an emulator, for example).
     #[arg(long, global = true, value_name = "URL")]
     endpoint_url: Option<String>,
+    /// Write the answer here instead of standard output (`-`: standard output); for `generate`, the
+    /// flow logs (required).
+    #[arg(long, short, global = true, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-enum OutputFormat {
+pub(crate) enum OutputFormat {
     #[default]
     Table,
     Json,
@@ -185,9 +200,6 @@ enum LogsCommand {
         /// Gzip the output.
         #[arg(long)]
         gzip: bool,
-        /// The file to write, or `-` for standard output.
-        #[arg(long, short, value_name = "FILE")]
-        output: PathBuf,
     },
 }
 
@@ -448,7 +460,9 @@ fn finish_query(
     attribution: bool,
 ) -> Result<u8, Failure> {
     let result = session.query(sql).map_err(|e| Failure::Usage(e.to_string()))?;
-    emit(|out| write_result(args.format.unwrap_or_default(), &result, out))?;
+    write_to(args.output.as_deref(), |out| {
+        write_result(args.format.unwrap_or_default(), &result, out)
+    })?;
     let mut incomplete = report_issues(issues);
     if attribution {
         let rows = netaudit_logs::render::rows_as_json(&result.schema, &result.batches)
@@ -526,7 +540,7 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
                 "JSON (the file `logs detect --thresholds` reads)",
                 &[OutputFormat::Json],
             )?;
-            emit(|out| {
+            write_to(sources.output.as_deref(), |out| {
                 serde_json::to_writer_pretty(&mut *out, &Thresholds::default()).map_err(io::Error::from)?;
                 writeln!(out)
             })?;
@@ -539,7 +553,7 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
                 "a table or JSON",
                 &[OutputFormat::Table, OutputFormat::Json],
             )?;
-            catalogue(sources.format.unwrap_or_default())
+            catalogue(sources.format.unwrap_or_default(), sources.output.as_deref())
         }
         LogsCommand::Athena {
             location,
@@ -570,7 +584,9 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             };
             options.check().map_err(Failure::Usage)?;
             let script = netaudit_logs::athena::statements(&options, &Thresholds::default(), ip.as_deref());
-            emit(|out| out.write_all(netaudit_logs::athena::script(&script).as_bytes()))?;
+            write_to(sources.output.as_deref(), |out| {
+                out.write_all(netaudit_logs::athena::script(&script).as_bytes())
+            })?;
             Ok(EXIT_CLEAN)
         }
         LogsCommand::Generate {
@@ -580,10 +596,12 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             layout,
             incidents,
             gzip,
-            output,
         } => {
             refuse_format(sources, "logs generate", "flow log records", &[])?;
-            generate(records, seed, hours, layout, &incidents, gzip, &output)
+            let output = sources.output.as_deref().ok_or_else(|| {
+                Failure::Usage("logs generate writes flow logs: give -o FILE, or -o - for standard output".into())
+            })?;
+            generate(records, seed, hours, layout, &incidents, gzip, output)
         }
     }
 }
@@ -591,7 +609,7 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
 /// `--format` on a command that writes one kind of output: only the formats it writes.
 fn refuse_format(sources: &SourceArgs, command: &str, writes: &str, accepted: &[OutputFormat]) -> Result<(), Failure> {
     match sources.format {
-        Some(format) if !accepted.contains(&format) => Err(Failure::Usage(format!(
+        Some(format) if !accepted.contains(&format) && !sources.format_configured => Err(Failure::Usage(format!(
             "--format {}: {command} writes {writes}",
             format
                 .to_possible_value()
@@ -602,9 +620,9 @@ fn refuse_format(sources: &SourceArgs, command: &str, writes: &str, accepted: &[
     }
 }
 
-fn catalogue(format: OutputFormat) -> Result<u8, Failure> {
+fn catalogue(format: OutputFormat, output: Option<&std::path::Path>) -> Result<u8, Failure> {
     let catalogue = netaudit_logs::catalogue::CATALOGUE;
-    emit(|out| match format {
+    write_to(output, |out| match format {
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, catalogue).map_err(io::Error::from)?;
             writeln!(out)
@@ -692,21 +710,23 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
         .collect();
     netaudit_report::sort_controls(&mut report.controls);
     let failures = report.totals.fail > 0;
-    emit(|out| match sources.format.unwrap_or_default() {
-        OutputFormat::Table => {
-            // The terminal table shows each finding's measures; the records are in JSON.
-            let mut brief = report.clone();
-            for f in &mut brief.results {
-                // Rebuilt rather than removed from: removal would reorder a map that keeps insertion order.
-                f.evidence = std::mem::take(&mut f.evidence)
-                    .into_iter()
-                    .filter(|(key, _)| key != "records")
-                    .collect();
+    write_to(sources.output.as_deref(), |out| {
+        match sources.format.unwrap_or_default() {
+            OutputFormat::Table => {
+                // The terminal table shows each finding's measures; the records are in JSON.
+                let mut brief = report.clone();
+                for f in &mut brief.results {
+                    // Rebuilt rather than removed from: removal would reorder a map that keeps insertion order.
+                    f.evidence = std::mem::take(&mut f.evidence)
+                        .into_iter()
+                        .filter(|(key, _)| key != "records")
+                        .collect();
+                }
+                netaudit_report::table::render(&brief, out, netaudit_report::table::TableOptions::default())
             }
-            netaudit_report::table::render(&brief, out, netaudit_report::table::TableOptions::default())
+            OutputFormat::Json => netaudit_report::json::render(&report, out),
+            OutputFormat::Csv => netaudit_report::csv::render(&report, out),
         }
-        OutputFormat::Json => netaudit_report::json::render(&report, out),
-        OutputFormat::Csv => netaudit_report::csv::render(&report, out),
     })?;
     Ok(match (failures, incomplete) {
         (false, false) => EXIT_CLEAN,
@@ -763,6 +783,7 @@ fn generate(
         ..options
     };
     let write = |out: &mut dyn Write| -> io::Result<Vec<netaudit_logs::generate::Planted>> {
+        // Larger than the shared buffer: millions of short records.
         let mut buffered = io::BufWriter::with_capacity(1 << 20, out);
         if gzip {
             let mut encoder = flate2::write::GzEncoder::new(&mut buffered, flate2::Compression::fast());
@@ -777,16 +798,10 @@ fn generate(
         }
     };
     let mut planted = vec![];
-    if output == std::path::Path::new("-") {
-        emit(|out| {
-            planted = write(out)?;
-            Ok(())
-        })?;
-    } else {
-        let mut file =
-            std::fs::File::create(output).map_err(|e| Failure::Usage(format!("{}: {e}", output.display())))?;
-        planted = write(&mut file)?;
-    }
+    write_to(Some(output), |out| {
+        planted = write(out)?;
+        Ok(())
+    })?;
     for p in planted {
         eprintln!(
             "netaudit: planted {} from {} {} at {}",

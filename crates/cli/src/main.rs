@@ -8,8 +8,10 @@ mod iac_cmd;
 mod logs_cmd;
 mod meta_cmd;
 mod numbers;
+mod output;
+mod settings;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{FromArgMatches, Parser, Subcommand, ValueEnum};
 use netaudit_checks::{Catalogue, Control, Params};
 use netaudit_evidence::EvidenceError;
 use netaudit_model::Graph;
@@ -31,11 +33,15 @@ const EXIT_INTERNAL: u8 = 70;
 #[command(
     name = "netaudit",
     version,
-    about = "Makes sure an AWS estate keeps a network audit trail, and finds where it does not."
+    about = "Makes sure an AWS estate keeps a network audit trail, and finds where it does not.",
+    after_help = "Settings: ./netaudit.toml (or --config FILE) and NETAUDIT_REGIONS, NETAUDIT_PROFILE, \
+                  NETAUDIT_EXCEPTIONS, NETAUDIT_FORMAT fill in what the command line leaves out."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    config: settings::ConfigArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -50,6 +56,8 @@ enum Command {
         /// Also load controls from this directory.
         #[arg(long, value_name = "DIR")]
         checks_dir: Vec<PathBuf>,
+        #[command(flatten)]
+        output: output::OutputArg,
     },
     /// Print a control's full documentation.
     Explain {
@@ -58,9 +66,14 @@ enum Command {
         /// Also load controls from this directory, to explain one of them.
         #[arg(long, value_name = "DIR")]
         checks_dir: Vec<PathBuf>,
+        #[command(flatten)]
+        output: output::OutputArg,
     },
     /// Print the asset graph's schema (GraphQL SDL), for writing queries and checks.
-    Schema,
+    Schema {
+        #[command(flatten)]
+        output: output::OutputArg,
+    },
     /// Run a query over evidence and print the matching assets as JSON.
     Query {
         /// The query, e.g. 'vpcs(where: {hasFlowLog: null}) { ...AssetFragment }'.
@@ -71,9 +84,14 @@ enum Command {
         /// A query variable, as NAME=VALUE.
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
+        #[command(flatten)]
+        output: output::OutputArg,
     },
     /// Print the bash script that collects evidence in the layout `scan --evidence` reads.
-    EvidenceScript,
+    EvidenceScript {
+        #[command(flatten)]
+        output: output::OutputArg,
+    },
     /// Read the audit trail: flow logs, Client VPN and Site-to-Site VPN logs; SQL, answers, detections.
     Logs(Box<logs_cmd::LogsArgs>),
     /// Print the read-only IAM policy a live scan needs (with --fix: what `fix apply` needs too).
@@ -90,6 +108,8 @@ enum Command {
         /// The flow-log delivery role `fix apply` may pass (with --fix).
         #[arg(long, value_name = "NAME", default_value = "netaudit-flow-logs-delivery")]
         delivery_role: String,
+        #[command(flatten)]
+        output: output::OutputArg,
     },
     /// Plan and apply fixes for failing results.
     Fix {
@@ -123,6 +143,8 @@ enum Command {
         /// statuses asked for, are left out.
         #[command(flatten)]
         filter: FilterArgs,
+        #[command(flatten)]
+        output: output::OutputArg,
     },
 }
 
@@ -160,11 +182,13 @@ struct ScanArgs {
     /// A control parameter, as ID.NAME=VALUE (e.g. EC2.6.trafficType=ALL).
     #[arg(long = "param", value_name = "ID.NAME=VALUE")]
     params: Vec<String>,
+    #[arg(skip)]
+    configured_params: settings::ConfigParams,
     /// The report's format: a table for people, JSON (the stable interface `diff`, `fix plan --report`
     /// and other tools read), CSV, or SARIF.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Write the report here instead of standard output.
+    /// Write the report here instead of standard output (`-`: standard output).
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
     /// With --format sarif: the directory file URIs are relative to (the repository root); default:
@@ -217,6 +241,9 @@ struct LiveArgs {
     /// Accounts collected at once with --org (each collects its regions at once too) [default: 4].
     #[arg(long, value_name = "N", value_parser = crate::numbers::positive::<usize>)]
     account_concurrency: Option<usize>,
+    /// The profile came from the environment or the config file, not the command line.
+    #[arg(skip)]
+    profile_configured: bool,
 }
 
 impl LiveArgs {
@@ -245,7 +272,7 @@ impl LiveArgs {
     /// The options given that only a live scan uses.
     fn given_live_only(&self) -> Vec<&'static str> {
         [
-            ("--profile", self.profile.is_some()),
+            ("--profile", self.profile.is_some() && !self.profile_configured),
             ("--role-arn", self.role_arn.is_some()),
             ("--external-id", self.external_id.is_some()),
             ("--org", self.org),
@@ -423,18 +450,20 @@ impl From<io::Error> for Failure {
 }
 
 fn main() -> ExitCode {
+    // The matches say which options were typed: settings fill in only the others.
     let parsed = meta_cmd::command()
         .try_get_matches()
-        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
-    let cli = match parsed {
-        Ok(cli) => cli,
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)))
+        .map_err(|e| e.format(&mut meta_cmd::command()));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_CLEAN };
             let _ = e.print();
             return ExitCode::from(code);
         }
     };
-    match run(cli) {
+    match settings::apply(&mut cli, &matches).and_then(|()| run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(Failure::Usage(message)) => {
             eprintln!("netaudit: error: {message}");
@@ -468,26 +497,30 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Scan(args) => scan(*args),
-        Command::Checks { format, checks_dir } => {
+        Command::Checks {
+            format,
+            checks_dir,
+            output,
+        } => {
             let (catalogue, errors) = catalogue(&checks_dir)?;
             report_errors(&errors);
-            emit(|out| match format {
+            output.write(|out| match format {
                 ListFormat::Table => explain::list(&catalogue, out),
                 ListFormat::Json => explain::list_json(&catalogue, out),
             })?;
             Ok(if errors.is_empty() { EXIT_CLEAN } else { EXIT_INCOMPLETE })
         }
-        Command::Explain { id, checks_dir } => {
+        Command::Explain { id, checks_dir, output } => {
             let (catalogue, errors) = catalogue(&checks_dir)?;
             report_errors(&errors);
             let control = catalogue
                 .get(&id)
                 .ok_or_else(|| Failure::Usage(format!("unknown control id {id:?}; `netaudit checks` lists them")))?;
-            emit(|out| explain::explain(control, out))?;
+            output.write(|out| explain::explain(control, out))?;
             Ok(if errors.is_empty() { EXIT_CLEAN } else { EXIT_INCOMPLETE })
         }
-        Command::Schema => {
-            emit(|out| out.write_all(netaudit_query::schema_sdl().as_bytes()))?;
+        Command::Schema { output } => {
+            output.write(|out| out.write_all(netaudit_query::schema_sdl().as_bytes()))?;
             Ok(EXIT_CLEAN)
         }
         Command::Fix { command } => match command {
@@ -500,12 +533,20 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             new,
             format,
             filter,
-        } => fix_cmd::diff(&old, &new, matches!(format, ListFormat::Json), &filter.filter()),
+            output,
+        } => fix_cmd::diff(
+            &old,
+            &new,
+            matches!(format, ListFormat::Json),
+            &filter.filter(),
+            &output,
+        ),
         Command::IamPolicy {
             org,
             org_role,
             fix,
             delivery_role,
+            output,
         } => {
             let mut policy = netaudit_aws::read_only_policy(org, &org_role);
             if fix {
@@ -514,14 +555,14 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                     all.extend(more.iter().cloned());
                 }
             }
-            emit(|out| {
+            output.write(|out| {
                 serde_json::to_writer_pretty(&mut *out, &policy).map_err(io::Error::from)?;
                 writeln!(out)
             })?;
             Ok(EXIT_CLEAN)
         }
-        Command::EvidenceScript => {
-            emit(|out| out.write_all(netaudit_evidence::collection_script().as_bytes()))?;
+        Command::EvidenceScript { output } => {
+            output.write(|out| out.write_all(netaudit_evidence::collection_script().as_bytes()))?;
             Ok(EXIT_CLEAN)
         }
         Command::Logs(args) => logs_cmd::run(*args),
@@ -531,7 +572,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             query,
             evidence,
             params,
-        } => run_query(&query, &evidence, &params),
+            output,
+        } => run_query(&query, &evidence, &params, &output),
     }
 }
 
@@ -717,7 +759,9 @@ fn parse_params(raw: &[String], catalogue: &Catalogue) -> Result<Params, Failure
 
 fn scan(args: ScanArgs) -> Result<u8, Failure> {
     let (catalogue, mut errors) = catalogue(&args.checks_dir)?;
-    let params = parse_params(&args.params, &catalogue)?;
+    let params = args
+        .configured_params
+        .under(parse_params(&args.params, &catalogue)?, &catalogue)?;
     for id in args.checks.iter().chain(&args.skip) {
         if catalogue.get(id).is_none() {
             errors.push(format!("unknown control id {id:?}; `netaudit checks` lists them"));
@@ -799,16 +843,13 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
         filter.statuses = vec![netaudit_checks::Status::Fail, netaudit_checks::Status::Unknown];
     }
     report.retain(&filter);
-    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let to_stdout = output::is_stdout(args.output.as_deref());
+    let to_terminal = to_stdout && io::stdout().is_terminal();
     let width = table_width(to_terminal);
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            args.output.is_none()
-                && io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let sarif_options = match args.format {
         Format::Sarif => Some(sarif_options(&args, &selected)?),
@@ -829,17 +870,7 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
         (Format::Sarif, Some(options)) => netaudit_report::sarif::render(&report, options, out),
         (Format::Sarif, None) => Err(io::Error::other("SARIF options are missing")),
     };
-    match &args.output {
-        Some(path) => {
-            let file =
-                std::fs::File::create(path).map_err(|e| Failure::Usage(format!("--output {}: {e}", path.display())))?;
-            // Renderers write piece by piece; one system call per piece made large reports slow.
-            let mut file = io::BufWriter::new(file);
-            render(&mut file)?;
-            file.flush()?;
-        }
-        None => emit(render)?,
-    }
+    output::write_to(args.output.as_deref(), render)?;
     Ok(match report.outcome {
         Outcome::Clean => EXIT_CLEAN,
         Outcome::Failures => EXIT_FAILURES,
@@ -923,7 +954,12 @@ fn drop_unselected_listings(report: &mut ScanReport) {
     });
 }
 
-fn run_query(text: &str, evidence: &std::path::Path, raw: &[String]) -> Result<u8, Failure> {
+fn run_query(
+    text: &str,
+    evidence: &std::path::Path,
+    raw: &[String],
+    output: &output::OutputArg,
+) -> Result<u8, Failure> {
     let mut params = BTreeMap::new();
     for p in raw {
         let (name, value) = p
@@ -963,7 +999,7 @@ fn run_query(text: &str, evidence: &std::path::Path, raw: &[String]) -> Result<u
             serde_json::json!({ "matches": matches, "undetermined": undetermined, "unlisted": unlisted }),
         );
     }
-    emit(|out| {
+    output.write(|out| {
         serde_json::to_writer_pretty(&mut *out, &serde_json::Value::Object(doc)).map_err(io::Error::from)?;
         writeln!(out)
     })?;

@@ -143,7 +143,10 @@ mod tests {
                         netaudit scan --stale-flag\n```\n";
         let commands = commands_in(markdown);
         let args: Vec<String> = commands.iter().map(|(_, a)| a.join(" ")).collect();
-        assert_eq!(args, ["logs sql SELECT 1 --flows f", "scan --evidence d", "scan --stale-flag"]);
+        assert_eq!(
+            args,
+            ["logs sql SELECT 1 --flows f", "scan --evidence d", "scan --stale-flag"]
+        );
         assert_eq!(commands[1].0, 5);
         let stale = super::command().try_get_matches_from(["netaudit", "scan", "--stale-flag"]);
         assert!(stale.is_err());
