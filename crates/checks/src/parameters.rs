@@ -42,6 +42,14 @@ impl ParamType {
     }
 }
 
+/// `[String]`, `[String!]!` and the like: what `type = "list"` checks values as.
+fn is_string_list(graphql: &str) -> bool {
+    let bare = graphql.trim().trim_end_matches('!');
+    bare.strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .is_some_and(|item| item.trim().trim_end_matches('!') == "String")
+}
+
 impl ParamDoc {
     /// What a value must be, as a phrase: "an integer from 1 to 3653", "one of ACCEPT, REJECT, ALL".
     pub fn expectation(&self) -> String {
@@ -99,6 +107,11 @@ impl ParamDoc {
             }
             return problems;
         };
+        if declared == ParamType::List && !is_string_list(graphql_type) {
+            problems.push(format!(
+                "type = \"list\" is a list of strings, but the query declares {graphql_type}; leave the type out"
+            ));
+        }
         if let Some(wanted) = ParamType::of_variable(graphql_type) {
             if wanted != declared {
                 problems.push(format!(
@@ -152,5 +165,30 @@ fn const_json(value: &Const) -> Value {
         Const::Int(i) => Value::from(*i),
         Const::Str(s) => Value::String(s.clone()),
         Const::List(items) => Value::Array(items.iter().map(const_json).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list() -> ParamDoc {
+        ParamDoc {
+            description: "ports".to_owned(),
+            value_type: Some(ParamType::List),
+            minimum: None,
+            maximum: None,
+            allowed: None,
+        }
+    }
+
+    #[test]
+    fn a_list_declaration_is_a_list_of_strings() {
+        assert!(list().check_declaration("[String!]!", None).is_empty());
+        assert!(list().check_declaration("[String]", None).is_empty());
+        // Values of [Int] would be refused as not strings: the declaration is refused instead.
+        let problems = list().check_declaration("[Int]", None);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("list of strings"), "{problems:?}");
     }
 }

@@ -117,10 +117,10 @@ pub struct ApplyArgs {
     #[arg(long)]
     dry_run: bool,
     /// Seconds to wait for a tunnel to be UP before and after modifying it.
-    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     tunnel_wait: u64,
     /// Seconds between looks while waiting.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = crate::numbers::positive::<u64>)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     poll_interval: u64,
     /// Print each API call to standard error.
     #[arg(long, short)]
@@ -310,13 +310,13 @@ fn plan_input(args: &PlanArgs, catalogue: &Catalogue) -> Result<PlanInput, Failu
             }
             (inventory, errors)
         }
-        None => (collect_live(&args.live, false, false)?, vec![]),
+        None => (collect_live(&args.live, None, false)?, vec![]),
     };
     report_errors(&errors);
     let graph = Graph::build(&inventory);
     let params = args
         .configured_params
-        .under(parse_params(&args.params, catalogue)?, catalogue)?;
+        .under(parse_params(&args.params, catalogue)?, catalogue, true)?;
     let controls: Vec<&Control> = catalogue.controls().iter().collect();
     let (findings, eval_errors) = netaudit_checks::evaluate(&controls, &graph, &params);
     let eval_errors: Vec<String> = eval_errors.iter().map(ToString::to_string).collect();
@@ -688,14 +688,27 @@ pub fn diff(
 ) -> Result<u8, Failure> {
     let read = |path: &Path| -> Result<netaudit_report::SavedReport, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
-        let mut report = netaudit_report::SavedReport::parse(&text)
-            .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
-        report.retain_scope(filter);
-        Ok(report)
+        netaudit_report::SavedReport::parse(&text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
     };
-    let (before, after) = (read(old)?, read(new)?);
+    let (mut before, mut after) = (read(old)?, read(new)?);
+    let unfiltered_new = netaudit_report::diff::diff(&before.results, &after.results).new_count();
+    // One severity per control for both sides: the newer report's, so a control whose severity
+    // changed between the scans is selected or left out on both.
+    let severities: BTreeMap<String, netaudit_checks::Severity> = before
+        .controls
+        .iter()
+        .chain(&after.controls)
+        .map(|c| (c.id.clone(), c.severity))
+        .collect();
+    let severity_of = |id: &str| severities.get(id).copied();
+    before.retain_scope(filter, severity_of);
+    after.retain_scope(filter, severity_of);
     let mut d = netaudit_report::diff::diff(&before.results, &after.results);
     d.retain_statuses(&filter.statuses);
+    let hidden = unfiltered_new.saturating_sub(d.new_count());
+    if hidden > 0 {
+        eprintln!("netaudit: {hidden} new open result(s) are outside the filter (and do not count in the exit code)");
+    }
     output.write(|out| {
         if json {
             serde_json::to_writer_pretty(&mut *out, &d).map_err(io::Error::from)?;

@@ -105,13 +105,13 @@ enum LogsCommand {
     /// The source/destination pairs that moved the most bytes.
     TopTalkers {
         /// How many pairs to show.
-        #[arg(long, default_value_t = 10, value_parser = crate::numbers::positive::<usize>)]
+        #[arg(long, default_value_t = 10, value_parser = crate::numbers::row_count)]
         limit: usize,
     },
     /// Rejected traffic by source: distinct destination ports and hosts, SYN-only records.
     Rejects {
         /// How many sources to show.
-        #[arg(long, default_value_t = 50, value_parser = crate::numbers::positive::<usize>)]
+        #[arg(long, default_value_t = 50, value_parser = crate::numbers::row_count)]
         limit: usize,
     },
     /// Client VPN: who was connected, sessions, failed attempts.
@@ -134,7 +134,7 @@ enum LogsCommand {
     /// Holes in the audit trail per network interface: SKIPDATA, NODATA and silent stretches.
     Gaps {
         /// A stretch with no record longer than this many seconds is a gap.
-        #[arg(long, default_value_t = 900, value_name = "SECONDS", value_parser = crate::numbers::positive::<i64>)]
+        #[arg(long, default_value_t = 900, value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(1..=2_592_000))]
         max_silence: i64,
     },
     /// Run the detections; findings in the scan report's format, exit code 1 when any.
@@ -189,7 +189,7 @@ enum LogsCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// The hours the records span.
-        #[arg(long, default_value_t = 24, value_parser = crate::numbers::positive::<i64>)]
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(i64).range(1..=8784))]
         hours: i64,
         /// v2: the default format without a header; v5: a custom format with its header line.
         #[arg(long = "layout", value_enum, default_value_t = Layout::V2)]

@@ -236,14 +236,15 @@ struct LiveArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     max_attempts: Option<u32>,
     /// Seconds one attempt of one call may take [default: 20].
-    #[arg(long, value_name = "SECONDS", value_parser = crate::numbers::positive::<u64>)]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: Option<u64>,
     /// Accounts collected at once with --org (each collects its regions at once too) [default: 4].
-    #[arg(long, value_name = "N", value_parser = crate::numbers::positive::<usize>)]
-    account_concurrency: Option<usize>,
-    /// The profile came from the environment or the config file, not the command line.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    account_concurrency: Option<u16>,
+    /// Where the profile came from when it was not typed: the environment variable or the config
+    /// file and line.
     #[arg(skip)]
-    profile_configured: bool,
+    profile_origin: Option<String>,
 }
 
 impl LiveArgs {
@@ -264,7 +265,7 @@ impl LiveArgs {
                 .org_role
                 .clone()
                 .unwrap_or_else(|| "OrganizationAccountAccessRole".into()),
-            account_concurrency: self.account_concurrency.unwrap_or(4).max(1),
+            account_concurrency: usize::from(self.account_concurrency.unwrap_or(4).max(1)),
             ..netaudit_aws::LiveOptions::default()
         }
     }
@@ -272,7 +273,7 @@ impl LiveArgs {
     /// The options given that only a live scan uses.
     fn given_live_only(&self) -> Vec<&'static str> {
         [
-            ("--profile", self.profile.is_some() && !self.profile_configured),
+            ("--profile", self.profile.is_some() && self.profile_origin.is_none()),
             ("--role-arn", self.role_arn.is_some()),
             ("--external-id", self.external_id.is_some()),
             ("--org", self.org),
@@ -646,16 +647,20 @@ fn verbose_call_log() -> netaudit_aws::CallLog {
 }
 
 /// Collect every listing from live AWS, reporting calls as asked.
-fn collect_live(live: &LiveArgs, verbose: bool, stats: bool) -> Result<netaudit_model::Inventory, Failure> {
-    collect_live_with(&live.options(), verbose, stats)
+fn collect_live(live: &LiveArgs, verbose: Option<bool>, stats: bool) -> Result<netaudit_model::Inventory, Failure> {
+    collect_live_with(&live.options(), live, verbose, stats)
 }
 
-/// Collect from live AWS with these options, reporting calls as asked.
+/// Collect from live AWS with these options, reporting calls as asked. `verbose` is `None` for a
+/// command without `--verbose`.
 fn collect_live_with(
     options: &netaudit_aws::LiveOptions,
-    verbose: bool,
+    live: &LiveArgs,
+    verbose: Option<bool>,
     stats: bool,
 ) -> Result<netaudit_model::Inventory, Failure> {
+    let verbose_flag = verbose.is_some();
+    let verbose = verbose.unwrap_or(false);
     // On a terminal, one line per region counts its calls; in CI and pipes, nothing unless --verbose.
     let progress = (!verbose && io::stderr().is_terminal()).then(RegionProgress::default);
     let calls = if let Some(progress) = progress.clone() {
@@ -672,7 +677,7 @@ fn collect_live_with(
     // Only missing credentials stop a scan (nothing was asked of AWS); an account that could not be
     // identified or entered is in the inventory, UNKNOWN, and the report says why.
     let inventory = collected.map_err(|e| match e {
-        netaudit_aws::CollectError::NoCredentials(gap) => no_credentials(&gap, options, verbose),
+        netaudit_aws::CollectError::NoCredentials(gap) => no_credentials(&gap, live, verbose_flag.then_some(verbose)),
         netaudit_aws::CollectError::Runtime(gap) => Failure::Internal(format!("cannot start the scan: {gap}")),
     })?;
     for account in inventory
@@ -695,23 +700,38 @@ fn collect_live_with(
     Ok(inventory)
 }
 
-/// No credentials: what to give instead of the SDK's provider chain (which `--verbose` adds).
-fn no_credentials(gap: &netaudit_model::Gap, options: &netaudit_aws::LiveOptions, verbose: bool) -> Failure {
-    let looked = match &options.profile {
-        Some(profile) => format!("profile {profile:?} gave none (is it in ~/.aws/config or ~/.aws/credentials?)"),
-        None => "none in the environment, the shared config and credentials files, web identity, the ECS \
-                 container or instance metadata"
+/// No credentials: what to give instead of the SDK's provider chain (which `--verbose` adds, on a
+/// command that has it).
+fn no_credentials(gap: &netaudit_model::Gap, live: &LiveArgs, verbose: Option<bool>) -> Failure {
+    let looked = match (&live.profile, &live.profile_origin) {
+        (Some(profile), None) => {
+            format!("profile {profile:?} gave none (is it in ~/.aws/config or ~/.aws/credentials?)")
+        }
+        (Some(profile), Some(origin)) => {
+            format!("profile {profile:?} (set by {origin}) gave none (is it in ~/.aws/config or ~/.aws/credentials?)")
+        }
+        (None, _) => "none in the environment, the shared config and credentials files, web identity, the ECS \
+                      container or instance metadata"
             .to_owned(),
     };
-    let detail = if verbose {
-        format!("\nthe SDK said: {gap}")
-    } else {
-        "\n(--verbose shows what each credential provider said)".to_owned()
+    let role = match &live.role_arn {
+        Some(_) => "; --role-arn is assumed with credentials you already have, so it needs them too",
+        None => "",
+    };
+    let give = match live.role_arn {
+        Some(_) => "Give --profile NAME (a profile of ~/.aws/config, SSO included) or keys in the environment",
+        None => {
+            "Give --profile NAME (a profile of ~/.aws/config, SSO included), --role-arn ARN (assumed with the \
+             credentials you have)"
+        }
+    };
+    let detail = match verbose {
+        Some(true) => format!("\nthe SDK said: {gap}"),
+        Some(false) => "\n(--verbose shows what each credential provider said)".to_owned(),
+        None => format!("\nthe SDK said: {gap}"),
     };
     Failure::Usage(format!(
-        "no AWS credentials: {looked}.\n\
-         Give --profile NAME (a profile of ~/.aws/config, SSO included), --role-arn ARN (assumed with the \
-         credentials you have), or scan collected evidence offline with --evidence DIR \
+        "no AWS credentials: {looked}{role}.\n{give}, or read collected evidence offline with --evidence DIR \
          (`netaudit evidence-script` collects it).{detail}"
     ))
 }
@@ -761,7 +781,7 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
     let (catalogue, mut errors) = catalogue(&args.checks_dir)?;
     let params = args
         .configured_params
-        .under(parse_params(&args.params, &catalogue)?, &catalogue)?;
+        .under(parse_params(&args.params, &catalogue)?, &catalogue, false)?;
     for id in args.checks.iter().chain(&args.skip) {
         if catalogue.get(id).is_none() {
             errors.push(format!("unknown control id {id:?}; `netaudit checks` lists them"));
@@ -805,7 +825,10 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
             // Only the listings the selected controls read; when one of them does not compile
             // (evaluation reports it), nothing can be skipped.
             options.reads = netaudit_checks::controls_read(&selected).ok();
-            (collect_live_with(&options, args.verbose, args.stats)?, vec![])
+            (
+                collect_live_with(&options, &args.live, Some(args.verbose), args.stats)?,
+                vec![],
+            )
         }
     };
     errors.extend(evidence_errors);

@@ -1,16 +1,12 @@
-//! Value parsers for counts and durations that must be positive: clap's own range parsers name
-//! the type's largest value as the upper bound, which reads as noise.
+//! Value parsers for counts with a bound of their own: clap's range parsers need an integer type
+//! they know, and a `usize` is not one.
 
-use std::str::FromStr;
-
-/// A whole number of at least 1.
-pub fn positive<T>(value: &str) -> Result<T, String>
-where
-    T: FromStr + PartialOrd + From<u8>,
-{
-    match value.trim().parse::<T>() {
-        Ok(n) if n >= T::from(1) => Ok(n),
-        Ok(_) => Err("must be 1 or more".to_owned()),
-        Err(_) => Err("expected a whole number of 1 or more".to_owned()),
+/// A count of rows to show: a whole number from 1 to a million (more is no answer to read).
+pub fn row_count(value: &str) -> Result<usize, String> {
+    const MAX: usize = 1_000_000;
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX).contains(&n) => Ok(n),
+        Ok(_) => Err(format!("must be from 1 to {MAX}")),
+        Err(_) => Err(format!("expected a whole number from 1 to {MAX}")),
     }
 }

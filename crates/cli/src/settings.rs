@@ -62,14 +62,22 @@ pub struct ConfigParams {
 
 impl ConfigParams {
     /// These parameters under the ones typed with `--param` (a typed ID.NAME wins).
-    pub fn under(&self, typed: Params, catalogue: &Catalogue) -> Result<Params, Failure> {
+    pub fn under(&self, typed: Params, catalogue: &Catalogue, of_builtin_only: bool) -> Result<Params, Failure> {
         let mut params = Params::new();
         for (id, values, origin) in &self.entries {
-            let control = catalogue.get(id).ok_or_else(|| {
-                Failure::Usage(format!(
-                    "{origin}: [parameters] unknown control id {id:?}; `netaudit checks` lists them"
-                ))
-            })?;
+            let control = match catalogue.get(id) {
+                Some(control) => control,
+                // `fix plan` plans for the built-in controls; one of `checks_dir` is not an error there.
+                None if of_builtin_only => {
+                    eprintln!("netaudit: note: {origin}: [parameters] for {id} unused here: only built-in controls are planned");
+                    continue;
+                }
+                None => {
+                    return Err(Failure::Usage(format!(
+                        "{origin}: [parameters] unknown control id {id:?}; `netaudit checks` lists them"
+                    )))
+                }
+            };
             control
                 .check_params(values)
                 .map_err(|e| Failure::Usage(format!("{origin}: [parameters] {e}")))?;
@@ -102,6 +110,19 @@ struct Settings {
 pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
     // The CLI's description of itself depends on no setting, and must work while fixing a bad one.
     if matches!(cli.command, Command::Completions { .. } | Command::Man { .. }) {
+        return Ok(());
+    }
+    // Commands that take no setting read ./netaudit.toml only when a file is asked for by name,
+    // so a broken one in the working directory stops only the commands it is for.
+    let takes_no_setting = matches!(
+        cli.command,
+        Command::Schema { .. }
+            | Command::Query { .. }
+            | Command::EvidenceScript { .. }
+            | Command::IamPolicy { .. }
+            | Command::Guardrails(_)
+    );
+    if takes_no_setting && cli.config.config.is_none() && std::env::var_os(CONFIG_ENV).is_none_or(|p| p.is_empty()) {
         return Ok(());
     }
     let settings = Settings::load(&cli.config)?;
@@ -254,7 +275,7 @@ impl Settings {
     fn fill_profile(&self, live: &mut LiveArgs) {
         if let (None, Some(profile)) = (&live.profile, &self.profile) {
             live.profile = Some(profile.value.clone());
-            live.profile_configured = true;
+            live.profile_origin = Some(profile.origin.to_string());
         }
     }
 

@@ -247,6 +247,37 @@ fn usage_errors_exit_64_with_a_clear_message() {
         err.contains("no AWS credentials: profile \"auditor\" gave none"),
         "{err}"
     );
+    // A profile nobody typed is named with where it was set.
+    let (_, err, code) = stdout_of(
+        binary::without_aws_credentials(netaudit().args(["scan", "--regions", "us-east-1", "--no-config"]))
+            .env("NETAUDIT_PROFILE", "from-env"),
+    );
+    assert_eq!(code, 64, "{err}");
+    assert!(
+        err.contains("profile \"from-env\" (set by NETAUDIT_PROFILE) gave none"),
+        "{err}"
+    );
+    // A role is assumed with credentials one already has: it is no way out of having none.
+    let (_, err, code) = without_credentials(&["--role-arn", "arn:aws:iam::111111111111:role/Audit"]);
+    assert_eq!(code, 64, "{err}");
+    assert!(
+        err.contains("--role-arn is assumed with credentials you already have"),
+        "{err}"
+    );
+    assert!(!err.contains("--role-arn ARN (assumed"), "{err}");
+    // fix plan has no --verbose: it does not point at one, and says what the SDK said.
+    let (_, err, code) = stdout_of(binary::without_aws_credentials(netaudit().args([
+        "fix",
+        "plan",
+        "--regions",
+        "us-east-1",
+    ])));
+    assert_eq!(code, 64, "{err}");
+    assert!(
+        err.contains("no AWS credentials") && err.contains("the SDK said:"),
+        "{err}"
+    );
+    assert!(!err.contains("--verbose"), "{err}");
 
     let (_, err, code) = stdout_of(netaudit().args(["scan", "--evidence", "/nonexistent/evidence"]));
     assert_eq!(code, 64);

@@ -224,6 +224,25 @@ fn configured_checks_dir_loads_controls_from_the_config_file_s_folder() {
     assert_eq!(code, 0);
     assert!(listed.contains("ACME.1"), "{listed}");
     assert!(!without_settings(&["checks"]).0.contains("ACME.1"));
+
+    // Its parameters judge a scan; fix plan, which plans for built-in controls, leaves them unused
+    // and says so rather than refusing the file a scan accepts.
+    std::fs::write(
+        dir.path().join("netaudit.toml"),
+        "checks_dir = [\"controls\"]\n[parameters]\n\"ACME.1\" = { trafficType = \"ALL\" }\n",
+    )
+    .unwrap();
+    let (report, code) = output_in(dir.path(), &["scan", "--format", "json", "--evidence", &estate()]);
+    assert_eq!(code, 3);
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(
+        report["parameters"]["ACME.1"]["trafficType"], "ALL",
+        "{}",
+        report["parameters"]
+    );
+    let (_, stderr, code) = run(netaudit_in(dir.path()).args(["fix", "plan", "--evidence", &estate()]));
+    assert!(matches!(code, 0..=3), "{stderr}");
+    assert!(stderr.contains("[parameters] for ACME.1 unused here"), "{stderr}");
 }
 
 #[test]
@@ -255,6 +274,15 @@ fn a_bad_config_file_is_a_usage_error_naming_the_file_line_and_key() {
         assert!(stderr.contains(line) && stderr.contains(key), "{text}: {stderr}");
         // --no-config reads none.
         assert_eq!(output_in(dir.path(), &["--no-config", "checks"]).1, 0);
+        // A command that takes no setting is not stopped by a file it would not use.
+        for command in [
+            &["schema"][..],
+            &["iam-policy"],
+            &["evidence-script"],
+            &["completions", "bash"],
+        ] {
+            assert_eq!(output_in(dir.path(), command).1, 0, "{command:?} with {text}");
+        }
     }
     let empty = tempfile::tempdir().unwrap();
     let (_, stderr, code) = run(netaudit_in(empty.path()).args(["schema", "--config", "missing.toml"]));

@@ -160,10 +160,12 @@ fn numbers_out_of_range_on_the_command_line_are_usage_errors() {
     for (args, says) in [
         (vec!["scan", "--max-attempts", "0"], vec!["--max-attempts", "1..=20"]),
         (vec!["scan", "--max-attempts", "21"], vec!["1..=20"]),
-        (vec!["scan", "--timeout", "0"], vec!["--timeout", "1 or more"]),
+        (vec!["scan", "--timeout", "0"], vec!["--timeout", "1..=3600"]),
+        // Large enough to overflow a retry budget (timeout × attempts × 2) once.
+        (vec!["scan", "--timeout", "1000000000000000000"], vec!["1..=3600"]),
         (
             vec!["scan", "--account-concurrency", "0"],
-            vec!["--account-concurrency", "1 or more"],
+            vec!["--account-concurrency", "1..=64"],
         ),
         (
             vec!["fix", "plan", "--evidence", estate, "--retention-days", "10"],
@@ -180,17 +182,25 @@ fn numbers_out_of_range_on_the_command_line_are_usage_errors() {
         (vec!["guardrails", "--min-retention-days", "0"], vec!["1..=3653"]),
         (
             vec!["logs", "top-talkers", "--flows", flows, "--limit", "0"],
-            vec!["--limit", "1 or more"],
+            vec!["--limit", "from 1 to 1000000"],
         ),
         (
-            vec!["logs", "rejects", "--flows", flows, "--limit", "0"],
-            vec!["--limit"],
+            vec!["logs", "rejects", "--flows", flows, "--limit", "18446744073709551615"],
+            vec!["--limit", "from 1 to 1000000"],
         ),
         (
             vec!["logs", "gaps", "--flows", flows, "--max-silence=-60"],
             vec!["--max-silence"],
         ),
         (vec!["logs", "generate", "--hours", "0", "-o", "-"], vec!["--hours"]),
+        (
+            vec!["logs", "generate", "--hours", "9223372036854775807", "-o", "-"],
+            vec!["--hours", "1..=8784"],
+        ),
+        (
+            vec!["fix", "apply", "plan.json", "--tunnel-wait", "99999999999999"],
+            vec!["--tunnel-wait", "0..=86400"],
+        ),
         // Too few records for the traffic asked for: refused by the generator, naming the least.
         (vec!["logs", "generate", "--records", "0", "-o", "-"], vec!["at least"]),
     ] {

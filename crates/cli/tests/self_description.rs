@@ -76,18 +76,28 @@ fn bash_completion_is_valid_bash_and_completes_subcommands_and_values() {
 
 #[test]
 fn every_shell_gets_a_completion_script_naming_every_subcommand() {
-    for (shell, marker) in [
-        ("zsh", "#compdef netaudit"),
-        ("fish", "complete -c netaudit"),
-        ("powershell", "Register-ArgumentCompleter"),
-        ("elvish", "edit:completion:arg-completer[netaudit]"),
-    ] {
+    // Each shell offers each subcommand in its own syntax.
+    type Offer = fn(&str) -> String;
+    let offers: [(&str, &str, Offer); 4] = [
+        ("zsh", "#compdef netaudit", |sub| format!("\n'{sub}:")),
+        ("fish", "complete -c netaudit", |sub| {
+            format!("-n \"__fish_netaudit_needs_command\" -f -a \"{sub}\"")
+        }),
+        ("powershell", "Register-ArgumentCompleter", |sub| {
+            format!("[CompletionResult]::new('{sub}', '{sub}',")
+        }),
+        ("elvish", "edit:completion:arg-completer[netaudit]", |sub| {
+            format!("cand {sub} '")
+        }),
+    ];
+    for (shell, marker, offer) in offers {
         let (script, err, code) = run(netaudit().args(["completions", shell]));
         assert_eq!(code, 0, "{shell}: {err}");
         assert!(script.contains(marker), "{shell}: {script}");
         for sub in SUBCOMMANDS {
-            assert!(script.contains(sub), "{shell} does not complete {sub}");
+            assert!(script.contains(&offer(sub)), "{shell} does not offer {sub}");
         }
+        assert!(!script.contains(&offer("no-such-command")));
     }
     let (_, err, code) = run(netaudit().args(["completions", "tcsh"]));
     assert_eq!(code, 64);
@@ -245,8 +255,13 @@ fn diff_filters_by_status_severity_region_and_account_like_scan() {
     // The other way round the muted result is new again (exit 1), unless the filter leaves it out.
     let (_, code) = diff_json(&after, &before, &[]);
     assert_eq!(code, 1);
-    let (_, code) = diff_json(&after, &before, &["--account", "222222222222"]);
-    assert_eq!(code, 0);
+    let (out, err, code) = run(netaudit()
+        .arg("diff")
+        .arg(&after)
+        .arg(&before)
+        .args(["--account", "222222222222"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(err.contains("1 new open result(s) are outside the filter"), "{err}");
     let (table, _, code) =
         run(netaudit()
             .arg("diff")
@@ -262,4 +277,26 @@ fn diff_filters_by_status_severity_region_and_account_like_scan() {
         .args(["--status", "broken"]));
     assert_eq!(code, 64);
     assert!(err.contains("not-applicable"), "{err}");
+}
+
+#[test]
+fn diff_selects_by_one_severity_per_control_when_the_catalogue_changed_between_scans() {
+    let dir = tempfile::tempdir().unwrap();
+    let (before, after) = two_reports(dir.path());
+    // The newer scan's catalogue made EC2.6 high: its results are selected on both sides, so what
+    // was open before is still open, not new.
+    let mut report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&after).unwrap()).unwrap();
+    for control in report["controls"].as_array_mut().unwrap() {
+        if control["id"] == "EC2.6" {
+            control["severity"] = "high".into();
+        }
+    }
+    std::fs::write(&after, report.to_string()).unwrap();
+    let (high, code) = diff_json(&before, &after, &["--severity", "high"]);
+    assert_eq!(code, 0, "{high}");
+    let high = entries(&high);
+    assert!(!high.is_empty());
+    assert!(high.iter().all(|(control, _, _)| control == "EC2.6"), "{high:?}");
+    assert!(high.iter().all(|(_, list, _)| *list != "new"), "{high:?}");
+    assert!(high.iter().any(|(_, list, _)| *list == "still_open"), "{high:?}");
 }

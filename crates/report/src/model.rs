@@ -370,8 +370,7 @@ pub struct SavedCoverage {
 impl SavedReport {
     /// Keep the results the filter selects by severity, account and region, whatever their status
     /// (a diff selects statuses on both sides of a change, not on one report).
-    pub fn retain_scope(&mut self, filter: &ResultFilter) {
-        let severity_of = |id: &str| self.controls.iter().find(|c| c.id == id).map(|c| c.severity);
+    pub fn retain_scope(&mut self, filter: &ResultFilter, severity_of: impl Fn(&str) -> Option<Severity>) {
         let results: Vec<Finding> = self
             .results
             .iter()
