@@ -400,3 +400,28 @@ fn output_file_gets_what_standard_output_gets_with_the_same_exit_code() {
         assert!(stderr.contains(&unwritable), "{stderr}");
     }
 }
+
+#[test]
+fn the_readme_config_example_is_read_as_written() {
+    let readme = std::fs::read_to_string(examples().join("../README.md")).unwrap();
+    let section = readme.split("## Configuration").nth(1).unwrap();
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let dir = folder_with_config(example);
+    // What it names exists next to it, as in a real project.
+    std::fs::copy(examples().join("exceptions.toml"), dir.path().join("exceptions.toml")).unwrap();
+    std::fs::create_dir(dir.path().join("my-controls")).unwrap();
+    let (out, stderr, code) = run(netaudit_in(dir.path()).args(["scan", "--evidence", &estate()]));
+    assert!(matches!(code, 0..=3), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(report["parameters"]["CloudWatch.16"]["minRetentionTime"], 400);
+    assert!(report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| ["eu-west-1", "us-east-1", "*"].contains(&r["region"].as_str().unwrap())));
+    assert!(report["exceptions"].is_object(), "{}", report["exceptions"]);
+}
