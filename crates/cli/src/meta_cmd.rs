@@ -183,6 +183,34 @@ mod tests {
     }
 
     #[test]
+    fn every_netaudit_command_explain_names_parses_with_this_cli() {
+        let (catalogue, errors) = netaudit_checks::builtin();
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut checked = 0;
+        for control in catalogue.controls() {
+            let mut text = Vec::new();
+            crate::explain::explain(control, &mut text).unwrap_or_default();
+            let text = String::from_utf8_lossy(&text);
+            // Commands are quoted as `netaudit …` in the prose and snippets.
+            for quoted in text.split('`').skip(1).step_by(2) {
+                let Some(args) = quoted.strip_prefix("netaudit ") else {
+                    continue;
+                };
+                let words = shell_words(args);
+                let parsed = super::command().try_get_matches_from(std::iter::once("netaudit".to_owned()).chain(words));
+                assert!(
+                    parsed.is_ok(),
+                    "explain {}: `{quoted}`: {:?}",
+                    control.id(),
+                    parsed.err()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 2, "only {checked} commands found");
+    }
+
+    #[test]
     fn every_argument_and_command_has_help_text() {
         let mut missing = vec![];
         undocumented(&super::command(), "netaudit", &mut missing);
