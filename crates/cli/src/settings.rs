@@ -122,7 +122,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
             | Command::IamPolicy { .. }
             | Command::Guardrails(_)
     );
-    if takes_no_setting && cli.config.config.is_none() && std::env::var_os(CONFIG_ENV).is_none_or(|p| p.is_empty()) {
+    if takes_no_setting && !matches!(config_file(&cli.config)?, Some((_, named_by)) if !named_by.is_empty()) {
         return Ok(());
     }
     let settings = Settings::load(&cli.config)?;

@@ -54,9 +54,7 @@ impl ReportDiff {
     pub fn missing_count(&self) -> usize {
         self.controls.iter().map(|c| c.missing.len()).sum()
     }
-}
 
-impl ReportDiff {
     /// Keep the entries with a status the filter selects, before or after; an empty control goes.
     pub fn retain_statuses(&mut self, statuses: &[Status]) {
         if statuses.is_empty() {
@@ -68,9 +66,14 @@ impl ReportDiff {
                 entries.retain(keeps);
             }
         }
-        self.controls.retain(|c| {
-            !(c.new.is_empty() && c.resolved.is_empty() && c.still_open.is_empty() && c.missing.is_empty())
-        });
+        self.controls.retain(|c| !c.is_empty());
+    }
+}
+
+impl ControlDiff {
+    /// No entry in any list: nothing to show for the control.
+    fn is_empty(&self) -> bool {
+        self.new.is_empty() && self.resolved.is_empty() && self.still_open.is_empty() && self.missing.is_empty()
     }
 }
 
@@ -115,10 +118,7 @@ pub fn diff(old: &[Finding], new: &[Finding]) -> ReportDiff {
         }
     }
     ReportDiff {
-        controls: controls
-            .into_values()
-            .filter(|c| !(c.new.is_empty() && c.resolved.is_empty() && c.still_open.is_empty() && c.missing.is_empty()))
-            .collect(),
+        controls: controls.into_values().filter(|c| !c.is_empty()).collect(),
     }
 }
 

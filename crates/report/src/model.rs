@@ -281,14 +281,9 @@ impl ScanReport {
         if filter.is_empty() {
             return;
         }
-        let severity_of = |id: &str| self.controls.iter().find(|c| c.id == id).map(|c| c.severity);
-        let results: Vec<Finding> = self
-            .results
-            .iter()
-            .filter(|f| filter.keeps(f, severity_of(&f.control)))
-            .cloned()
-            .collect();
-        self.results = results;
+        let controls = &self.controls;
+        let severity_of = |id: &str| controls.iter().find(|c| c.id == id).map(|c| c.severity);
+        self.results.retain(|f| filter.keeps(f, severity_of(&f.control)));
         if !filter.severities.is_empty() {
             self.controls.retain(|c| filter.severities.contains(&c.severity));
         }
@@ -371,13 +366,7 @@ impl SavedReport {
     /// Keep the results the filter selects by severity, account and region, whatever their status
     /// (a diff selects statuses on both sides of a change, not on one report).
     pub fn retain_scope(&mut self, filter: &ResultFilter, severity_of: impl Fn(&str) -> Option<Severity>) {
-        let results: Vec<Finding> = self
-            .results
-            .iter()
-            .filter(|f| filter.keeps_scope(f, severity_of(&f.control)))
-            .cloned()
-            .collect();
-        self.results = results;
+        self.results.retain(|f| filter.keeps_scope(f, severity_of(&f.control)));
     }
 
     /// Parse a report written by `scan --format json`, refusing versions this netaudit cannot read.
