@@ -172,6 +172,7 @@ fn a_batch_in_another_account_runs_through_the_org_role_or_not_at_all() {
         exception: None,
         remedy: Some(netaudit_checks::Remedy::CreateFlowLog { vpc_id: vpc_id.clone() }),
         location: None,
+        read_from: None,
     };
     let options = netaudit_fix::PlanOptions {
         destination: netaudit_fix::DestinationChoice::S3 {

@@ -88,6 +88,7 @@ fn finding(control: &Control, asset: &Asset, status: Status, reason: String, gap
             end_line: s.end_line,
             construct_path: s.construct_path.clone(),
         }),
+        read_from: None,
     }
 }
 
@@ -190,6 +191,7 @@ pub fn evaluate_control(
             exception: None,
             remedy: None,
             location: None,
+            read_from: None,
         });
     }
 

@@ -119,6 +119,9 @@ pub struct Finding {
     /// Where infrastructure as code declares the resource; absent for deployed resources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// For a scan of collected evidence: the evidence file and line the resource was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_from: Option<Location>,
 }
 
 /// A source range: the file (relative to where the scan was asked) and its first and last line.

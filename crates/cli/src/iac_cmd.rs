@@ -33,6 +33,12 @@ impl IacArgs {
     pub fn is_requested(&self) -> bool {
         !self.paths.is_empty()
     }
+
+    /// The code scanned, for the report's header.
+    pub fn describe(&self) -> String {
+        let paths: Vec<String> = self.paths.iter().map(|p| p.display().to_string()).collect();
+        format!("infrastructure as code {}", paths.join(", "))
+    }
 }
 
 fn name_value(flag: &str, raw: &str) -> Result<(String, String), Failure> {

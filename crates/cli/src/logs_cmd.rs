@@ -705,6 +705,13 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
                 // netaudit's own advice beyond any standard: the report's advisory category.
                 category: "advisory".to_owned(),
                 counts,
+                summary: d.title().to_owned(),
+                resource_type: String::new(),
+                aws_config_rule: None,
+                frameworks: vec![],
+                remediation: String::new(),
+                references: vec![],
+                help: String::new(),
             }
         })
         .collect();

@@ -9,13 +9,15 @@ mod logs_cmd;
 mod meta_cmd;
 mod numbers;
 mod output;
+mod report_cmd;
 mod settings;
 
 use clap::{FromArgMatches, Parser, Subcommand, ValueEnum};
 use netaudit_checks::{Catalogue, Control, Params};
 use netaudit_evidence::EvidenceError;
 use netaudit_model::Graph;
-use netaudit_report::{Outcome, ScanReport};
+use netaudit_report::ScanReport;
+use report_cmd::Format;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -48,6 +50,8 @@ struct Cli {
 enum Command {
     /// Evaluate the controls over live AWS or offline evidence.
     Scan(Box<ScanArgs>),
+    /// Render a saved JSON report in any format, without AWS.
+    Report(Box<report_cmd::ReportArgs>),
     /// List the controls.
     Checks {
         /// The list's format.
@@ -184,28 +188,8 @@ struct ScanArgs {
     params: Vec<String>,
     #[arg(skip)]
     configured_params: settings::ConfigParams,
-    /// The report's format: a table for people, JSON (the stable interface `diff`, `fix plan --report`
-    /// and other tools read), CSV, or SARIF.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
-    /// Write the report here instead of standard output (`-`: standard output).
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// With --format sarif: the directory file URIs are relative to (the repository root); default:
-    /// the current directory.
-    #[arg(long, value_name = "DIR")]
-    sarif_root: Option<PathBuf>,
-    /// List PASS results in the table, not only their count.
-    #[arg(long, conflicts_with = "quiet")]
-    show_pass: bool,
-    /// Only FAIL and UNKNOWN results (the coverage and totals stay).
-    #[arg(long, short, conflicts_with = "filter_statuses")]
-    quiet: bool,
     #[command(flatten)]
-    filter: FilterArgs,
-    /// Colour the table: auto colours on a terminal unless NO_COLOR is set; always overrides NO_COLOR.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
+    view: report_cmd::ViewArgs,
 }
 
 /// How to reach AWS for a live scan.
@@ -299,15 +283,6 @@ impl LiveArgs {
             given.join(", ")
         )))
     }
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    Table,
-    Json,
-    Csv,
-    /// SARIF 2.1.0, for GitHub code scanning.
-    Sarif,
 }
 
 /// A list item as typed after a comma: `--checks 'EC2.6, EC2.51'` means EC2.51.
@@ -431,13 +406,6 @@ enum ListFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
 /// A failure that ends the command: a usage error or an internal one.
 enum Failure {
     Usage(String),
@@ -498,6 +466,7 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Scan(args) => scan(*args),
+        Command::Report(args) => report_cmd::report(&args),
         Command::Checks {
             format,
             checks_dir,
@@ -857,78 +826,56 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
     report_errors(&errors);
     let exceptions = exceptions.map(|e| fix_cmd::apply_and_warn(&e, &mut findings));
 
+    if let Some(dir) = &args.evidence {
+        let locator = netaudit_evidence::RecordLocator::new(dir);
+        for finding in &mut findings {
+            finding.read_from = evidence_location(dir, &locator, finding);
+        }
+    }
     let mut report = ScanReport::new(&selected, findings, &graph, errors);
     drop_unselected_listings(&mut report);
     report.exceptions = exceptions;
     report.parameters = params;
-    let mut filter = args.filter.filter();
-    if args.quiet {
-        filter.statuses = vec![netaudit_checks::Status::Fail, netaudit_checks::Status::Unknown];
-    }
-    report.retain(&filter);
-    let to_stdout = output::is_stdout(args.output.as_deref());
-    let to_terminal = to_stdout && io::stdout().is_terminal();
-    let width = table_width(to_terminal);
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
-    let sarif_options = match args.format {
-        Format::Sarif => Some(sarif_options(&args, &selected)?),
-        _ => None,
-    };
-    let render = |out: &mut dyn Write| match (args.format, &sarif_options) {
-        (Format::Table, _) => netaudit_report::table::render(
-            &report,
-            out,
-            netaudit_report::table::TableOptions {
-                color,
-                show_pass: args.show_pass,
-                width,
-            },
-        ),
-        (Format::Json, _) => netaudit_report::json::render(&report, out),
-        (Format::Csv, _) => netaudit_report::csv::render(&report, out),
-        (Format::Sarif, Some(options)) => netaudit_report::sarif::render(&report, options, out),
-        (Format::Sarif, None) => Err(io::Error::other("SARIF options are missing")),
-    };
-    output::write_to(args.output.as_deref(), render)?;
-    Ok(match report.outcome {
-        Outcome::Clean => EXIT_CLEAN,
-        Outcome::Failures => EXIT_FAILURES,
-        Outcome::Incomplete => EXIT_INCOMPLETE,
-        Outcome::FailuresAndIncomplete => EXIT_FAILURES_AND_INCOMPLETE,
-    })
+    report.scanned_at = Some(report_cmd::scan_time()?);
+    report.source = Some(scan_source(&args));
+    report_cmd::show(report, &args.view)
 }
 
-/// Where SARIF URIs start from, and where results without a source location point: for an
-/// evidence scan, the evidence file each resource was read from.
-fn sarif_options<'a>(
-    args: &'a ScanArgs,
-    selected: &'a [&'a Control],
-) -> Result<netaudit_report::sarif::SarifOptions<'a>, Failure> {
-    let working_dir =
-        std::env::current_dir().map_err(|e| Failure::Internal(format!("cannot read the current directory: {e}")))?;
-    let root = match &args.sarif_root {
-        Some(dir) => {
-            std::fs::canonicalize(dir).map_err(|e| Failure::Usage(format!("--sarif-root {}: {e}", dir.display())))?
-        }
-        None => working_dir.clone(),
-    };
-    let locate: netaudit_report::sarif::Locate<'a> = match &args.evidence {
-        Some(dir) => {
-            let locator = netaudit_evidence::RecordLocator::new(dir);
-            Box::new(move |f| evidence_location(dir, &locator, f))
-        }
-        None => Box::new(|_| None),
-    };
-    Ok(netaudit_report::sarif::SarifOptions {
-        controls: selected,
-        root,
-        working_dir,
-        locate,
-    })
+/// What the scan read, in the words of its command line.
+fn scan_source(args: &ScanArgs) -> netaudit_report::ScanSource {
+    use netaudit_report::{ScanSource, SourceKind};
+    if let Some(dir) = &args.evidence {
+        return ScanSource {
+            kind: SourceKind::Evidence,
+            description: format!("evidence {}", dir.display()),
+        };
+    }
+    if args.iac.is_requested() {
+        return ScanSource {
+            kind: SourceKind::Iac,
+            description: args.iac.describe(),
+        };
+    }
+    let mut parts = vec!["AWS".to_owned()];
+    if let Some(profile) = &args.live.profile {
+        parts.push(format!("profile {profile}"));
+    }
+    if let Some(role) = &args.live.role_arn {
+        parts.push(format!("role {role}"));
+    }
+    if args.live.org {
+        parts.push("the Organization's accounts".to_owned());
+    }
+    if !args.live.regions.is_empty() {
+        parts.push(format!("regions {}", args.live.regions.join(",")));
+    }
+    if let Some(url) = &args.live.endpoint_url {
+        parts.push(format!("endpoint {url}"));
+    }
+    ScanSource {
+        kind: SourceKind::Aws,
+        description: parts.join(", "),
+    }
 }
 
 /// The evidence file (and line) a finding's resource was read from; for a listing that could not be

@@ -148,7 +148,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
             settings.fill_checks_dir(&mut args.checks_dir)?;
             if !format_typed() {
                 if let Some(format) = settings.format_for::<Format>() {
-                    args.format = format;
+                    args.view.format = format;
                 }
             }
             args.configured_params = settings.parameters.clone();
@@ -182,6 +182,13 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
             }
         }
         Command::Explain { checks_dir, .. } => settings.fill_checks_dir(checks_dir)?,
+        Command::Report(args) => {
+            if !format_typed() {
+                if let Some(format) = settings.format_for::<Format>() {
+                    args.view.format = format;
+                }
+            }
+        }
         Command::Diff { format, .. } => {
             if !format_typed() {
                 if let Some(configured) = settings.format_for::<ListFormat>() {

@@ -56,6 +56,7 @@ fn finding(control: &str, resource_type: &str, id: &str, remedy: Remedy) -> Find
         exception: None,
         remedy: Some(remedy),
         location: None,
+        read_from: None,
     }
 }
 

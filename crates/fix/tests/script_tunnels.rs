@@ -49,6 +49,7 @@ fn tunnel_script() -> String {
                 .to_vec(),
         }),
         location: None,
+        read_from: None,
     };
     // The tunnel log group exists already, so the script touches tunnels only.
     let mut existing = ExistingLogGroups::new();

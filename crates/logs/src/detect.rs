@@ -516,6 +516,7 @@ pub fn run(session: &LogSession, detections: &[Detection], t: &Thresholds) -> Re
                 exception: None,
                 remedy: None,
                 location: None,
+                read_from: None,
             });
         }
     }

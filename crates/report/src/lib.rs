@@ -14,6 +14,6 @@ pub mod sarif;
 pub mod table;
 
 pub use model::{
-    sort_controls, ControlSummary, Counts, Coverage, CoverageGap, DisabledRegion, Outcome, ResultFilter, SavedControl,
-    SavedCoverage, SavedReport, ScanReport, SCHEMA_VERSION,
+    sort_controls, ControlSummary, Counts, Coverage, CoverageGap, DisabledRegion, Outcome, RegionScope, ResultFilter,
+    SavedControl, SavedCoverage, SavedReport, ScanReport, ScanSource, SourceKind, Tool, SCHEMA_VERSION,
 };

@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// Bumped on any incompatible change to the JSON document.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The oldest report version `diff` still reads (version 1 carries no remedies, so it cannot be planned from).
 pub const OLDEST_READABLE_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct Counts {
     pub pass: usize,
@@ -42,32 +42,73 @@ impl Counts {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ControlSummary {
     pub id: String,
     pub title: String,
     pub severity: Severity,
     pub category: String,
     pub counts: Counts,
+    /// What passes and what fails, in one sentence.
+    #[serde(default)]
+    pub summary: String,
+    /// The kind of resource the control evaluates (`AWS::EC2::VPC`).
+    #[serde(default)]
+    pub resource_type: String,
+    /// The AWS Config managed rule the control follows, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_config_rule: Option<String>,
+    /// The framework requirements the control maps to, each with its source.
+    #[serde(default)]
+    pub frameworks: Vec<netaudit_checks::Framework>,
+    /// How to fix a FAIL in the console, in a few steps.
+    #[serde(default)]
+    pub remediation: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// The control's documentation as `netaudit explain` prints it (Markdown).
+    #[serde(default)]
+    pub help: String,
+}
+
+impl ControlSummary {
+    /// The control's summary with `counts` of its results.
+    pub fn of(control: &Control, counts: Counts) -> ControlSummary {
+        let file = &control.file;
+        ControlSummary {
+            id: control.id().to_owned(),
+            title: file.title.clone(),
+            severity: file.severity,
+            category: file.category.as_str().to_owned(),
+            counts,
+            summary: file.summary.clone(),
+            resource_type: control.kind.def().type_name.to_owned(),
+            aws_config_rule: file.aws_config.as_ref().map(|rule| rule.rule.clone()),
+            frameworks: file.frameworks.clone(),
+            remediation: file.remediation.console.trim().to_owned(),
+            references: file.references.clone(),
+            help: netaudit_checks::explain(control),
+        }
+    }
 }
 
 /// A gap as the coverage section lists it: the same shape as a finding's gaps.
 pub type CoverageGap = GapRef;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegionScope {
     pub account: String,
     pub regions: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisabledRegion {
     pub account: String,
     pub region: String,
     pub opt_in_status: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Coverage {
     /// True when every result was decided, no error occurred and every account's region list was read.
     pub complete: bool,
@@ -75,15 +116,18 @@ pub struct Coverage {
     /// Every read that failed or is missing, and every value AWS did not report.
     pub gaps: Vec<CoverageGap>,
     /// Regions not enabled for an account: nothing there to evaluate.
+    #[serde(default)]
     pub disabled_regions: Vec<DisabledRegion>,
     /// Accounts whose scan was limited to some regions (`--regions`): the others were not part of it.
+    #[serde(default)]
     pub region_scope: Vec<RegionScope>,
     /// Problems with the input or the controls themselves (bad files, bad queries, unknown ids).
+    #[serde(default)]
     pub errors: Vec<String>,
 }
 
 /// What the scan found, as the exit code reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Every result PASS, NOT_APPLICABLE or MUTED, and coverage complete.
@@ -107,27 +151,55 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanReport {
     pub schema_version: u32,
     pub tool: Tool,
+    /// When the scan ran (RFC 3339, UTC); absent from reports of schema version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanned_at: Option<String>,
+    /// What was scanned; absent from reports of schema version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ScanSource>,
     pub outcome: Outcome,
     pub totals: Counts,
     pub controls: Vec<ControlSummary>,
     /// Control parameters set for this scan (`--param`), per control id; defaults are not listed.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub parameters: netaudit_checks::Params,
     pub results: Vec<Finding>,
     pub coverage: Coverage,
     /// What the exceptions did, when a file was given or the scanned code holds inline ones.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceptions: Option<netaudit_checks::ExceptionsSummary>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub name: String,
+    pub version: String,
+    /// The built-in catalogue: its number of controls and fingerprint (as `netaudit --version` shows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue: Option<String>,
+}
+
+/// What a scan read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSource {
+    pub kind: SourceKind,
+    /// The input in the words of the command line (`--evidence examples/estate`, `--profile prod`).
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// Live AWS APIs.
+    Aws,
+    /// Collected evidence files, read offline.
+    Evidence,
+    /// Infrastructure as code, before deploy.
+    Iac,
 }
 
 impl ScanReport {
@@ -141,13 +213,7 @@ impl ScanReport {
                 for f in findings.iter().filter(|f| f.control == c.id()) {
                     counts.add(f.status);
                 }
-                ControlSummary {
-                    id: c.id().to_owned(),
-                    title: c.file.title.clone(),
-                    severity: c.file.severity,
-                    category: c.file.category.as_str().to_owned(),
-                    counts,
-                }
+                ControlSummary::of(c, counts)
             })
             .collect::<Vec<ControlSummary>>();
         let mut summaries = summaries;
@@ -173,9 +239,12 @@ impl ScanReport {
         ScanReport {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
-                name: "netaudit",
-                version: env!("CARGO_PKG_VERSION"),
+                name: "netaudit".to_owned(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                catalogue: Some(netaudit_checks::builtin_version()),
             },
+            scanned_at: None,
+            source: None,
             outcome,
             totals,
             controls: summaries,
@@ -274,6 +343,29 @@ impl ResultFilter {
 }
 
 impl ScanReport {
+    /// Read a report written by `scan --format json` to render it again. Reports of schema version
+    /// 2 lack the controls' documentation and the scan's time and source; they render without them.
+    pub fn parse(text: &str) -> Result<ScanReport, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not a netaudit JSON report: {e}"))?;
+        let version = value.get("schema_version").and_then(serde_json::Value::as_u64);
+        match version {
+            Some(v) if (2..=u64::from(SCHEMA_VERSION)).contains(&v) => {}
+            Some(v) => {
+                return Err(format!(
+                    "report schema version {v} (this netaudit renders 2 to {SCHEMA_VERSION})"
+                ))
+            }
+            None => return Err("not a netaudit JSON report: no schema_version".to_owned()),
+        }
+        serde_json::from_value(value).map_err(|e| format!("not a netaudit JSON report: {e}"))
+    }
+
+    /// The summary of the control with this id.
+    pub fn control(&self, id: &str) -> Option<&ControlSummary> {
+        self.controls.iter().find(|c| c.id == id)
+    }
+
     /// Keep the results the filter selects, with counts and totals of what is kept. Coverage keeps
     /// its gaps in the accounts and regions selected, and stays incomplete if the scan was: a
     /// filter never makes an unread result look decided.

@@ -33,8 +33,8 @@
 //! Coverage: `invocations[0].executionSuccessful` is false when the scan is incomplete; every coverage
 //! gap, input error, disabled region and region scope is a `toolExecutionNotifications` entry.
 
-use crate::ScanReport;
-use netaudit_checks::{Control, ExceptionState, Finding, GapRef, Location, Severity, Status};
+use crate::{ControlSummary, ScanReport};
+use netaudit_checks::{ExceptionState, Finding, GapRef, Location, Severity, Status};
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
@@ -45,52 +45,30 @@ pub const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
 /// The `partialFingerprints` key; bump the version if the identity's hash ever changes.
 pub const FINGERPRINT_KEY: &str = "netauditResultIdentity/v1";
 
-/// Where a finding without a source location can be shown; None leaves it a logical location only.
-pub type Locate<'a> = Box<dyn Fn(&Finding) -> Option<Location> + 'a>;
-
 /// What the SARIF renderer needs beyond the report.
-pub struct SarifOptions<'a> {
-    /// The scan's controls, for the rules' documentation.
-    pub controls: &'a [&'a Control],
+#[derive(Debug, Clone)]
+pub struct SarifOptions {
     /// Absolute directory that `uri`s are relative to (`%SRCROOT%`), normally the repository root.
     pub root: PathBuf,
     /// Absolute directory that relative `Location.file`s are relative to (where the scan was asked).
     pub working_dir: PathBuf,
-    pub locate: Locate<'a>,
 }
 
-impl std::fmt::Debug for SarifOptions<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SarifOptions")
-            .field("controls", &self.controls.len())
-            .field("root", &self.root)
-            .field("working_dir", &self.working_dir)
-            .finish_non_exhaustive()
-    }
-}
-
-pub fn render(report: &ScanReport, options: &SarifOptions<'_>, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(report: &ScanReport, options: &SarifOptions, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &document(report, options)).map_err(io::Error::from)?;
     writeln!(out)
 }
 
 /// The SARIF log as a JSON value.
-pub fn document(report: &ScanReport, options: &SarifOptions<'_>) -> Value {
+pub fn document(report: &ScanReport, options: &SarifOptions) -> Value {
     // Rules in the report's order of controls.
-    let mut controls: Vec<&Control> = options.controls.to_vec();
-    controls.sort_by_key(|c| {
-        report
-            .controls
-            .iter()
-            .position(|s| s.id == c.id())
-            .unwrap_or(usize::MAX)
-    });
-    let rules: Vec<Value> = controls.iter().map(|c| rule(c)).collect();
+    let controls = &report.controls;
+    let rules: Vec<Value> = controls.iter().map(rule).collect();
     let mut results = vec![];
     let mut not_alerted = vec![];
     for finding in &report.results {
-        let rule_index = controls.iter().position(|c| c.id() == finding.control);
-        let severity = rule_index.map(|i| controls[i].file.severity);
+        let rule_index = controls.iter().position(|c| c.id == finding.control);
+        let severity = rule_index.map(|i| controls[i].severity);
         match finding.status {
             Status::Pass | Status::NotApplicable => not_alerted.push(not_alerted_entry(finding, options)),
             Status::Fail | Status::Unknown | Status::Muted => {
@@ -184,11 +162,10 @@ fn sentence(s: &str) -> String {
     }
 }
 
-fn rule(control: &Control) -> Value {
-    let file = &control.file;
-    let help = netaudit_checks::explain(control);
-    let mut tags = vec!["security".to_owned(), file.category.as_str().to_owned()];
-    for framework in &file.frameworks {
+fn rule(control: &ControlSummary) -> Value {
+    let help = &control.help;
+    let mut tags = vec!["security".to_owned(), control.category.clone()];
+    for framework in &control.frameworks {
         let tag = format!("{} {}", framework.framework, framework.requirement);
         if !tags.contains(&tag) {
             tags.push(tag);
@@ -196,23 +173,24 @@ fn rule(control: &Control) -> Value {
     }
     let mut properties = Map::new();
     properties.insert("tags".into(), json!(tags));
-    if let Some(score) = security_severity(file.severity) {
+    if let Some(score) = security_severity(control.severity) {
         properties.insert("security-severity".into(), json!(score));
     }
     // Verdicts are decided on the values read or declared, not guessed from patterns.
-    let precision = match file.category {
-        netaudit_checks::Category::Control => "very-high",
-        netaudit_checks::Category::Advisory => "high",
+    let precision = if control.category == netaudit_checks::Category::Advisory.as_str() {
+        "high"
+    } else {
+        "very-high"
     };
     properties.insert("precision".into(), json!(precision));
-    properties.insert("resourceType".into(), json!(control.kind.def().type_name));
+    properties.insert("resourceType".into(), json!(control.resource_type));
     json!({
-        "id": file.id,
-        "name": pascal_case(&file.title),
-        "shortDescription": text(&sentence(&file.title)),
-        "fullDescription": text(&sentence(&file.summary)),
+        "id": control.id,
+        "name": pascal_case(&control.title),
+        "shortDescription": text(&sentence(&control.title)),
+        "fullDescription": text(&sentence(&control.summary)),
         "help": { "text": help, "markdown": help },
-        "defaultConfiguration": { "level": failure_level(file.severity) },
+        "defaultConfiguration": { "level": failure_level(control.severity) },
         "properties": properties,
     })
 }
@@ -327,9 +305,8 @@ fn logical_location(finding: &Finding) -> Value {
 
 fn location(finding: &Finding, options: &SarifOptions) -> Value {
     let mut location = Map::new();
-    let source = finding.location.clone().or_else(|| (options.locate)(finding));
-    if let Some(source) = source {
-        location.insert("physicalLocation".into(), physical_location(&source, options));
+    if let Some(source) = finding.location.as_ref().or(finding.read_from.as_ref()) {
+        location.insert("physicalLocation".into(), physical_location(source, options));
     }
     location.insert("logicalLocations".into(), json!([logical_location(finding)]));
     Value::Object(location)
@@ -524,10 +501,8 @@ mod tests {
     #[test]
     fn uris_are_relative_to_the_root_with_forward_slashes_and_encoded() {
         let options = SarifOptions {
-            controls: &[],
             root: PathBuf::from("/repo"),
             working_dir: PathBuf::from("/repo/infra"),
-            locate: Box::new(|_| None),
         };
         assert_eq!(
             artifact_location("net/main file.tf", &options),

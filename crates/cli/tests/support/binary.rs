@@ -5,10 +5,14 @@
 
 use assert_cmd::Command;
 
-/// The binary, with colour left to its own choice (off: the output is not a terminal).
+/// The scan time every report of a test carries, so that two scans of one input write the same bytes.
+pub const SCAN_TIME: &str = "1764748800";
+
+/// The binary, with colour left to its own choice (off: the output is not a terminal) and a fixed
+/// scan time.
 pub fn netaudit() -> Command {
     let mut cmd = Command::cargo_bin("netaudit").expect("the netaudit binary is built");
-    cmd.env_remove("NO_COLOR");
+    cmd.env_remove("NO_COLOR").env("SOURCE_DATE_EPOCH", SCAN_TIME);
     cmd
 }
 
