@@ -182,6 +182,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
             }
         }
         Command::Explain { checks_dir, .. } => settings.fill_checks_dir(checks_dir)?,
+        Command::Cost(args) => settings.fill_live(&mut args.live),
         Command::Diff { format, .. } => {
             if !format_typed() {
                 if let Some(configured) = settings.format_for::<ListFormat>() {
