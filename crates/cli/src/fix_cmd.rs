@@ -207,7 +207,7 @@ fn read_and_apply_exceptions(
 }
 
 /// `--aggregation-interval`: the two intervals AWS accepts.
-fn aggregation_interval(value: &str) -> Result<i32, String> {
+pub(crate) fn aggregation_interval(value: &str) -> Result<i32, String> {
     match value.trim() {
         "60" => Ok(60),
         "600" => Ok(600),
@@ -216,7 +216,7 @@ fn aggregation_interval(value: &str) -> Result<i32, String> {
 }
 
 /// `--retention-days`: one of the retention periods CloudWatch Logs accepts.
-fn retention_days(value: &str) -> Result<i32, String> {
+pub(crate) fn retention_days(value: &str) -> Result<i32, String> {
     let valid = || {
         let days: Vec<String> = netaudit_fix::RETENTION_DAYS.iter().map(ToString::to_string).collect();
         format!("CloudWatch Logs keeps events for {} days", days.join(", "))
@@ -265,6 +265,27 @@ struct PlanInput {
     existing: netaudit_fix::ExistingLogGroups,
     parameters: netaudit_checks::Params,
     errors: Vec<String>,
+    /// The VPCs read, with their measured flow-log volume (none from a report).
+    vpcs: Vec<netaudit_cost::measure::VpcSubject>,
+}
+
+/// The inventory from offline evidence (limited to `--regions`) or live AWS, and the evidence's
+/// input errors.
+pub(crate) fn read_inventory(
+    evidence: Option<&Path>,
+    live: &LiveArgs,
+) -> Result<(netaudit_model::Inventory, Vec<String>), Failure> {
+    match evidence {
+        Some(dir) => {
+            live.refuse_live_only(&format!("--evidence {}", dir.display()))?;
+            let (mut inventory, errors) = load_evidence(dir)?;
+            if !live.regions.is_empty() {
+                inventory.limit_to_regions(&live.regions);
+            }
+            Ok((inventory, errors))
+        }
+        None => Ok((collect_live(live, None, false)?, vec![])),
+    }
 }
 
 /// The plan's input, from a report, evidence or live AWS.
@@ -299,19 +320,10 @@ fn plan_input(args: &PlanArgs, catalogue: &Catalogue) -> Result<PlanInput, Failu
             existing: BTreeMap::new(),
             parameters: report.parameters,
             errors,
+            vpcs: vec![],
         });
     }
-    let (inventory, mut errors) = match &args.evidence {
-        Some(dir) => {
-            args.live.refuse_live_only(&format!("--evidence {}", dir.display()))?;
-            let (mut inventory, errors) = load_evidence(dir)?;
-            if !args.live.regions.is_empty() {
-                inventory.limit_to_regions(&args.live.regions);
-            }
-            (inventory, errors)
-        }
-        None => (collect_live(&args.live, None, false)?, vec![]),
-    };
+    let (inventory, mut errors) = read_inventory(args.evidence.as_deref(), &args.live)?;
     report_errors(&errors);
     let graph = Graph::build(&inventory);
     let params = args
@@ -327,6 +339,7 @@ fn plan_input(args: &PlanArgs, catalogue: &Catalogue) -> Result<PlanInput, Failu
         existing: netaudit_fix::existing_log_groups(&graph),
         parameters: params,
         errors,
+        vpcs: netaudit_cost::measure::vpcs(&inventory, crate::cost_cmd::now_ms()),
     })
 }
 
@@ -344,6 +357,7 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
         existing,
         parameters,
         errors,
+        vpcs,
     } = plan_input(args, &catalogue)?;
     let exceptions = match &args.exceptions {
         Some(path) => read_and_apply_exceptions(path, &catalogue, &mut findings)?.1,
@@ -358,10 +372,22 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
         .as_deref()
         .filter(|path| !crate::output::is_stdout(Some(path)));
     let write_text = |text: String| crate::output::write_to(output, |out| out.write_all(text.as_bytes()));
+    let estimate = crate::cost_cmd::plan_estimate(&plan, &vpcs)?;
     match args.format {
-        PlanFormat::Table => write_text(netaudit_fix::render::table::render(&plan))?,
+        PlanFormat::Table => {
+            let cost = estimate
+                .as_ref()
+                .map(crate::cost_cmd::PlanEstimate::text)
+                .unwrap_or_default();
+            write_text(netaudit_fix::render::table::render(&plan) + &cost)?;
+        }
         PlanFormat::Json => {
-            let text = serde_json::to_string_pretty(&plan).map_err(|e| Failure::Internal(e.to_string()))?;
+            let mut json = serde_json::to_value(&plan).map_err(|e| Failure::Internal(e.to_string()))?;
+            if let (Some(fields), Some(estimate)) = (json.as_object_mut(), &estimate) {
+                let estimate = serde_json::to_value(estimate).map_err(|e| Failure::Internal(e.to_string()))?;
+                fields.insert("cost_estimate".into(), estimate);
+            }
+            let text = serde_json::to_string_pretty(&json).map_err(|e| Failure::Internal(e.to_string()))?;
             write_text(text + "\n")?;
         }
         PlanFormat::Script => write_text(netaudit_fix::render::script::render(&plan))?,

@@ -2,6 +2,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod cost_cmd;
 mod explain;
 mod fix_cmd;
 mod iac_cmd;
@@ -115,6 +116,8 @@ enum Command {
         #[command(flatten)]
         output: output::OutputArg,
     },
+    /// Estimate what flow logs on every VPC cost a month, per destination.
+    Cost(Box<cost_cmd::CostArgs>),
     /// Plan and apply fixes for failing results.
     Fix {
         #[command(subcommand)]
@@ -498,6 +501,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             fix_cmd::FixCommand::Apply(args) => fix_cmd::apply(&args),
         },
         Command::Guardrails(args) => fix_cmd::guardrails(&args),
+        Command::Cost(args) => cost_cmd::run(&args),
         Command::Diff {
             old,
             new,

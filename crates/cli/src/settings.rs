@@ -189,6 +189,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
                 }
             }
         }
+        Command::Cost(args) => settings.fill_live(&mut args.live),
         Command::Diff { format, .. } => {
             if !format_typed() {
                 if let Some(configured) = settings.format_for::<ListFormat>() {

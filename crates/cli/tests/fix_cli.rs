@@ -226,6 +226,28 @@ fn fix_plan_renders_every_format_and_refuses_bad_options() {
         assert_eq!(code, 3, "{format}: {err}");
         assert!(out.contains(needle), "{format}: {out}");
     }
+    // The plan says what its new flow logs cost: staging's ACCEPT-only group measures its volume,
+    // nothing measures vpc-0a1b2c3d4e5f60002's.
+    let (table, _, _) = run(netaudit().args(["fix", "plan", "--evidence"]).arg(estate()));
+    assert!(
+        table.contains("111111111111 us-east-1 to cloud-watch-logs: 2 flow log(s): $")
+            && table.contains("for 1; 1 volume unknown"),
+        "{table}"
+    );
+    assert!(
+        table.contains("each GB a day of flow-log text costs cloud-watch-logs $16.85 a month"),
+        "{table}"
+    );
+    let (json, _, _) = run(netaudit()
+        .args(["fix", "plan", "--evidence"])
+        .arg(estate())
+        .args(["--format", "json"]));
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let estimate = &plan["cost_estimate"];
+    assert_eq!(estimate["flow_logs"], 2, "{estimate}");
+    assert_eq!(estimate["with_volume"], 1, "{estimate}");
+    assert_eq!(estimate["volume_unknown"], serde_json::json!(["vpc-0a1b2c3d4e5f60002"]));
+    assert!(estimate["monthly_usd"].as_f64().unwrap() > 0.0, "{estimate}");
     let (_, err, code) = run(netaudit()
         .args(["fix", "plan", "--evidence"])
         .arg(estate())

@@ -9,7 +9,7 @@ use binary::{estate, netaudit, run};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-const SUBCOMMANDS: [&str; 14] = [
+const SUBCOMMANDS: [&str; 15] = [
     "scan",
     "checks",
     "explain",
@@ -20,6 +20,7 @@ const SUBCOMMANDS: [&str; 14] = [
     "iam-policy",
     "fix",
     "guardrails",
+    "cost",
     "completions",
     "man",
     "diff",
