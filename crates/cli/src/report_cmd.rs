@@ -16,6 +16,10 @@ pub enum Format {
     Csv,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
+    /// JUnit XML, for CI test reports: a suite per control, a case per resource.
+    Junit,
+    /// A short Markdown summary, for a pull-request comment or $GITHUB_STEP_SUMMARY.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -29,7 +33,7 @@ pub enum ColorChoice {
 #[derive(clap::Args, Debug)]
 pub struct ViewArgs {
     /// The report's format: a table for people, JSON (the stable interface `report`, `diff`,
-    /// `fix plan --report` and other tools read), CSV, or SARIF.
+    /// `fix plan --report` and other tools read), CSV, SARIF, JUnit or Markdown.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write the report here instead of standard output (`-`: standard output).
@@ -99,6 +103,8 @@ pub fn show(mut report: ScanReport, view: &ViewArgs) -> Result<u8, Failure> {
             (Format::Csv, _) => netaudit_report::csv::render(&report, out),
             (Format::Sarif, Some(options)) => netaudit_report::sarif::render(&report, options, out),
             (Format::Sarif, None) => Err(io::Error::other("SARIF options are missing")),
+            (Format::Junit, _) => netaudit_report::junit::render(&report, out),
+            (Format::Markdown, _) => netaudit_report::markdown::render(&report, out),
         }
     })?;
     Ok(exit_code(report.outcome))

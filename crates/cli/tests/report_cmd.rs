@@ -8,11 +8,10 @@ mod binary;
 use binary::{estate, netaudit, run};
 
 /// Every format `scan --format` and `report --format` write.
-const FORMATS: [&str; 4] = ["table", "json", "csv", "sarif"];
+const FORMATS: [&str; 6] = ["table", "json", "csv", "sarif", "junit", "markdown"];
 
 fn scan(args: &[&str]) -> (String, String, i32) {
-    run(netaudit().env("COLUMNS", "120").arg("scan")
-        .args(args))
+    run(netaudit().env("COLUMNS", "120").arg("scan").args(args))
 }
 
 fn report(saved: &std::path::Path, args: &[&str]) -> (String, String, i32) {

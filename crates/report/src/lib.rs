@@ -4,14 +4,17 @@
 //! finding, and the coverage section (each API, account and region that could not be read, and the
 //! regions that are not enabled). Its JSON form is a stable, versioned interface described by
 //! `schemas/scan-report.schema.json`. One module per output format renders it: [`table`] for
-//! terminals, [`json`], [`csv`], [`sarif`] for code scanning.
+//! terminals, [`json`], [`csv`], [`sarif`] for code scanning, [`junit`] and [`markdown`] for CI.
 
 pub mod csv;
 pub mod diff;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 mod model;
 pub mod sarif;
 pub mod table;
+mod text;
 
 pub use model::{
     sort_controls, ControlSummary, Counts, Coverage, CoverageGap, DisabledRegion, Outcome, RegionScope, ResultFilter,

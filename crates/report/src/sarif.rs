@@ -33,8 +33,9 @@
 //! Coverage: `invocations[0].executionSuccessful` is false when the scan is incomplete; every coverage
 //! gap, input error, disabled region and region scope is a `toolExecutionNotifications` entry.
 
+use crate::text::gap_text;
 use crate::{ControlSummary, ScanReport};
-use netaudit_checks::{ExceptionState, Finding, GapRef, Location, Severity, Status};
+use netaudit_checks::{ExceptionState, Finding, Location, Severity, Status};
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
@@ -193,21 +194,6 @@ fn rule(control: &ControlSummary) -> Value {
         "defaultConfiguration": { "level": failure_level(control.severity) },
         "properties": properties,
     })
-}
-
-fn gap_text(gap: &GapRef) -> String {
-    let mut text = format!(
-        "{} {} ({}/{}): {}",
-        gap.api,
-        gap.code,
-        gap.account,
-        gap.region.as_deref().unwrap_or("-"),
-        gap.message.trim()
-    );
-    if let Some(source) = &gap.source {
-        text.push_str(&format!(" [{source}]"));
-    }
-    text
 }
 
 fn message(finding: &Finding) -> String {

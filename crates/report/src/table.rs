@@ -1,5 +1,6 @@
 //! The terminal report: findings grouped by control with counts, then coverage and totals.
 
+use crate::text::plain;
 use crate::{Counts, ScanReport};
 use netaudit_checks::{ExceptionOrigin, ExceptionState, ExceptionsSummary, Finding, Status};
 use std::io::{self, Write};
@@ -131,22 +132,6 @@ fn resource(f: &Finding) -> String {
 }
 
 /// The reason, with a FAIL's evidence as `key=value` pairs.
-/// Evidence for a terminal: strings unquoted, objects as `{key=value …}`.
-fn plain(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) => format!("[{}]", items.iter().map(plain).collect::<Vec<_>>().join(", ")),
-        serde_json::Value::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("{k}={}", plain(v)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        other => other.to_string(),
-    }
-}
-
 fn reason(f: &Finding) -> String {
     let exception = match &f.exception {
         Some(e) if e.state == ExceptionState::Active && e.origin == ExceptionOrigin::Inline => {
