@@ -64,6 +64,17 @@ enum Command {
         #[command(flatten)]
         output: output::OutputArg,
     },
+    /// List the compliance frameworks the controls map to, requirement by requirement.
+    Frameworks {
+        /// The list's format (JSON names each mapping's source).
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Also load controls from this directory.
+        #[arg(long, value_name = "DIR")]
+        checks_dir: Vec<PathBuf>,
+        #[command(flatten)]
+        output: output::OutputArg,
+    },
     /// Print a control's full documentation.
     Explain {
         /// The control id (case does not matter), e.g. EC2.51.
@@ -480,6 +491,19 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             output.write(|out| match format {
                 ListFormat::Table => explain::list(&catalogue, out),
                 ListFormat::Json => explain::list_json(&catalogue, out),
+            })?;
+            Ok(if errors.is_empty() { EXIT_CLEAN } else { EXIT_INCOMPLETE })
+        }
+        Command::Frameworks {
+            format,
+            checks_dir,
+            output,
+        } => {
+            let (catalogue, errors) = catalogue(&checks_dir)?;
+            report_errors(&errors);
+            output.write(|out| match format {
+                ListFormat::Table => explain::frameworks(&catalogue, out),
+                ListFormat::Json => explain::frameworks_json(&catalogue, out),
             })?;
             Ok(if errors.is_empty() { EXIT_CLEAN } else { EXIT_INCOMPLETE })
         }

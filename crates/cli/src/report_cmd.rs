@@ -51,6 +51,10 @@ pub struct ViewArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Only the controls mapped to this framework, with each of its requirements' status over the
+    /// resources (`netaudit frameworks` lists them; a unique part of a name will do, e.g. 800-53).
+    #[arg(long, value_name = "NAME")]
+    pub framework: Option<String>,
     /// Colour the table: auto colours on a terminal unless NO_COLOR is set; always overrides NO_COLOR.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -78,6 +82,19 @@ pub fn show(mut report: ScanReport, view: &ViewArgs) -> Result<u8, Failure> {
     let mut filter = view.filter.filter();
     if view.quiet {
         filter.statuses = vec![netaudit_checks::Status::Fail, netaudit_checks::Status::Unknown];
+    }
+    if let Some(framework) = &view.framework {
+        // Requirements are decided over every status of the accounts, regions and severities
+        // asked for; the status filter then selects which results are shown.
+        let statuses = std::mem::take(&mut filter.statuses);
+        report.retain(&filter);
+        report
+            .limit_to_framework(framework)
+            .map_err(|e| Failure::Usage(format!("--framework: {e}")))?;
+        filter = netaudit_report::ResultFilter {
+            statuses,
+            ..netaudit_report::ResultFilter::default()
+        };
     }
     report.retain(&filter);
     let to_stdout = output::is_stdout(view.output.as_deref());

@@ -182,6 +182,14 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
             }
         }
         Command::Explain { checks_dir, .. } => settings.fill_checks_dir(checks_dir)?,
+        Command::Frameworks { format, checks_dir, .. } => {
+            settings.fill_checks_dir(checks_dir)?;
+            if !format_typed() {
+                if let Some(configured) = settings.format_for::<ListFormat>() {
+                    *format = configured;
+                }
+            }
+        }
         Command::Report(args) => {
             if !format_typed() {
                 if let Some(format) = settings.format_for::<Format>() {

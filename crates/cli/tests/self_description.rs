@@ -72,7 +72,20 @@ fn bash_completion_is_valid_bash_and_completes_subcommands_and_values() {
     assert!(subcommands.lines().any(|l| l == "schema"), "{subcommands}");
     let formats = complete("netaudit scan --format ''", 3);
     let formats: BTreeSet<&str> = formats.lines().collect();
-    assert_eq!(formats, BTreeSet::from(["table", "json", "csv", "sarif"]));
+    // Every value `scan --help` lists, and nothing else.
+    let (help, _, _) = run(netaudit().args(["scan", "--help"]));
+    let listed: BTreeSet<&str> = help
+        .split("--format <FORMAT>")
+        .nth(1)
+        .and_then(|rest| rest.split("Possible values:").nth(1))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map_while(|l| l.trim().strip_prefix("- "))
+        .map(|v| v.split(':').next().unwrap_or(v).trim())
+        .collect();
+    assert!(listed.is_superset(&BTreeSet::from(["table", "json", "csv", "sarif", "junit", "markdown"])));
+    assert_eq!(formats, listed);
 }
 
 #[test]

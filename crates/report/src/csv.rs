@@ -44,7 +44,13 @@ fn write_error(e: csv::Error) -> io::Error {
 
 pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(HEADER).map_err(write_error)?;
+    // With --framework, each row also names the framework requirements its control maps to.
+    let rollup = report.framework.as_ref();
+    let mut header: Vec<&str> = HEADER.to_vec();
+    if rollup.is_some() {
+        header.push("requirements");
+    }
+    w.write_record(&header).map_err(write_error)?;
     for f in &report.results {
         let severity = report
             .controls
@@ -71,7 +77,17 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             netaudit_checks::ExceptionState::Expired => "expired",
         });
         let gaps = gaps.join("; ");
-        let cells = [
+        let requirements = rollup
+            .map(|r| {
+                r.requirements
+                    .iter()
+                    .filter(|q| q.controls.contains(&f.control))
+                    .map(|q| q.requirement.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default();
+        let mut cells = vec![
             f.control.as_str(),
             f.status.as_str(),
             severity,
@@ -90,6 +106,9 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             exception.map_or("", |e| e.reason.as_str()),
             exception.map_or("", |e| e.source.as_str()),
         ];
+        if rollup.is_some() {
+            cells.push(requirements.as_str());
+        }
         w.write_record(cells.iter().map(|c| neutralise(c).into_owned()))
             .map_err(write_error)?;
     }

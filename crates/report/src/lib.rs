@@ -12,11 +12,13 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 mod model;
+pub mod rollup;
 pub mod sarif;
 pub mod table;
 mod text;
 
 pub use model::{
-    sort_controls, ControlSummary, Counts, Coverage, CoverageGap, DisabledRegion, Outcome, RegionScope, ResultFilter,
-    SavedControl, SavedCoverage, SavedReport, ScanReport, ScanSource, SourceKind, Tool, SCHEMA_VERSION,
+    natural_order_key, sort_controls, ControlSummary, Counts, Coverage, CoverageGap, DisabledRegion, Outcome,
+    RegionScope, ResultFilter, SavedControl, SavedCoverage, SavedReport, ScanReport, ScanSource, SourceKind, Tool,
+    SCHEMA_VERSION,
 };

@@ -172,6 +172,9 @@ pub struct ScanReport {
     /// What the exceptions did, when a file was given or the scanned code holds inline ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceptions: Option<netaudit_checks::ExceptionsSummary>,
+    /// With `--framework`: the framework's requirements, each with its status over the resources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework: Option<crate::rollup::FrameworkRollup>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -274,6 +277,7 @@ impl ScanReport {
                 errors,
             },
             exceptions: None,
+            framework: None,
         }
     }
 }
@@ -288,13 +292,18 @@ pub fn sort_controls(controls: &mut [ControlSummary]) {
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Chunk {
+pub(crate) enum Chunk {
     Number(u64),
     Text(String),
 }
 
+/// A key that orders ids and requirement numbers naturally (EC2.6 < EC2.20, AU-6(3) < AU-12).
+pub fn natural_order_key(id: &str) -> impl Ord {
+    natural_key(id)
+}
+
 /// An id as runs of digits (compared as numbers) and of other characters (compared without case).
-fn natural_key(id: &str) -> Vec<Chunk> {
+pub(crate) fn natural_key(id: &str) -> Vec<Chunk> {
     let mut chunks = vec![];
     let mut rest = id;
     while let Some(first) = rest.chars().next() {

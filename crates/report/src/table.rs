@@ -234,6 +234,10 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
         writeln!(out)?;
     }
 
+    if let Some(rollup) = &report.framework {
+        framework_section(&paint, rollup, out, options.width)?;
+    }
+
     let coverage = &report.coverage;
     // Findings read from logs come with no accounts and no gaps: there is no coverage to report.
     let nothing_collected = coverage.accounts.is_empty()
@@ -330,6 +334,49 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
     writeln!(out)?;
     writeln!(out, "{} {}", paint.bold("Totals:"), counts_line(&paint, &report.totals))?;
     Ok(())
+}
+
+/// Each requirement's status and counts over resources, with the resources that fail it or are
+/// unknown under it.
+fn framework_section(
+    paint: &Paint,
+    rollup: &crate::rollup::FrameworkRollup,
+    out: &mut dyn Write,
+    width: Option<usize>,
+) -> io::Result<()> {
+    writeln!(out, "{} {}", paint.bold("Framework:"), rollup.framework)?;
+    let w_requirement = rollup
+        .requirements
+        .iter()
+        .map(|r| r.requirement.chars().count())
+        .max()
+        .unwrap_or(0);
+    for r in &rollup.requirements {
+        let status = format!("{:<7}", r.status.as_str());
+        let head = format!(
+            "  {:<w_requirement$}  {}  ",
+            r.requirement,
+            paint.status(r.status, &status)
+        );
+        let text = format!("{}  ({})", counts_line(paint, &r.counts), r.controls.join(", "));
+        write_row(out, &head, 2 + w_requirement + 2 + 7 + 2, &text, width)?;
+        for resource in r
+            .resources
+            .iter()
+            .filter(|x| matches!(x.status, Status::Fail | Status::Unknown))
+        {
+            let text = format!(
+                "{} {} {}/{} ({})",
+                resource.status.as_str(),
+                resource.resource_id,
+                resource.account_id,
+                resource.region,
+                resource.controls.join(", ")
+            );
+            write_row(out, "      ", 6, &text, width)?;
+        }
+    }
+    writeln!(out)
 }
 
 fn exceptions_section(paint: &Paint, ex: &ExceptionsSummary, out: &mut dyn Write) -> io::Result<()> {
