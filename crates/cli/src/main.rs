@@ -477,6 +477,19 @@ fn is_broken_pipe(e: &io::Error) -> bool {
             .is_some_and(is_broken_pipe)
 }
 
+/// Load the catalogue (built-in and `checks_dir`) and write what `list` makes of it; a control
+/// file that does not load makes the exit code 2.
+fn list_catalogue(
+    checks_dir: &[PathBuf],
+    output: &output::OutputArg,
+    list: impl FnOnce(&Catalogue, &mut dyn Write) -> io::Result<()>,
+) -> Result<u8, Failure> {
+    let (catalogue, errors) = catalogue(checks_dir)?;
+    report_errors(&errors);
+    output.write(|out| list(&catalogue, out))?;
+    Ok(if errors.is_empty() { EXIT_CLEAN } else { EXIT_INCOMPLETE })
+}
+
 fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Scan(args) => scan(*args),
@@ -485,28 +498,18 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             format,
             checks_dir,
             output,
-        } => {
-            let (catalogue, errors) = catalogue(&checks_dir)?;
-            report_errors(&errors);
-            output.write(|out| match format {
-                ListFormat::Table => explain::list(&catalogue, out),
-                ListFormat::Json => explain::list_json(&catalogue, out),
-            })?;
-            Ok(if errors.is_empty() { EXIT_CLEAN } else { EXIT_INCOMPLETE })
-        }
+        } => list_catalogue(&checks_dir, &output, |catalogue, out| match format {
+            ListFormat::Table => explain::list(catalogue, out),
+            ListFormat::Json => explain::list_json(catalogue, out),
+        }),
         Command::Frameworks {
             format,
             checks_dir,
             output,
-        } => {
-            let (catalogue, errors) = catalogue(&checks_dir)?;
-            report_errors(&errors);
-            output.write(|out| match format {
-                ListFormat::Table => explain::frameworks(&catalogue, out),
-                ListFormat::Json => explain::frameworks_json(&catalogue, out),
-            })?;
-            Ok(if errors.is_empty() { EXIT_CLEAN } else { EXIT_INCOMPLETE })
-        }
+        } => list_catalogue(&checks_dir, &output, |catalogue, out| match format {
+            ListFormat::Table => explain::frameworks(catalogue, out),
+            ListFormat::Json => explain::frameworks_json(catalogue, out),
+        }),
         Command::Explain { id, checks_dir, output } => {
             let (catalogue, errors) = catalogue(&checks_dir)?;
             report_errors(&errors);
