@@ -62,6 +62,7 @@ mod tests {
         ("CIS.VPC.FLOWLOGS", &[Vpc, FlowLog]),
         ("CloudWatch.16", &[LogGroup]),
         ("EC2.171", &[VpnConnection, VpnTunnel]),
+        ("EC2.183", &[VpnConnection, VpnTunnel]),
         ("EC2.20", &[VpnConnection, VpnTunnel]),
         ("EC2.51", &[ClientVpnEndpoint]),
         ("EC2.6", &[Vpc, FlowLog]),

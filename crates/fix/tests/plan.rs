@@ -698,6 +698,7 @@ fn the_conformance_pack_is_yaml_with_the_catalogue_rules() {
             [
                 "CW_LOGGROUP_RETENTION_PERIOD_CHECK",
                 "EC2_CLIENT_VPN_CONNECTION_LOG_ENABLED",
+                "EC2_VPN_CONNECTION_IKE_VERSION_CHECK",
                 "EC2_VPN_CONNECTION_LOGGING_ENABLED",
                 "VPC_FLOW_LOGS_ENABLED",
                 "VPC_VPN_2_TUNNELS_UP"

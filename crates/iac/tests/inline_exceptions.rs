@@ -225,6 +225,7 @@ fn an_exception_on_a_vpn_connection_covers_both_its_tunnels() {
         expected(
             "
             EC2.171 aws_vpn_connection.partner FAIL
+            EC2.183 aws_vpn_connection.partner FAIL
             NETAUDIT.S2S.IKEV2 aws_vpn_connection.partner#tunnel1 MUTED
             NETAUDIT.S2S.IKEV2 aws_vpn_connection.partner#tunnel2 MUTED
             "

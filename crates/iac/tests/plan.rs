@@ -304,6 +304,7 @@ fn client_vpn_and_site_to_site_blocks_follow_references() {
             NETAUDIT.CVPN.LOGGROUP aws_ec2_client_vpn_endpoint.logged PASS
             NETAUDIT.CVPN.LOGGROUP aws_ec2_client_vpn_endpoint.dark NOT_APPLICABLE
             EC2.171 aws_vpn_connection.half_logged FAIL
+            EC2.183 aws_vpn_connection.half_logged PASS
             NETAUDIT.S2S.IKEV2 aws_vpn_connection.half_logged#tunnel1 PASS
             NETAUDIT.S2S.IKEV2 aws_vpn_connection.half_logged#tunnel2 PASS
             NETAUDIT.S2S.LOGGROUP aws_vpn_connection.half_logged#tunnel1 PASS

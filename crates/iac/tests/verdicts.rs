@@ -37,6 +37,8 @@ fn terraform_verdicts_per_address() {
             NETAUDIT.CVPN.LOGGROUP aws_ec2_client_vpn_endpoint.elsewhere UNKNOWN
             EC2.171 aws_vpn_connection.both PASS
             EC2.171 aws_vpn_connection.one FAIL
+            EC2.183 aws_vpn_connection.both PASS
+            EC2.183 aws_vpn_connection.one FAIL
             NETAUDIT.S2S.IKEV2 aws_vpn_connection.both#tunnel1 PASS
             NETAUDIT.S2S.IKEV2 aws_vpn_connection.both#tunnel2 PASS
             NETAUDIT.S2S.IKEV2 aws_vpn_connection.one#tunnel1 FAIL
@@ -116,6 +118,8 @@ fn cloudformation_verdicts_per_logical_id() {
             NETAUDIT.RETENTION.CHAIN TunnelLogGroup PASS
             EC2.171 Vpn PASS
             EC2.171 HalfLoggedVpn FAIL
+            EC2.183 Vpn PASS
+            EC2.183 HalfLoggedVpn FAIL
             EC2.51 ClientVpn UNKNOWN
             EC2.51 DarkClientVpn FAIL
             NETAUDIT.CVPN.LOGGROUP ClientVpn UNKNOWN
@@ -187,6 +191,8 @@ fn settings_left_to_variables_and_log_groups_turned_off() {
             "
             EC2.171 aws_vpn_connection.decided_at_plan UNKNOWN
             EC2.171 aws_vpn_connection.group_turned_off PASS
+            EC2.183 aws_vpn_connection.decided_at_plan UNKNOWN
+            EC2.183 aws_vpn_connection.group_turned_off PASS
             EC2.51 aws_ec2_client_vpn_endpoint.group_turned_off PASS
             NETAUDIT.CVPN.LOGGROUP aws_ec2_client_vpn_endpoint.group_turned_off FAIL
             NETAUDIT.S2S.IKEV2 aws_vpn_connection.decided_at_plan#tunnel1 UNKNOWN
@@ -278,6 +284,7 @@ fn cdk_app_verdicts_per_construct_path() {
             NETAUDIT.CVPN.LOGGROUP RemoteAccess VpcLoggedEndpoint4F76AD87 RemoteAccess/Vpc/LoggedEndpoint/Resource PASS
             NETAUDIT.CVPN.LOGGROUP RemoteAccess VpcDarkEndpoint620D10EC RemoteAccess/Vpc/DarkEndpoint/Resource NOT_APPLICABLE
             EC2.171 SiteToSite HalfLoggedVpn SiteToSite/HalfLoggedVpn FAIL
+            EC2.183 SiteToSite HalfLoggedVpn SiteToSite/HalfLoggedVpn FAIL
             NETAUDIT.S2S.IKEV2 SiteToSite HalfLoggedVpn#tunnel1 SiteToSite/HalfLoggedVpn FAIL
             NETAUDIT.S2S.IKEV2 SiteToSite HalfLoggedVpn#tunnel2 SiteToSite/HalfLoggedVpn FAIL
             NETAUDIT.S2S.LOGGROUP SiteToSite HalfLoggedVpn#tunnel1 SiteToSite/HalfLoggedVpn PASS
