@@ -54,27 +54,10 @@ enum Command {
     /// Render a saved JSON report in any format, without AWS.
     Report(Box<report_cmd::ReportArgs>),
     /// List the controls.
-    Checks {
-        /// The list's format.
-        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
-        format: ListFormat,
-        /// Also load controls from this directory.
-        #[arg(long, value_name = "DIR")]
-        checks_dir: Vec<PathBuf>,
-        #[command(flatten)]
-        output: output::OutputArg,
-    },
-    /// List the compliance frameworks the controls map to, requirement by requirement.
-    Frameworks {
-        /// The list's format (JSON names each mapping's source).
-        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
-        format: ListFormat,
-        /// Also load controls from this directory.
-        #[arg(long, value_name = "DIR")]
-        checks_dir: Vec<PathBuf>,
-        #[command(flatten)]
-        output: output::OutputArg,
-    },
+    Checks(CatalogueListArgs),
+    /// List the compliance frameworks the controls map to, requirement by requirement (JSON names
+    /// each mapping's source).
+    Frameworks(CatalogueListArgs),
     /// Print a control's full documentation.
     Explain {
         /// The control id (case does not matter), e.g. EC2.51.
@@ -477,16 +460,32 @@ fn is_broken_pipe(e: &io::Error) -> bool {
             .is_some_and(is_broken_pipe)
 }
 
-/// Load the catalogue (built-in and `checks_dir`) and write what `list` makes of it; a control
+/// What `checks` and `frameworks` list from: the catalogue, and how to write the list.
+#[derive(clap::Args, Debug)]
+struct CatalogueListArgs {
+    /// The list's format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+    /// Also load controls from this directory.
+    #[arg(long, value_name = "DIR")]
+    checks_dir: Vec<PathBuf>,
+    #[command(flatten)]
+    output: output::OutputArg,
+}
+
+/// Load the catalogue (built-in and `--checks-dir`) and write the table or JSON list; a control
 /// file that does not load makes the exit code 2.
 fn list_catalogue(
-    checks_dir: &[PathBuf],
-    output: &output::OutputArg,
-    list: impl FnOnce(&Catalogue, &mut dyn Write) -> io::Result<()>,
+    args: &CatalogueListArgs,
+    table: fn(&Catalogue, &mut dyn Write) -> io::Result<()>,
+    json: fn(&Catalogue, &mut dyn Write) -> io::Result<()>,
 ) -> Result<u8, Failure> {
-    let (catalogue, errors) = catalogue(checks_dir)?;
+    let (catalogue, errors) = catalogue(&args.checks_dir)?;
     report_errors(&errors);
-    output.write(|out| list(&catalogue, out))?;
+    args.output.write(|out| match args.format {
+        ListFormat::Table => table(&catalogue, out),
+        ListFormat::Json => json(&catalogue, out),
+    })?;
     Ok(if errors.is_empty() { EXIT_CLEAN } else { EXIT_INCOMPLETE })
 }
 
@@ -494,22 +493,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Scan(args) => scan(*args),
         Command::Report(args) => report_cmd::report(&args),
-        Command::Checks {
-            format,
-            checks_dir,
-            output,
-        } => list_catalogue(&checks_dir, &output, |catalogue, out| match format {
-            ListFormat::Table => explain::list(catalogue, out),
-            ListFormat::Json => explain::list_json(catalogue, out),
-        }),
-        Command::Frameworks {
-            format,
-            checks_dir,
-            output,
-        } => list_catalogue(&checks_dir, &output, |catalogue, out| match format {
-            ListFormat::Table => explain::frameworks(catalogue, out),
-            ListFormat::Json => explain::frameworks_json(catalogue, out),
-        }),
+        Command::Checks(args) => list_catalogue(&args, explain::list, explain::list_json),
+        Command::Frameworks(args) => list_catalogue(&args, explain::frameworks, explain::frameworks_json),
         Command::Explain { id, checks_dir, output } => {
             let (catalogue, errors) = catalogue(&checks_dir)?;
             report_errors(&errors);

@@ -131,6 +131,14 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
         leaf = sub;
     }
     let format_typed = || leaf.value_source("format") == Some(ValueSource::CommandLine);
+    // A report's format, for the commands that write one (scan, report).
+    let fill_view_format = |view: &mut crate::report_cmd::ViewArgs| {
+        if !format_typed() {
+            if let Some(format) = settings.format_for::<Format>() {
+                view.format = format;
+            }
+        }
+    };
     let verbose = match &cli.command {
         Command::Scan(args) => args.verbose,
         Command::Fix {
@@ -146,11 +154,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
             settings.fill_live(&mut args.live);
             settings.fill_exceptions(&mut args.exceptions)?;
             settings.fill_checks_dir(&mut args.checks_dir)?;
-            if !format_typed() {
-                if let Some(format) = settings.format_for::<Format>() {
-                    args.view.format = format;
-                }
-            }
+            fill_view_format(&mut args.view);
             args.configured_params = settings.parameters.clone();
         }
         Command::Fix { command } => match command {
@@ -173,30 +177,16 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
                 }
             }
         },
-        Command::Checks { format, checks_dir, .. } => {
-            settings.fill_checks_dir(checks_dir)?;
+        Command::Checks(args) | Command::Frameworks(args) => {
+            settings.fill_checks_dir(&mut args.checks_dir)?;
             if !format_typed() {
                 if let Some(configured) = settings.format_for::<ListFormat>() {
-                    *format = configured;
+                    args.format = configured;
                 }
             }
         }
         Command::Explain { checks_dir, .. } => settings.fill_checks_dir(checks_dir)?,
-        Command::Frameworks { format, checks_dir, .. } => {
-            settings.fill_checks_dir(checks_dir)?;
-            if !format_typed() {
-                if let Some(configured) = settings.format_for::<ListFormat>() {
-                    *format = configured;
-                }
-            }
-        }
-        Command::Report(args) => {
-            if !format_typed() {
-                if let Some(format) = settings.format_for::<Format>() {
-                    args.view.format = format;
-                }
-            }
-        }
+        Command::Report(args) => fill_view_format(&mut args.view),
         Command::Cost(args) => settings.fill_live(&mut args.live),
         Command::Diff { format, .. } => {
             if !format_typed() {

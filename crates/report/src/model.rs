@@ -388,6 +388,14 @@ impl ScanReport {
         if !filter.severities.is_empty() {
             self.controls.retain(|c| filter.severities.contains(&c.severity));
         }
+        self.coverage
+            .gaps
+            .retain(|g| g.account.is_empty() || filter.keeps_place(&g.account, g.region.as_deref()));
+        self.recount();
+    }
+
+    /// Counts, totals and outcome of the results kept.
+    pub(crate) fn recount(&mut self) {
         self.totals = Counts::default();
         for c in &mut self.controls {
             c.counts = Counts::default();
@@ -398,9 +406,6 @@ impl ScanReport {
                 c.counts.add(f.status);
             }
         }
-        self.coverage
-            .gaps
-            .retain(|g| g.account.is_empty() || filter.keeps_place(&g.account, g.region.as_deref()));
         self.outcome = Outcome::of(self.totals.fail > 0, self.coverage.complete);
     }
 }

@@ -2,7 +2,7 @@
 //! over the resources its controls evaluated.
 
 use crate::model::natural_key;
-use crate::{Counts, Outcome, ScanReport};
+use crate::{Counts, ScanReport};
 use netaudit_checks::Status;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -108,11 +108,7 @@ impl ScanReport {
             .retain(|c| requirements.values().any(|ids| ids.contains(&c.id)));
         let kept: Vec<&str> = self.controls.iter().map(|c| c.id.as_str()).collect();
         self.results.retain(|f| kept.contains(&f.control.as_str()));
-        self.totals = Counts::default();
-        for f in &self.results {
-            self.totals.add(f.status);
-        }
-        self.outcome = Outcome::of(self.totals.fail > 0, self.coverage.complete);
+        self.recount();
 
         let mut rollups: Vec<RequirementRollup> = requirements
             .into_iter()
