@@ -461,7 +461,7 @@ pub async fn collect_region_for(
 ) -> RegionInventory {
     let r = Some(region);
     let ec2 = &clients.ec2;
-    let (vpcs, subnets, enis, flow_logs, endpoints, connections, log_groups, alarms, streams) = tokio::join!(
+    let (vpcs, subnets, enis, flow_logs, endpoints, connections, log_groups, alarms, streams, gateways) = tokio::join!(
         when_collected(
             options,
             Collected::Vpcs,
@@ -560,6 +560,19 @@ pub async fn collect_region_for(
             r,
             delivery_streams(&clients.firehose, account, region)
         ),
+        when_collected(
+            options,
+            Collected::InternetGateways,
+            account,
+            r,
+            paginated_items!(
+                ec2.describe_internet_gateways(),
+                convert::internet_gateway,
+                account,
+                r,
+                "ec2:DescribeInternetGateways"
+            )
+        ),
     );
     RegionInventory {
         region: region.to_owned(),
@@ -572,6 +585,7 @@ pub async fn collect_region_for(
         log_groups,
         alarms,
         delivery_streams: streams,
+        internet_gateways: gateways,
     }
 }
 

@@ -43,6 +43,22 @@ pub(crate) fn vpc(v: &ec2::Vpc) -> VpcRecord {
     }
 }
 
+pub(crate) fn internet_gateway(g: &ec2::InternetGateway) -> InternetGatewayRecord {
+    InternetGatewayRecord {
+        internet_gateway_id: g.internet_gateway_id().unwrap_or_default().to_owned(),
+        owner_id: owned(g.owner_id()),
+        attachments: g
+            .attachments()
+            .iter()
+            .map(|a| InternetGatewayAttachmentRecord {
+                state: a.state().map(|s| s.as_str().to_owned()),
+                vpc_id: owned(a.vpc_id()),
+            })
+            .collect(),
+        tags: tags(g.tags()),
+    }
+}
+
 pub(crate) fn subnet(s: &ec2::Subnet) -> SubnetRecord {
     SubnetRecord {
         subnet_id: s.subnet_id().unwrap_or_default().to_owned(),

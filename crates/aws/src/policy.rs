@@ -16,6 +16,7 @@ pub const API_ACTIONS: &[(&str, &str)] = &[
     ("logs:DescribeLogGroups", "logs:DescribeLogGroups"),
     ("cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarms"),
     ("firehose:ListDeliveryStreams", "firehose:ListDeliveryStreams"),
+    ("ec2:DescribeInternetGateways", "ec2:DescribeInternetGateways"),
 ];
 
 /// Calls made only with `--org` (in the management or delegated-administrator account).

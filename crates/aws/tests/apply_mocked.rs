@@ -184,6 +184,7 @@ fn batch(steps: Vec<Step>) -> Batch {
     Batch {
         account_id: "111111111111".into(),
         region: "us-east-1".into(),
+        priority: Default::default(),
         steps,
     }
 }
@@ -436,6 +437,7 @@ async fn regional_flow_logs_are_not_attempted_when_their_delivery_role_could_not
         Batch {
             account_id: "111111111111".into(),
             region: "global".into(),
+            priority: Default::default(),
             steps: vec![role],
         },
         batch(vec![flow_log]),

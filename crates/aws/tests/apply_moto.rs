@@ -47,6 +47,7 @@ async fn alarms_groups_and_retention_against_the_emulator() {
     let batch = Batch {
         account_id: "123456789012".into(),
         region: "us-east-1".into(),
+        priority: Default::default(),
         steps: vec![
             step(Action::CreateLogGroup {
                 log_group: "/aws/vendedlogs/vpn/vpn-1".into(),
@@ -173,6 +174,8 @@ fn a_batch_in_another_account_runs_through_the_org_role_or_not_at_all() {
         remedy: Some(netaudit_checks::Remedy::CreateFlowLog { vpc_id: vpc_id.clone() }),
         location: None,
         read_from: None,
+        priority: Default::default(),
+        priority_reasons: vec![],
     };
     let options = netaudit_fix::PlanOptions {
         destination: netaudit_fix::DestinationChoice::S3 {

@@ -89,6 +89,8 @@ fn finding(control: &Control, asset: &Asset, status: Status, reason: String, gap
             construct_path: s.construct_path.clone(),
         }),
         read_from: None,
+        priority: Default::default(),
+        priority_reasons: vec![],
     }
 }
 
@@ -192,6 +194,8 @@ pub fn evaluate_control(
             remedy: None,
             location: None,
             read_from: None,
+            priority: Default::default(),
+            priority_reasons: vec![],
         });
     }
 

@@ -14,6 +14,7 @@ mod evaluate;
 mod exceptions;
 mod explain;
 mod parameters;
+mod priority;
 mod reads;
 mod remedy;
 mod results;
@@ -29,6 +30,7 @@ pub use exceptions::{
     ExceptionState, ExceptionUse, ExceptionsError, ExceptionsSummary, ResourceMatch,
 };
 pub use explain::explain;
+pub use priority::{assign_priorities, order_by_priority, Priority, ProductionTags};
 pub use reads::controls_read;
 pub use remedy::{FlowLogTarget, LogGroupRef, Remedy, RemedyKind, TunnelRef};
 pub use results::{Finding, GapRef, Location, ResultKey, Status};

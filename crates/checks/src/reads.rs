@@ -102,12 +102,16 @@ mod tests {
     }
 
     #[test]
-    fn ec2_6_needs_vpcs_and_flow_logs_only() {
+    fn ec2_6_needs_vpcs_flow_logs_and_internet_gateways_only() {
         let (catalogue, _) = builtin();
         let control = catalogue.get("EC2.6").expect("EC2.6 is built in");
         let reads = controls_read(&[control]).expect("EC2.6 compiles");
         let needed: Vec<Collected> = Collected::ALL.into_iter().filter(|l| reads.needs(*l)).collect();
-        assert_eq!(needed, vec![Collected::Vpcs, Collected::FlowLogs]);
+        // Internet gateways rank every result by exposure.
+        assert_eq!(
+            needed,
+            vec![Collected::Vpcs, Collected::FlowLogs, Collected::InternetGateways]
+        );
         // The not-applicable filter reads whether the VPC is shared.
         assert!(reads.reads_field(Vpc, schema::vpc::IS_SHARED));
     }

@@ -122,6 +122,12 @@ pub struct Finding {
     /// For a scan of collected evidence: the evidence file and line the resource was read from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_from: Option<Location>,
+    /// How urgently to fix it: internet exposure and production tags (see [`crate::Priority`]).
+    #[serde(default)]
+    pub priority: crate::priority::Priority,
+    /// Why it has that priority: which internet gateway, which tag, what could not be read.
+    #[serde(default)]
+    pub priority_reasons: Vec<String>,
 }
 
 /// A source range: the file (relative to where the scan was asked) and its first and last line.

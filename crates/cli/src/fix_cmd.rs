@@ -36,6 +36,8 @@ pub struct PlanArgs {
     params: Vec<String>,
     #[arg(skip)]
     pub(crate) configured_params: crate::settings::ConfigParams,
+    #[command(flatten)]
+    pub(crate) priority: crate::priority::PriorityArgs,
     /// Only fix these controls (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "IDS", value_parser = crate::trimmed)]
     checks: Vec<String>,
@@ -330,7 +332,8 @@ fn plan_input(args: &PlanArgs, catalogue: &Catalogue) -> Result<PlanInput, Failu
         .configured_params
         .under(parse_params(&args.params, catalogue)?, catalogue, true)?;
     let controls: Vec<&Control> = catalogue.controls().iter().collect();
-    let (findings, eval_errors) = netaudit_checks::evaluate(&controls, &graph, &params);
+    let (mut findings, eval_errors) = netaudit_checks::evaluate(&controls, &graph, &params);
+    netaudit_checks::assign_priorities(&mut findings, &graph, &args.priority.production_tags()?);
     let eval_errors: Vec<String> = eval_errors.iter().map(ToString::to_string).collect();
     report_errors(&eval_errors);
     errors.extend(eval_errors);

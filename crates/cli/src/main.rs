@@ -10,6 +10,7 @@ mod logs_cmd;
 mod meta_cmd;
 mod numbers;
 mod output;
+mod priority;
 mod report_cmd;
 mod settings;
 
@@ -185,6 +186,8 @@ struct ScanArgs {
     params: Vec<String>,
     #[arg(skip)]
     configured_params: settings::ConfigParams,
+    #[command(flatten)]
+    priority: priority::PriorityArgs,
     #[command(flatten)]
     view: report_cmd::ViewArgs,
 }
@@ -838,6 +841,7 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
         Graph::build(&inventory)
     };
     let (mut findings, eval_errors) = netaudit_checks::evaluate(&selected, &graph, &params);
+    netaudit_checks::assign_priorities(&mut findings, &graph, &args.priority.production_tags()?);
     errors.extend(eval_errors.iter().map(ToString::to_string));
     report_errors(&errors);
     let exceptions = exceptions.map(|e| fix_cmd::apply_and_warn(&e, &mut findings));

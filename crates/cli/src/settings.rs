@@ -19,7 +19,15 @@ const PROFILE_ENV: &str = "NETAUDIT_PROFILE";
 const EXCEPTIONS_ENV: &str = "NETAUDIT_EXCEPTIONS";
 const FORMAT_ENV: &str = "NETAUDIT_FORMAT";
 
-const KEYS: [&str; 6] = ["regions", "profile", "exceptions", "format", "checks_dir", "parameters"];
+const KEYS: [&str; 7] = [
+    "regions",
+    "profile",
+    "exceptions",
+    "format",
+    "checks_dir",
+    "parameters",
+    "priority",
+];
 
 /// The global options that choose the config file.
 #[derive(clap::Args, Debug, Default)]
@@ -104,6 +112,8 @@ struct Settings {
     format: Option<Setting<String>>,
     checks_dir: Option<Setting<Vec<PathBuf>>>,
     parameters: ConfigParams,
+    /// `[priority] production_tags`.
+    production_tags: Option<netaudit_checks::ProductionTags>,
 }
 
 /// Fill in what the command line left out from the environment and the config file.
@@ -156,6 +166,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
             settings.fill_checks_dir(&mut args.checks_dir)?;
             fill_view_format(&mut args.view);
             args.configured_params = settings.parameters.clone();
+            args.priority.configured.clone_from(&settings.production_tags);
         }
         Command::Fix { command } => match command {
             fix_cmd::FixCommand::Plan(args) => {
@@ -167,6 +178,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
                     }
                 }
                 args.configured_params = settings.parameters.clone();
+                args.priority.configured.clone_from(&settings.production_tags);
             }
             fix_cmd::FixCommand::Apply(args) => {
                 settings.fill_profile(&mut args.live);
@@ -438,6 +450,9 @@ fn read_file(path: &Path, named_by: &str) -> Result<Settings, Failure> {
                 }
                 settings.parameters = read_parameters(path, &text)?;
             }
+            "priority" => {
+                settings.production_tags = Some(read_priority(value.get_ref(), &origin)?);
+            }
             other => {
                 return Err(Failure::Usage(format!(
                     "{origin}: unknown setting {other:?}; the settings are {}",
@@ -479,6 +494,45 @@ fn read_parameters(path: &Path, text: &str) -> Result<ConfigParams, Failure> {
         entries.push((id.get_ref().clone(), json, origin));
     }
     Ok(ConfigParams { entries })
+}
+
+/// `[priority]`: `production_tags = ["Environment=prod", …]`, the tags that mark production assets.
+fn read_priority(value: &toml::Value, origin: &Origin) -> Result<netaudit_checks::ProductionTags, Failure> {
+    let Some(table) = value.as_table() else {
+        return Err(Failure::Usage(format!(
+            "{origin}: priority: expected a table, e.g. [priority] production_tags = [\"Environment=prod\"], not {}",
+            describe(value)
+        )));
+    };
+    let mut pairs = None;
+    for (name, item) in table {
+        match name.as_str() {
+            "production_tags" => {
+                let texts = strings(item).ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "{origin}: [priority] production_tags: expected a list of KEY=VALUE strings, not {}",
+                        describe(item)
+                    ))
+                })?;
+                let parsed = texts
+                    .iter()
+                    .map(|t| {
+                        netaudit_checks::ProductionTags::parse_pair(t)
+                            .map_err(|e| Failure::Usage(format!("{origin}: [priority] production_tags: {e}")))
+                    })
+                    .collect::<Result<Vec<_>, Failure>>()?;
+                pairs = Some(parsed);
+            }
+            other => {
+                return Err(Failure::Usage(format!(
+                    "{origin}: [priority] unknown setting {other:?}; the setting is production_tags"
+                )))
+            }
+        }
+    }
+    Ok(pairs.map_or_else(netaudit_checks::ProductionTags::default, |pairs| {
+        netaudit_checks::ProductionTags { pairs }
+    }))
 }
 
 fn text_of(value: &toml::Value) -> Option<String> {

@@ -110,12 +110,14 @@ fn checks_shrink_the_calls_to_what_the_controls_read() {
         narrow_total < full_total,
         "EC2.6 alone made {narrow_total} calls, every control {full_total}"
     );
-    // EC2.6 reads VPCs (whether they are shared) and their flow logs, nothing else.
+    // EC2.6 reads VPCs (whether they are shared) and their flow logs; every scan ranks its results
+    // by internet exposure. Nothing else.
     let read: Vec<&str> = narrow_apis.keys().map(String::as_str).collect();
     assert_eq!(
         read,
         [
             "ec2:DescribeFlowLogs",
+            "ec2:DescribeInternetGateways",
             "ec2:DescribeRegions",
             "ec2:DescribeVpcs",
             "sts:GetCallerIdentity"

@@ -477,6 +477,8 @@ fn load_region(
         log_groups: files.listing::<parse::LogGroupsDoc>(place, &Operation::LOGS_DESCRIBE_LOG_GROUPS),
         alarms: files.listing::<parse::AlarmsDoc>(place, &Operation::CLOUDWATCH_DESCRIBE_ALARMS),
         delivery_streams: files.listing::<parse::DeliveryStreamsDoc>(place, &Operation::FIREHOSE_LIST_DELIVERY_STREAMS),
+        internet_gateways: files
+            .listing::<parse::InternetGatewaysDoc>(place, &Operation::EC2_DESCRIBE_INTERNET_GATEWAYS),
     }
 }
 

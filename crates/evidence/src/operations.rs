@@ -44,6 +44,8 @@ impl Operation {
         Operation::regional("logs", "describe-log-groups", "logs:DescribeLogGroups");
     pub const CLOUDWATCH_DESCRIBE_ALARMS: Operation =
         Operation::regional("cloudwatch", "describe-alarms", "cloudwatch:DescribeAlarms");
+    pub const EC2_DESCRIBE_INTERNET_GATEWAYS: Operation =
+        Operation::regional("ec2", "describe-internet-gateways", "ec2:DescribeInternetGateways");
     /// Not paginated by the CLI: the script follows `HasMoreDeliveryStreams` itself.
     pub const FIREHOSE_LIST_DELIVERY_STREAMS: Operation =
         Operation::regional("firehose", "list-delivery-streams", "firehose:ListDeliveryStreams");
@@ -123,6 +125,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation::LOGS_DESCRIBE_LOG_GROUPS,
     Operation::CLOUDWATCH_DESCRIBE_ALARMS,
     Operation::FIREHOSE_LIST_DELIVERY_STREAMS,
+    Operation::EC2_DESCRIBE_INTERNET_GATEWAYS,
 ];
 
 #[cfg(test)]

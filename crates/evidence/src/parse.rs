@@ -6,8 +6,8 @@
 //! netaudit does not use are ignored, so new AWS fields never break a load.
 
 use netaudit_model::inventory::{
-    AlarmRecord, BucketRecord, ClientVpnEndpointRecord, DeliveryStreamRecord, FlowLogRecord, LogGroupRecord,
-    NetworkInterfaceRecord, RegionRecord, SubnetRecord, VpcRecord, VpnConnectionRecord,
+    AlarmRecord, BucketRecord, ClientVpnEndpointRecord, DeliveryStreamRecord, FlowLogRecord, InternetGatewayRecord,
+    LogGroupRecord, NetworkInterfaceRecord, RegionRecord, SubnetRecord, VpcRecord, VpnConnectionRecord,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -125,6 +125,12 @@ macro_rules! list_doc {
 }
 
 list_doc!(VpcsDoc, "Vpcs", "an object with a `Vpcs` list", VpcRecord);
+list_doc!(
+    InternetGatewaysDoc,
+    "InternetGateways",
+    "an object with an `InternetGateways` list",
+    InternetGatewayRecord
+);
 list_doc!(SubnetsDoc, "Subnets", "an object with a `Subnets` list", SubnetRecord);
 list_doc!(
     NetworkInterfacesDoc,

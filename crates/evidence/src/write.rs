@@ -8,8 +8,8 @@
 use crate::load::RegionScopeDoc;
 use crate::operations::Operation;
 use crate::parse::{
-    AlarmsDoc, BucketsDoc, CallerIdentityDoc, ClientVpnEndpointsDoc, DeliveryStreamsDoc, FlowLogsDoc, LogGroupsDoc,
-    NetworkInterfacesDoc, RegionsDoc, SubnetsDoc, VpcsDoc, VpnConnectionsDoc,
+    AlarmsDoc, BucketsDoc, CallerIdentityDoc, ClientVpnEndpointsDoc, DeliveryStreamsDoc, FlowLogsDoc,
+    InternetGatewaysDoc, LogGroupsDoc, NetworkInterfacesDoc, RegionsDoc, SubnetsDoc, VpcsDoc, VpnConnectionsDoc,
 };
 use crate::EvidenceError;
 use netaudit_model::inventory::*;
@@ -138,6 +138,12 @@ fn write_region(w: &mut Writer<'_>, d: &str, r: &RegionInventory) -> Result<(), 
         &Operation::FIREHOSE_LIST_DELIVERY_STREAMS,
         &r.delivery_streams,
         DeliveryStreamsDoc::of,
+    )?;
+    w.listing(
+        d,
+        &Operation::EC2_DESCRIBE_INTERNET_GATEWAYS,
+        &r.internet_gateways,
+        InternetGatewaysDoc::of,
     )?;
     Ok(())
 }

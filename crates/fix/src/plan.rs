@@ -1,6 +1,6 @@
 //! The plan: what to change, per account and region, and which failing results each change fixes.
 
-use netaudit_checks::{Exception, Finding, FlowLogTarget, GapRef, Params, Remedy, ResultKey, Status};
+use netaudit_checks::{Exception, Finding, FlowLogTarget, GapRef, Params, Priority, Remedy, ResultKey, Status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -345,6 +345,11 @@ pub struct Step {
 pub struct Batch {
     pub account_id: String,
     pub region: String,
+    /// The most urgent priority among the results the batch fixes (an account's IAM batch takes
+    /// the most urgent of the account, since its regional batches depend on it). Batches are
+    /// ordered by it.
+    #[serde(default)]
+    pub priority: Priority,
     pub steps: Vec<Step>,
 }
 
@@ -453,6 +458,7 @@ pub fn plan(findings: &[Finding], existing: &ExistingLogGroups, options: &PlanOp
     for ((account, region, _, _), step) in planner.steps {
         batches.entry((account, region)).or_default().push(step);
     }
+    let priority_of: BTreeMap<ResultKey, Priority> = findings.iter().map(|f| (f.key(), f.priority)).collect();
     let mut batches: Vec<Batch> = batches
         .into_iter()
         .map(|((account_id, region), mut steps)| {
@@ -461,16 +467,37 @@ pub fn plan(findings: &[Finding], existing: &ExistingLogGroups, options: &PlanOp
                 s.fixes.sort();
                 s.fixes.dedup();
             }
+            let priority = steps
+                .iter()
+                .flat_map(|s| &s.fixes)
+                .filter_map(|key| priority_of.get(key).copied())
+                .min()
+                .unwrap_or_default();
             Batch {
                 account_id,
                 region,
+                priority,
                 steps,
             }
         })
         .collect();
-    // IAM first within each account: regional flow logs depend on the role.
+    // An account's IAM batch goes before every regional batch of the account that needs its role.
+    let mut most_urgent: BTreeMap<String, Priority> = BTreeMap::new();
+    for b in &batches {
+        let p = most_urgent.entry(b.account_id.clone()).or_insert(b.priority);
+        *p = (*p).min(b.priority);
+    }
+    for b in batches.iter_mut().filter(|b| b.region == "global") {
+        b.priority = most_urgent.get(&b.account_id).copied().unwrap_or(b.priority);
+    }
+    // What to fix first, then IAM first within each account: regional flow logs depend on the role.
     batches.sort_by(|a, b| {
-        (&a.account_id, a.region != "global", &a.region).cmp(&(&b.account_id, b.region != "global", &b.region))
+        (a.priority, &a.account_id, a.region != "global", &a.region).cmp(&(
+            b.priority,
+            &b.account_id,
+            b.region != "global",
+            &b.region,
+        ))
     });
     let mut not_planned = planner.not_planned;
     not_planned.sort();

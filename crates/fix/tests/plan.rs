@@ -57,6 +57,8 @@ fn finding(control: &str, resource_type: &str, id: &str, remedy: Remedy) -> Find
         remedy: Some(remedy),
         location: None,
         read_from: None,
+        priority: Default::default(),
+        priority_reasons: vec![],
     }
 }
 

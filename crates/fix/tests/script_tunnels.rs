@@ -50,6 +50,8 @@ fn tunnel_script() -> String {
         }),
         location: None,
         read_from: None,
+        priority: Default::default(),
+        priority_reasons: vec![],
     };
     // The tunnel log group exists already, so the script touches tunnels only.
     let mut existing = ExistingLogGroups::new();

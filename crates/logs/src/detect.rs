@@ -517,6 +517,8 @@ pub fn run(session: &LogSession, detections: &[Detection], t: &Thresholds) -> Re
                 remedy: None,
                 location: None,
                 read_from: None,
+                priority: Default::default(),
+                priority_reasons: vec![],
             });
         }
     }

@@ -64,6 +64,8 @@ pub struct RegionInventory {
     pub log_groups: Listing<LogGroupRecord>,
     pub alarms: Listing<AlarmRecord>,
     pub delivery_streams: Listing<DeliveryStreamRecord>,
+    /// ec2 DescribeInternetGateways: which VPCs can reach the internet (for result priority).
+    pub internet_gateways: Listing<InternetGatewayRecord>,
 }
 
 impl RegionInventory {
@@ -80,6 +82,7 @@ impl RegionInventory {
             log_groups: Err(gap.clone()),
             alarms: Err(gap.clone()),
             delivery_streams: Err(gap.clone()),
+            internet_gateways: Err(gap.clone()),
         }
     }
 
@@ -96,6 +99,7 @@ impl RegionInventory {
             log_groups: Ok(vec![]),
             alarms: Ok(vec![]),
             delivery_streams: Ok(vec![]),
+            internet_gateways: Ok(vec![]),
         }
     }
 }
@@ -165,6 +169,37 @@ impl SubnetRecord {
     pub fn name_tag(&self) -> Option<&str> {
         name_tag(&self.tags)
     }
+}
+
+/// ec2 DescribeInternetGateways `InternetGateways[]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InternetGatewayRecord {
+    pub internet_gateway_id: String,
+    pub owner_id: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub attachments: Vec<InternetGatewayAttachmentRecord>,
+    #[serde(default, deserialize_with = "list")]
+    pub tags: Vec<TagRecord>,
+}
+
+impl InternetGatewayRecord {
+    /// The VPCs the gateway is attached to (`available` is what AWS reports for an attached
+    /// internet gateway; `attached` is accepted too). Detaching or detached gateways route nothing.
+    pub fn attached_vpcs(&self) -> impl Iterator<Item = &str> {
+        self.attachments
+            .iter()
+            .filter(|a| matches!(a.state.as_deref(), Some("available" | "attached") | None))
+            .filter_map(|a| a.vpc_id.as_deref())
+    }
+}
+
+/// One `Attachments[]` entry of an internet gateway.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InternetGatewayAttachmentRecord {
+    pub state: Option<String>,
+    pub vpc_id: Option<String>,
 }
 
 /// ec2 DescribeNetworkInterfaces `NetworkInterfaces[]`.

@@ -61,6 +61,9 @@ impl Reads {
             Collected::Alarms => self.reads_kind(Kind::Alarm),
             Collected::DeliveryStreams => self.reads_kind(Kind::DeliveryStream),
             Collected::Buckets => self.reads_kind(Kind::Bucket),
+            // Every result on a regional resource is ranked by the internet exposure of the VPCs it
+            // concerns, whatever the control reads.
+            Collected::InternetGateways => self.kinds.iter().any(|k| k.is_regional()),
         }
     }
 }
@@ -80,10 +83,11 @@ pub enum Collected {
     DeliveryStreams,
     /// Account-wide.
     Buckets,
+    InternetGateways,
 }
 
 impl Collected {
-    pub const ALL: [Collected; 10] = [
+    pub const ALL: [Collected; 11] = [
         Collected::Vpcs,
         Collected::Subnets,
         Collected::NetworkInterfaces,
@@ -94,6 +98,7 @@ impl Collected {
         Collected::Alarms,
         Collected::DeliveryStreams,
         Collected::Buckets,
+        Collected::InternetGateways,
     ];
 
     /// The API behind the listing, as `service:Operation`.
@@ -109,6 +114,7 @@ impl Collected {
             Collected::Alarms => "cloudwatch:DescribeAlarms",
             Collected::DeliveryStreams => "firehose:ListDeliveryStreams",
             Collected::Buckets => "s3:ListBuckets",
+            Collected::InternetGateways => "ec2:DescribeInternetGateways",
         }
     }
 }

@@ -223,6 +223,7 @@ fields {
     STATE "state": String = "pending or available.",
     CIDR_BLOCK "cidrBlock": String = "The primary IPv4 CIDR block.",
     NETWORK_INTERFACE_COUNT "networkInterfaceCount": Int = "How many network interfaces the VPC has.",
+    INTERNET_GATEWAYS "internetGateways": StringList = "The internet gateways attached to the VPC (empty: none; the VPC is not internet-facing through one).",
 }
 edges {
     HAS_FLOW_LOG "hasFlowLog" -> FlowLog many = "Flow logs whose resource is this VPC (not its subnets or interfaces).",

@@ -6,7 +6,7 @@
 use crate::ScanReport;
 use std::io::{self, Write};
 
-pub const HEADER: [&str; 17] = [
+pub const HEADER: [&str; 19] = [
     "control",
     "status",
     "severity",
@@ -24,6 +24,8 @@ pub const HEADER: [&str; 17] = [
     "exception_expires",
     "exception_reason",
     "exception_source",
+    "priority",
+    "priority_reasons",
 ];
 
 /// A cell as a spreadsheet will read it: never a formula.
@@ -77,6 +79,7 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             netaudit_checks::ExceptionState::Expired => "expired",
         });
         let gaps = gaps.join("; ");
+        let priority_reasons = f.priority_reasons.join("; ");
         let requirements = rollup
             .map(|r| {
                 r.requirements
@@ -105,6 +108,8 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             expires.as_str(),
             exception.map_or("", |e| e.reason.as_str()),
             exception.map_or("", |e| e.source.as_str()),
+            f.priority.as_str(),
+            priority_reasons.as_str(),
         ];
         if rollup.is_some() {
             cells.push(requirements.as_str());

@@ -4,7 +4,7 @@
 //! by their whole identity (control, resource, account, region), so a shared VPC's result in its
 //! owner's account and the one in a participant's account never stand for each other.
 
-use netaudit_checks::{Finding, ResultKey, Status};
+use netaudit_checks::{Finding, Priority, ResultKey, Status};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -20,6 +20,8 @@ pub struct DiffEntry {
     /// The status in the newer report, if it has this result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<Status>,
+    /// The priority in the newer report, or in the older one when the newer lacks the result.
+    pub priority: Priority,
     pub reason: String,
 }
 
@@ -92,6 +94,7 @@ pub fn diff(old: &[Finding], new: &[Finding]) -> ReportDiff {
         region: f.region.clone(),
         before: b.map(|x| x.status),
         after: a.map(|x| x.status),
+        priority: a.unwrap_or(f).priority,
         reason: a.unwrap_or(f).reason.clone(),
     };
     for (k, b) in &before {
@@ -115,6 +118,12 @@ pub fn diff(old: &[Finding], new: &[Finding]) -> ReportDiff {
                 ..ControlDiff::default()
             });
             d.new.push(entry(a, b, Some(a)));
+        }
+    }
+    // What to fix first comes first within each list; otherwise in identity order.
+    for c in controls.values_mut() {
+        for entries in [&mut c.new, &mut c.resolved, &mut c.still_open, &mut c.missing] {
+            entries.sort_by_key(|e| e.priority);
         }
     }
     ReportDiff {
@@ -147,7 +156,8 @@ pub fn render_table(d: &ReportDiff, out: &mut dyn Write) -> io::Result<()> {
             for e in entries {
                 writeln!(
                     out,
-                    "  {label:<8}  {:<7} -> {:<14}  {}  (account {}, {})  {}",
+                    "  {label:<8}  {:<8}  {:<7} -> {:<14}  {}  (account {}, {})  {}",
+                    e.priority.as_str(),
                     status_text(e.before),
                     status_text(e.after),
                     e.resource_arn,

@@ -140,6 +140,20 @@ fn testcase(f: &Finding, title: &str) -> String {
     }
     case.push('>');
     case.push('\n');
+    // Per-testcase properties, as pytest's record_property writes them.
+    case.push_str("      <properties>\n");
+    case.push_str(&format!(
+        "        <property name=\"priority\" value=\"{}\"/>\n",
+        f.priority.as_str()
+    ));
+    for reason in &f.priority_reasons {
+        case.push_str(&format!(
+            "        <property name=\"priority_reason\" value=\"{}\"/>\n",
+            escape(reason)
+        ));
+    }
+    case.push_str("      </properties>\n");
+    detail.push(format!("priority: {}", f.priority));
     let body = |tag: &str, kind: &str, message: &str, lines: &[String]| {
         format!(
             "      <{tag} message=\"{}\" type=\"{kind}\">{}</{tag}>\n",

@@ -70,19 +70,20 @@ fn counts_row(c: &Counts) -> String {
     )
 }
 
-/// FAILs, most severe control first, with each result's identity.
+/// FAILs, most urgent priority first, then most severe control, with each result's identity.
 fn failures(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     let severity = |id: &str| report.control(id).map_or(Severity::Informational, |c| c.severity);
     let mut failing: Vec<_> = report.results.iter().filter(|f| f.status == Status::Fail).collect();
     if failing.is_empty() {
         return Ok(());
     }
-    // In the report's order of controls (most severe first, natural id order); stable within one.
+    // What to fix first: by priority, then in the report's order of controls (most severe first,
+    // natural id order); stable within one.
     let position = |id: &str| report.controls.iter().position(|c| c.id == id).unwrap_or(usize::MAX);
-    failing.sort_by_key(|f| position(&f.control));
+    failing.sort_by_key(|f| (f.priority, position(&f.control)));
     writeln!(out, "### Top failures\n")?;
-    writeln!(out, "| Control | Severity | Resource | Account | Region | Reason |")?;
-    writeln!(out, "|---|---|---|---|---|---|")?;
+    writeln!(out, "| Priority | Control | Severity | Resource | Account | Region | Reason |")?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
     for f in failing.iter().take(LISTED) {
         let resource = match &f.resource_name {
             Some(name) => format!("{} ({name})", f.resource_id),
@@ -92,9 +93,14 @@ fn failures(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             Some(at) => format!("{resource} at {}:{}", at.file, at.start_line),
             None => resource,
         };
+        let priority = match f.priority_reasons.as_slice() {
+            [] => f.priority.as_str().to_owned(),
+            reasons => format!("{} ({})", f.priority, reasons.join("; ")),
+        };
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            escape(&priority),
             escape(&f.control),
             severity(&f.control).as_str(),
             escape(&resource),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// Bumped on any incompatible change to the JSON document.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The oldest report version `diff` still reads (version 1 carries no remedies, so it cannot be planned from).
 pub const OLDEST_READABLE_SCHEMA_VERSION: u32 = 1;
@@ -207,7 +207,9 @@ pub enum SourceKind {
 
 impl ScanReport {
     /// Assemble the report. `errors` are input and control problems met along the way.
-    pub fn new(controls: &[&Control], findings: Vec<Finding>, graph: &Graph, errors: Vec<String>) -> ScanReport {
+    pub fn new(controls: &[&Control], mut findings: Vec<Finding>, graph: &Graph, errors: Vec<String>) -> ScanReport {
+        // What to fix first comes first; otherwise in the order the controls produced them.
+        netaudit_checks::order_by_priority(&mut findings);
         let mut totals = Counts::default();
         let summaries = controls
             .iter()

@@ -264,6 +264,10 @@ fn result(finding: &Finding, rule_index: Option<usize>, severity: Option<Severit
     properties.insert("region".into(), json!(finding.region));
     properties.insert("resourceId".into(), json!(finding.resource_id));
     properties.insert("resourceType".into(), json!(finding.resource_type));
+    properties.insert("priority".into(), json!(finding.priority));
+    if !finding.priority_reasons.is_empty() {
+        properties.insert("priorityReasons".into(), json!(finding.priority_reasons));
+    }
     if let Some(name) = &finding.resource_name {
         properties.insert("resourceName".into(), json!(name));
     }
@@ -400,6 +404,7 @@ fn not_alerted_entry(finding: &Finding, options: &SarifOptions) -> Value {
     entry.insert("resourceType".into(), json!(finding.resource_type));
     entry.insert("account".into(), json!(finding.account_id));
     entry.insert("region".into(), json!(finding.region));
+    entry.insert("priority".into(), json!(finding.priority));
     if let Some(source) = &finding.location {
         entry.insert("location".into(), physical_location(source, options));
     }

@@ -183,19 +183,26 @@ pub fn render(report: &ScanReport, out: &mut dyn Write, options: TableOptions) -
             .filter(|f| f.control == control.id)
             .filter(shown)
             .collect();
-        rows.sort_by_key(|f| f.status);
-        // Columns as wide as this control's rows need: status and resource first.
+        // What to fix first: by priority, then by status.
+        rows.sort_by_key(|f| (f.priority, f.status));
+        // Columns as wide as this control's rows need: status, priority and resource first.
         let column = |get: fn(&Finding) -> usize| rows.iter().map(|f| get(f)).max().unwrap_or(0);
-        let (w_status, w_resource, w_account, w_region) = (
+        let (w_status, w_priority, w_resource, w_account, w_region) = (
             column(|f| f.status.as_str().len()),
+            column(|f| f.priority.as_str().len()),
             column(|f| resource(f).chars().count()),
             column(|f| place(f).0.len()),
             column(|f| place(f).1.len()),
         );
         for f in rows {
             let status = format!("{:<w_status$}", f.status.as_str());
-            let lead = format!("  {}  {:<w_resource$}  ", paint.status(f.status, &status), resource(f));
-            let lead_width = 2 + w_status + 2 + w_resource + 2;
+            let lead = format!(
+                "  {}  {:<w_priority$}  {:<w_resource$}  ",
+                paint.status(f.status, &status),
+                f.priority.as_str(),
+                resource(f)
+            );
+            let lead_width = 2 + w_status + 2 + w_priority + 2 + w_resource + 2;
             let (account, region) = place(f);
             let (where_, where_width) = if w_account + w_region > 0 {
                 (

@@ -13,10 +13,11 @@ pub fn render(plan: &Plan) -> String {
     for batch in &plan.batches {
         let _ = writeln!(
             out,
-            "{} {} ({} step(s))",
+            "{} {} ({} step(s), priority {})",
             batch.account_id,
             batch.region,
-            batch.steps.len()
+            batch.steps.len(),
+            batch.priority
         );
         for (i, step) in batch.steps.iter().enumerate() {
             let _ = writeln!(out, "  {}. {}", i + 1, step.action.summary());

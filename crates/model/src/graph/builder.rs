@@ -75,6 +75,7 @@ impl Builder {
             edges: vec![Edge::Known(vec![]); def.edges.len()],
             source: None,
             uncertain: None,
+            tags: vec![],
         });
         if self.g.by_kind.len() < Kind::ALL.len() {
             self.g.by_kind.resize(Kind::ALL.len(), vec![]);
@@ -89,6 +90,14 @@ impl Builder {
 
     pub(super) fn set(&mut self, node: NodeId, field: FieldIx, value: Value) {
         self.g.assets[node.0 as usize].fields[field.0] = value;
+    }
+
+    /// Keep a resource's tags (a tag without a key carries nothing and is dropped).
+    pub(super) fn set_tags(&mut self, node: NodeId, tags: &[TagRecord]) {
+        self.g.assets[node.0 as usize].tags = tags
+            .iter()
+            .filter_map(|t| Some((t.key.clone()?, t.value.clone().unwrap_or_default())))
+            .collect();
     }
 
     pub(super) fn set_edge(&mut self, node: NodeId, edge: EdgeIx, value: Edge) {
@@ -285,6 +294,7 @@ impl Builder {
         let log_groups = self.add_log_groups(a, r, &inv.log_groups);
         let alarms = self.add_alarms(a, r, &inv.alarms);
         let delivery_streams = self.add_delivery_streams(a, r, &inv.delivery_streams);
+        self.add_internet_gateways(a, r, &inv.internet_gateways);
         let listings = PlaceListings {
             vpcs,
             subnets,
@@ -296,6 +306,44 @@ impl Builder {
             delivery_streams,
         };
         self.places.insert(place(a, r), listings);
+    }
+
+    /// Which VPCs have an internet gateway attached; each VPC of the place gets the list as its
+    /// `internetGateways` field (unknown when the listing could not be read).
+    fn add_internet_gateways(&mut self, a: &str, r: &str, listing: &Listing<InternetGatewayRecord>) {
+        let here = place(a, r);
+        let by_vpc = match listing {
+            Ok(gateways) => {
+                let mut by_vpc: HashMap<String, Vec<String>> = HashMap::new();
+                for igw in gateways {
+                    for vpc in igw.attached_vpcs() {
+                        by_vpc
+                            .entry(vpc.to_owned())
+                            .or_default()
+                            .push(igw.internet_gateway_id.clone());
+                    }
+                }
+                Ok(by_vpc)
+            }
+            Err(gap) => {
+                self.gap(gap);
+                Err(gap.clone())
+            }
+        };
+        let vpcs: Vec<(String, NodeId)> = self
+            .vpcs
+            .iter()
+            .filter(|((p, _), _)| *p == here)
+            .map(|((_, id), node)| (id.clone(), *node))
+            .collect();
+        for (vpc_id, node) in vpcs {
+            let value = match &by_vpc {
+                Ok(map) => Value::List(map.get(&vpc_id).cloned().unwrap_or_default()),
+                Err(gap) => Value::Unknown(gap.clone()),
+            };
+            self.set(node, schema::vpc::INTERNET_GATEWAYS, value);
+        }
+        self.g.internet_gateways.insert(here, by_vpc);
     }
 
     pub(super) fn finish(mut self) -> Graph {

@@ -15,6 +15,7 @@ use crate::schema::{EdgeIx, FieldIx, Kind};
 use crate::value::{Gap, Value};
 use builder::Builder;
 pub use declared::{declared_arn, DeclaredAsset, DeclaredException, ExceptionTerm, Link, SourcePoint, SourceRef};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,6 +47,9 @@ pub struct Asset {
     pub source: Option<Arc<SourceRef>>,
     /// Why a declared asset may not exist once deployed (`count` or `Condition` unknown before deploy).
     pub uncertain: Option<Arc<Gap>>,
+    /// The resource's tags as (key, value), in the order AWS listed them; empty when it has none
+    /// or its kind carries none.
+    pub tags: Vec<(String, String)>,
 }
 
 impl Asset {
@@ -83,6 +87,9 @@ pub struct Graph {
     region_list_gaps: Vec<Arc<Gap>>,
     disabled_regions: Vec<DisabledRegion>,
     region_scopes: Vec<(String, Vec<String>)>,
+    /// Per (account, region): the internet gateways attached to each VPC id, or why the listing
+    /// could not be read.
+    internet_gateways: HashMap<(String, String), Result<HashMap<String, Vec<String>>, Arc<Gap>>>,
 }
 
 impl Graph {
@@ -113,6 +120,23 @@ impl Graph {
     /// (account, regions) of accounts whose scan was limited to some regions.
     pub fn region_scopes(&self) -> &[(String, Vec<String>)] {
         &self.region_scopes
+    }
+    /// The internet gateways attached to VPC `vpc_id` of `account` in `region` (empty: none), or
+    /// the gap that hides them: the listing failed, or nothing was read for that region.
+    pub fn internet_gateways(&self, account: &str, region: &str, vpc_id: &str) -> Result<Vec<String>, Arc<Gap>> {
+        match self.internet_gateways.get(&(account.to_owned(), region.to_owned())) {
+            Some(Ok(by_vpc)) => Ok(by_vpc.get(vpc_id).cloned().unwrap_or_default()),
+            Some(Err(gap)) => Err(gap.clone()),
+            None => Err(Arc::new(Gap {
+                kind: crate::value::GapKind::NotCollected,
+                account: account.to_owned(),
+                region: Some(region.to_owned()),
+                api: "ec2:DescribeInternetGateways".into(),
+                code: "NotCollected".into(),
+                message: "no internet gateway listing was read for this region".into(),
+                source: None,
+            })),
+        }
     }
     pub fn len(&self) -> usize {
         self.assets.len()

@@ -35,6 +35,7 @@ impl Builder {
             self.set(node, IS_DEFAULT, Value::opt_bool(v.is_default));
             self.set(node, STATE, Value::opt_str(v.state.as_deref()));
             self.set(node, CIDR_BLOCK, Value::opt_str(v.cidr_block.as_deref()));
+            self.set_tags(node, &v.tags);
             self.vpcs.insert((here.clone(), v.vpc_id.clone()), node);
             if let Some(region_node) = region_node {
                 self.push_edge(region_node, schema::region::VPCS, node);
@@ -62,6 +63,7 @@ impl Builder {
             self.set(node, VPC_ID, Value::opt_str(s.vpc_id.as_deref()));
             self.set(node, CIDR_BLOCK, Value::opt_str(s.cidr_block.as_deref()));
             self.set(node, AVAILABILITY_ZONE, Value::opt_str(s.availability_zone.as_deref()));
+            self.set_tags(node, &s.tags);
             self.subnets.insert((place(a, r), s.subnet_id.clone()), node);
         }
         gap
@@ -98,6 +100,7 @@ impl Builder {
                 f.name_tag().map(str::to_owned),
             );
             use schema::flow_log::*;
+            self.set_tags(node, &f.tags);
             // Fields DescribeFlowLogs always sends: absent means not reported, not "none".
             let flow_field = |value: Option<&str>, what: &str| {
                 required(
@@ -168,6 +171,7 @@ impl Builder {
                 e.name_tag().map(str::to_owned),
             );
             use schema::client_vpn_endpoint::*;
+            self.set_tags(node, &e.tags);
             self.set(
                 node,
                 STATUS,

@@ -61,6 +61,7 @@ impl Builder {
             r,
             c.name_tag().map(str::to_owned),
         );
+        self.set_tags(node, &c.tags);
         let reported = Reported {
             account: a,
             region: r,
