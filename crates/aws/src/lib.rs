@@ -8,7 +8,7 @@
 //! naming API, account, region and error code; it is never an empty list.
 //!
 //! It also executes fix plans ([`apply_plan`]): read first, change only what is missing, never
-//! delete or lower, one tunnel at a time.
+//! delete or lower, one tunnel at a time. And it imports findings into Security Hub ([`securityhub`]).
 //!
 //! This is the only crate that depends on the AWS SDK.
 
@@ -21,6 +21,7 @@ pub mod log_sources;
 mod policy;
 #[cfg(test)]
 mod round_trip;
+pub mod securityhub;
 
 pub use apply::{
     apply_and_verify, apply_batch, apply_plan, caller_account, recollect, AccountAccess, ApplyClients, ApplyOptions,
@@ -32,4 +33,6 @@ pub use collect::{
     RegionClients, UNKNOWN_ACCOUNT,
 };
 pub use errors::gap_from_sdk;
-pub use policy::{action_for, read_only_policy, API_ACTIONS, ORG_API_ACTIONS};
+pub use policy::{
+    action_for, read_only_policy, securityhub_import_policy, API_ACTIONS, IMPORT_API_ACTIONS, ORG_API_ACTIONS,
+};

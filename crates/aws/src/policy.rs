@@ -22,11 +22,29 @@ pub const API_ACTIONS: &[(&str, &str)] = &[
 /// Calls made only with `--org` (in the management or delegated-administrator account).
 pub const ORG_API_ACTIONS: &[(&str, &str)] = &[("organizations:ListAccounts", "organizations:ListAccounts")];
 
+/// Calls made only by `securityhub import`.
+pub const IMPORT_API_ACTIONS: &[(&str, &str)] = &[
+    ("securityhub:GetFindings", "securityhub:GetFindings"),
+    ("securityhub:BatchImportFindings", "securityhub:BatchImportFindings"),
+];
+
+/// The statement `securityhub import` needs: read netaudit's earlier findings, import new ones.
+pub fn securityhub_import_policy() -> serde_json::Value {
+    let actions: Vec<&str> = IMPORT_API_ACTIONS.iter().map(|(_, a)| *a).collect();
+    json!({
+        "Sid": "NetauditImportToSecurityHub",
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": "*",
+    })
+}
+
 /// The IAM action that allows `api`, if the collector is meant to call it.
 pub fn action_for(api: &str) -> Option<&'static str> {
     API_ACTIONS
         .iter()
         .chain(ORG_API_ACTIONS)
+        .chain(IMPORT_API_ACTIONS)
         .find(|(a, _)| *a == api)
         .map(|(_, action)| *action)
 }

@@ -12,6 +12,7 @@ mod numbers;
 mod output;
 mod priority;
 mod report_cmd;
+mod securityhub_cmd;
 mod settings;
 
 use clap::{FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -30,6 +31,8 @@ const EXIT_CLEAN: u8 = 0;
 const EXIT_FAILURES: u8 = 1;
 const EXIT_INCOMPLETE: u8 = 2;
 const EXIT_FAILURES_AND_INCOMPLETE: u8 = 3;
+/// `securityhub import`: Security Hub refused a finding, or a call failed after its retries.
+const EXIT_IMPORT_FAILED: u8 = 4;
 const EXIT_USAGE: u8 = 64;
 const EXIT_INTERNAL: u8 = 70;
 
@@ -94,7 +97,8 @@ enum Command {
     },
     /// Read the audit trail: flow logs, Client VPN and Site-to-Site VPN logs; SQL, answers, detections.
     Logs(Box<logs_cmd::LogsArgs>),
-    /// Print the read-only IAM policy a live scan needs (with --fix: what `fix apply` needs too).
+    /// Print the read-only IAM policy a live scan needs (with --fix: what `fix apply` needs too; with
+    /// --securityhub: what `securityhub import` needs).
     IamPolicy {
         /// Include what --org needs (list accounts, assume the member role).
         #[arg(long)]
@@ -105,6 +109,9 @@ enum Command {
         /// Add the permissions `fix apply` needs.
         #[arg(long)]
         fix: bool,
+        /// Add the permissions `securityhub import` needs.
+        #[arg(long)]
+        securityhub: bool,
         /// The flow-log delivery role `fix apply` may pass (with --fix).
         #[arg(long, value_name = "NAME", default_value = "netaudit-flow-logs-delivery")]
         delivery_role: String,
@@ -131,6 +138,12 @@ enum Command {
         /// Write netaudit.1, netaudit-scan.1, … into this directory instead.
         #[arg(long, short, value_name = "DIR")]
         output: Option<PathBuf>,
+    },
+    /// Send a saved report's findings to AWS Security Hub.
+    #[command(name = "securityhub")]
+    SecurityHub {
+        #[command(subcommand)]
+        command: securityhub_cmd::SecurityHubCommand,
     },
     /// Compare two JSON reports: new, resolved and still-open results per control.
     Diff {
@@ -231,26 +244,54 @@ struct LiveArgs {
     profile_origin: Option<String>,
 }
 
-impl LiveArgs {
-    fn options(&self) -> netaudit_aws::LiveOptions {
+/// How to reach AWS: the credentials' profile and role, the endpoint, and the patience per call
+/// (attempts [default: 5] and seconds per attempt [default: 20]).
+#[derive(Debug, Clone, Default)]
+struct Connection {
+    profile: Option<String>,
+    role_arn: Option<String>,
+    external_id: Option<String>,
+    endpoint_url: Option<String>,
+    max_attempts: Option<u32>,
+    timeout: Option<u64>,
+}
+
+impl Connection {
+    fn options(self) -> netaudit_aws::LiveOptions {
         let timeout = std::time::Duration::from_secs(self.timeout.unwrap_or(20).max(1));
         let max_attempts = self.max_attempts.unwrap_or(5);
         netaudit_aws::LiveOptions {
-            profile: self.profile.clone(),
-            role_arn: self.role_arn.clone(),
-            external_id: self.external_id.clone(),
-            regions: (!self.regions.is_empty()).then(|| self.regions.clone()),
-            endpoint_url: self.endpoint_url.clone(),
+            profile: self.profile,
+            role_arn: self.role_arn,
+            external_id: self.external_id,
+            endpoint_url: self.endpoint_url,
             max_attempts,
             attempt_timeout: timeout,
             operation_timeout: timeout * max_attempts.max(1) * 2,
+            ..netaudit_aws::LiveOptions::default()
+        }
+    }
+}
+
+impl LiveArgs {
+    fn options(&self) -> netaudit_aws::LiveOptions {
+        let connection = Connection {
+            profile: self.profile.clone(),
+            role_arn: self.role_arn.clone(),
+            external_id: self.external_id.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            max_attempts: self.max_attempts,
+            timeout: self.timeout,
+        };
+        netaudit_aws::LiveOptions {
+            regions: (!self.regions.is_empty()).then(|| self.regions.clone()),
             org: self.org,
             org_role: self
                 .org_role
                 .clone()
                 .unwrap_or_else(|| "OrganizationAccountAccessRole".into()),
             account_concurrency: usize::from(self.account_concurrency.unwrap_or(4).max(1)),
-            ..netaudit_aws::LiveOptions::default()
+            ..connection.options()
         }
     }
 
@@ -534,14 +575,20 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             org,
             org_role,
             fix,
+            securityhub,
             delivery_role,
             output,
         } => {
             let mut policy = netaudit_aws::read_only_policy(org, &org_role);
-            if fix {
-                let apply = netaudit_fix::apply_policy(&delivery_role);
-                if let (Some(all), Some(more)) = (policy["Statement"].as_array_mut(), apply["Statement"].as_array()) {
-                    all.extend(more.iter().cloned());
+            if let Some(all) = policy["Statement"].as_array_mut() {
+                if fix {
+                    let apply = netaudit_fix::apply_policy(&delivery_role);
+                    if let Some(more) = apply["Statement"].as_array() {
+                        all.extend(more.iter().cloned());
+                    }
+                }
+                if securityhub {
+                    all.push(netaudit_aws::securityhub_import_policy());
                 }
             }
             output.write(|out| {
@@ -555,6 +602,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(EXIT_CLEAN)
         }
         Command::Logs(args) => logs_cmd::run(*args),
+        Command::SecurityHub { command } => securityhub_cmd::run(&command),
         Command::Completions { shell } => meta_cmd::completions(shell),
         Command::Man { output } => meta_cmd::man(output.as_deref()),
         Command::Query {

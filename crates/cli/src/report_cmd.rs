@@ -20,6 +20,8 @@ pub enum Format {
     Junit,
     /// A short Markdown summary, for a pull-request comment or $GITHUB_STEP_SUMMARY.
     Markdown,
+    /// AWS Security Finding Format: a JSON array of findings, as `securityhub import` sends them.
+    Asff,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -33,7 +35,8 @@ pub enum ColorChoice {
 #[derive(clap::Args, Debug)]
 pub struct ViewArgs {
     /// The report's format: a table for people, JSON (the stable interface `report`, `diff`,
-    /// `fix plan --report` and other tools read), CSV, SARIF, JUnit or Markdown.
+    /// `fix plan --report` and other tools read), CSV, SARIF, JUnit, Markdown or ASFF (AWS Security
+    /// Hub findings).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write the report here instead of standard output (`-`: standard output).
@@ -113,6 +116,13 @@ pub fn show(mut report: ScanReport, view: &ViewArgs) -> Result<u8, Failure> {
         Format::Sarif => Some(sarif_options(view)?),
         _ => None,
     };
+    // Checked before anything is written: a report that cannot be ASFF writes no partial output.
+    let asff = match view.format {
+        Format::Asff => {
+            netaudit_report::asff::findings(&report).map_err(|e| Failure::Usage(format!("--format asff: {e}")))?
+        }
+        _ => vec![],
+    };
     output::write_to(view.output.as_deref(), |out: &mut dyn Write| {
         match (view.format, &sarif) {
             (Format::Table, _) => netaudit_report::table::render(&report, out, table),
@@ -122,6 +132,7 @@ pub fn show(mut report: ScanReport, view: &ViewArgs) -> Result<u8, Failure> {
             (Format::Sarif, None) => Err(io::Error::other("SARIF options are missing")),
             (Format::Junit, _) => netaudit_report::junit::render(&report, out),
             (Format::Markdown, _) => netaudit_report::markdown::render(&report, out),
+            (Format::Asff, _) => netaudit_report::asff::render(&asff, out),
         }
     })?;
     Ok(exit_code(report.outcome))

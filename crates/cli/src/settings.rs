@@ -207,6 +207,13 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
                 }
             }
         }
+        Command::SecurityHub {
+            command: crate::securityhub_cmd::SecurityHubCommand::Import(args),
+        } => {
+            if args.profile.is_none() {
+                args.profile = settings.profile.as_ref().map(|p| p.value.clone());
+            }
+        }
         Command::Logs(args) => {
             let sources = args.sources_mut();
             if sources.profile.is_none() {

@@ -26,15 +26,7 @@ const GET_CALLER_IDENTITY: &str = "GetCallerIdentity";
 /// the environment (no profile, no instance metadata).
 fn scan(endpoint: &str, args: &[&str]) -> std::process::Output {
     let mut cmd = Command::cargo_bin("netaudit").unwrap();
-    cmd.env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_ACCOUNT_ID")
+    binary::with_emulator_keys(&mut cmd)
         .env("NO_COLOR", "1")
         .args(["scan", "--regions", "us-east-1", "--checks", "EC2.6", "--timeout", "10"])
         .args(["--endpoint-url", endpoint])

@@ -382,16 +382,20 @@ fn fnv1a(seed: u64, parts: &[&str]) -> u64 {
 /// The result identity (control, resource ARN, account, region) hashed: 128 bits, in hex.
 pub fn fingerprint(finding: &Finding) -> String {
     let key = finding.key();
-    let parts = [
+    fnv_hex(&[
         key.control.as_str(),
         key.resource_arn.as_str(),
         key.account_id.as_str(),
         key.region.as_str(),
-    ];
+    ])
+}
+
+/// 128 bits of two FNV-1a hashes of the parts, in hex: stable across runs and builds.
+pub(crate) fn fnv_hex(parts: &[&str]) -> String {
     format!(
         "{:016x}{:016x}",
-        fnv1a(0xcbf2_9ce4_8422_2325, &parts),
-        fnv1a(0x6c62_272e_07bb_0142, &parts)
+        fnv1a(0xcbf2_9ce4_8422_2325, parts),
+        fnv1a(0x6c62_272e_07bb_0142, parts)
     )
 }
 

@@ -3,7 +3,8 @@
 //! without an answer, always or for the first N matching requests, and forwards everything else.
 //!
 //! A request names its action in the form-encoded body (`Action=GetCallerIdentity`, the query
-//! protocols: STS, EC2, CloudWatch) or in `X-Amz-Target` (the JSON protocols). Each connection carries
+//! protocols: STS, EC2, CloudWatch), in `X-Amz-Target` (the JSON protocols) or in its method and path
+//! (the REST-JSON protocol: Security Hub). Each connection carries
 //! one request: answers say `Connection: close`.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
@@ -24,6 +25,8 @@ pub enum Fault {
     AwsError(u16, &'static str),
     /// The connection is closed after the request is read, with no answer.
     Drop,
+    /// HTTP 200 with this JSON body instead of the emulator's answer.
+    Answer(String),
 }
 
 /// Fail requests naming `action` (and, with `when`, also containing that text in the head or body).
@@ -134,6 +137,12 @@ impl Drop for FaultProxy {
     }
 }
 
+/// Security Hub's operations the tests fail, by method and path.
+const REST_ACTIONS: &[(&str, &str, &str)] = &[
+    ("POST", "/findings/import", "BatchImportFindings"),
+    ("POST", "/findings", "GetFindings"),
+];
+
 struct Request {
     head: Vec<String>,
     body: Vec<u8>,
@@ -147,7 +156,22 @@ impl Request {
         })
     }
 
+    /// The REST-JSON operation the method and path name.
+    fn rest_action(&self) -> Option<&'static str> {
+        let line = self.head.first()?;
+        let mut words = line.split(' ');
+        let (method, path) = (words.next()?, words.next()?);
+        let path = path.split('?').next().unwrap_or(path);
+        REST_ACTIONS
+            .iter()
+            .find(|(m, p, _)| *m == method && *p == path)
+            .map(|(_, _, action)| *action)
+    }
+
     fn action(&self) -> Option<String> {
+        if let Some(action) = self.rest_action() {
+            return Some(action.to_owned());
+        }
         if let Some(target) = self.header("x-amz-target") {
             return target.rsplit('.').next().map(str::to_owned);
         }
@@ -218,6 +242,14 @@ fn serve(client: TcpStream, upstream: &str, rules: &[Rule], state: &Mutex<State>
             "We encountered an internal error. Please try again.",
         ),
         Some(Fault::AwsError(status, code)) => answer(&mut client, &request, status, code, "refused by the test"),
+        Some(Fault::Answer(body)) => {
+            write!(
+                client,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )?;
+            client.flush()
+        }
         None => forward(&mut client, upstream, &request),
     }
 }
@@ -225,9 +257,13 @@ fn serve(client: TcpStream, upstream: &str, rules: &[Rule], state: &Mutex<State>
 /// An AWS error in the protocol the request speaks.
 fn answer(client: &mut TcpStream, request: &Request, status: u16, code: &str, message: &str) -> std::io::Result<()> {
     let json = request.header("x-amz-target").is_some();
+    // REST-JSON names the error in a header.
+    let rest = request.rest_action().is_some();
     // EC2 has an error document of its own; the other query services share one.
     let ec2 = request.contains("/ec2/aws4_request");
-    let (content_type, body) = if json {
+    let (content_type, body) = if rest {
+        ("application/json", format!(r#"{{"message":"{message}"}}"#))
+    } else if json {
         (
             "application/x-amz-json-1.1",
             format!(r#"{{"__type":"{code}","message":"{message}"}}"#),
@@ -256,8 +292,9 @@ fn answer(client: &mut TcpStream, request: &Request, status: u16, code: &str, me
     };
     write!(
         client,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n{body}",
+        body.len(),
+        if rest { format!("X-Amzn-ErrorType: {code}\r\n") } else { String::new() }
     )?;
     client.flush()
 }

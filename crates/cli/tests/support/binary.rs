@@ -45,3 +45,16 @@ pub fn without_aws_credentials(cmd: &mut Command) -> &mut Command {
         .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
         .env("AWS_REGION", "us-east-1")
 }
+
+/// The moto emulator's keys and nothing else from the environment (no profile, no instance metadata).
+pub fn with_emulator_keys(cmd: &mut Command) -> &mut Command {
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ACCOUNT_ID")
+}
