@@ -203,6 +203,13 @@ fn reach(graph: &Graph, start: NodeId, production: &ProductionTags) -> Reach {
                 }
             }
         }
+        // The VPC itself, for its tags; its exposure is known from the VPC id either way, so an
+        // unread VPC listing hides nothing here.
+        if let Some(edge) = vpc_edge(asset.kind) {
+            if let Edge::Known(targets) | Edge::Partial(targets, _) = asset.edge(edge) {
+                todo.extend(targets);
+            }
+        }
         match vpc_of(asset) {
             VpcOf::Vpc(owner, vpc_id) => internet_exposure(graph, asset, &owner, &vpc_id, &mut found),
             VpcOf::Unknown(why) => {
@@ -231,6 +238,16 @@ fn followed_edges(asset: &Asset) -> &'static [schema::EdgeIx] {
         Kind::DeliveryStream => &[schema::delivery_stream::FLOW_LOGS],
         Kind::Alarm => &[schema::alarm::TUNNELS],
         Kind::Account | Kind::Vpc | Kind::Subnet | Kind::FlowLog | Kind::ClientVpnEndpoint | Kind::VpnConnection => &[],
+    }
+}
+
+/// The edge to the VPC an asset sits in or reaches directly, when it has one.
+fn vpc_edge(kind: Kind) -> Option<schema::EdgeIx> {
+    match kind {
+        Kind::Subnet => Some(schema::subnet::VPC),
+        Kind::ClientVpnEndpoint => Some(schema::client_vpn_endpoint::VPC),
+        Kind::FlowLog => Some(schema::flow_log::VPC),
+        _ => None,
     }
 }
 

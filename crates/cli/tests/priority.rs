@@ -210,40 +210,89 @@ fn csv_has_priority_columns_in_priority_order() {
     );
 }
 
+/// Evidence of one account in two regions, each with a VPC that has no flow log; only the one in
+/// us-east-1 has an internet gateway.
+fn two_region_evidence() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let account = dir.path().join("111111111111");
+    let write = |path: &std::path::Path, text: &str| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        &account.join("ec2-describe-regions.json"),
+        r#"{"Regions": [{"RegionName": "eu-west-1", "OptInStatus": "opt-in-not-required"},
+                        {"RegionName": "us-east-1", "OptInStatus": "opt-in-not-required"}]}"#,
+    );
+    write(&account.join("netaudit-region-scope.json"), r#"{"Regions": ["eu-west-1", "us-east-1"]}"#);
+    write(&account.join("s3api-list-buckets.json"), r#"{"Buckets": []}"#);
+    for (region, vpc, gateways) in [
+        ("eu-west-1", "vpc-inside", r#"{"InternetGateways": []}"#),
+        (
+            "us-east-1",
+            "vpc-public",
+            r#"{"InternetGateways": [{"InternetGatewayId": "igw-public",
+                "Attachments": [{"State": "available", "VpcId": "vpc-public"}]}]}"#,
+        ),
+    ] {
+        let folder = account.join(region);
+        for (name, text) in [
+            ("ec2-describe-vpcs.json", format!(r#"{{"Vpcs": [{{"VpcId": "{vpc}", "OwnerId": "111111111111"}}]}}"#)),
+            ("ec2-describe-internet-gateways.json", gateways.to_owned()),
+            ("ec2-describe-subnets.json", r#"{"Subnets": []}"#.to_owned()),
+            ("ec2-describe-network-interfaces.json", r#"{"NetworkInterfaces": []}"#.to_owned()),
+            ("ec2-describe-flow-logs.json", r#"{"FlowLogs": []}"#.to_owned()),
+            ("ec2-describe-client-vpn-endpoints.json", r#"{"ClientVpnEndpoints": []}"#.to_owned()),
+            ("ec2-describe-vpn-connections.json", r#"{"VpnConnections": []}"#.to_owned()),
+            ("logs-describe-log-groups.json", r#"{"logGroups": []}"#.to_owned()),
+            ("cloudwatch-describe-alarms.json", r#"{"MetricAlarms": [], "CompositeAlarms": []}"#.to_owned()),
+            (
+                "firehose-list-delivery-streams.json",
+                r#"{"DeliveryStreamNames": [], "HasMoreDeliveryStreams": false}"#.to_owned(),
+            ),
+        ] {
+            write(&folder.join(name), &text);
+        }
+    }
+    dir
+}
+
 #[test]
 fn fix_plan_orders_batches_by_the_priority_of_what_they_fix() {
-    let (out, err, code) = run(netaudit()
+    let evidence = two_region_evidence();
+    let plan_of = |format: &str| {
+        let (out, err, code) = run(netaudit()
+            .args(["--no-config", "fix", "plan", "--create-delivery-role", "--format", format, "--evidence"])
+            .arg(evidence.path()));
+        // 1: there is something to fix.
+        assert_eq!(code, 1, "{err}");
+        out
+    };
+    let plan: Value = serde_json::from_str(&plan_of("json")).expect("plan JSON");
+    let batches: Vec<(&str, &str)> = plan["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["region"].as_str().unwrap(), b["priority"].as_str().unwrap()))
+        .collect();
+    // The exposed VPC's region first, though eu-west-1 sorts before us-east-1; the account's IAM
+    // batch (the delivery role) before both, with the most urgent priority it serves.
+    assert_eq!(
+        batches,
+        [("global", "high"), ("us-east-1", "high"), ("eu-west-1", "normal")]
+    );
+    let table = plan_of("table");
+    assert!(table.contains("111111111111 us-east-1 (") && table.contains("priority high)"), "{table}");
+    let us = table.find("111111111111 us-east-1 (").unwrap();
+    let eu = table.find("111111111111 eu-west-1 (").unwrap();
+    assert!(us < eu, "{table}");
+
+    // The estate's one batch fixes the critical prod VPC's endpoints among others.
+    let (out, err, _) = run(netaudit()
         .args(["--no-config", "fix", "plan", "--format", "json", "--evidence"])
         .arg(estate()));
-    assert!(code == 0 || code == 2, "{code}: {err}");
-    let plan: Value = serde_json::from_str(&out).expect("plan JSON");
-    let batches = plan["batches"].as_array().unwrap();
-    let ranks: Vec<usize> = batches.iter().map(|b| rank(&b["priority"])).collect();
-    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
-    // 111111111111/us-east-1 fixes the exposed default and staging VPCs: high, before the rest.
-    let first = batches.iter().find(|b| b["region"] != "global").unwrap();
-    assert_eq!((&first["account_id"], &first["region"]), (&"111111111111".into(), &"us-east-1".into()));
-    assert_eq!(first["priority"], "high");
-    assert!(
-        batches.iter().any(|b| b["priority"] != "high"),
-        "every batch is high: {batches:?}"
-    );
-    // An account's IAM batch comes before its regional batches.
-    for (i, b) in batches.iter().enumerate().filter(|(_, b)| b["region"] == "global") {
-        assert!(
-            !batches[..i].iter().any(|x| x["account_id"] == b["account_id"]),
-            "IAM batch of {} after a regional one",
-            b["account_id"]
-        );
-    }
-    // The table names each batch's priority.
-    let (table, _, _) = run(netaudit()
-        .args(["--no-config", "fix", "plan", "--evidence"])
-        .arg(estate()));
-    assert!(
-        table.contains("111111111111 us-east-1 (") && table.contains(", priority high)"),
-        "{table}"
-    );
+    let plan: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    assert_eq!(plan["batches"][0]["priority"], "critical");
 }
 
 #[test]

@@ -283,7 +283,17 @@ fn diff_filters_by_status_severity_region_and_account_like_scan() {
             .arg(&before)
             .args(["--status", "fail", "--region", "us-east-1"]));
     assert_eq!(code, 1);
-    assert!(table.contains("NEW       MUTED   -> FAIL"), "{table}");
+    // Each entry names its priority (what to fix first) after the kind of change.
+    assert!(
+        table.lines().any(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            words.len() > 4
+                && words[0] == "NEW"
+                && ["critical", "high", "unknown", "elevated", "normal"].contains(&words[1])
+                && words[2..5] == ["MUTED", "->", "FAIL"]
+        }),
+        "{table}"
+    );
     let (_, err, code) = run(netaudit()
         .arg("diff")
         .arg(&after)
