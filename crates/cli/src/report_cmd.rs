@@ -20,6 +20,9 @@ pub enum Format {
     Junit,
     /// A short Markdown summary, for a pull-request comment or $GITHUB_STEP_SUMMARY.
     Markdown,
+    /// One self-contained HTML page for auditors, read offline: charts, a filterable table of
+    /// every result, each FAIL's evidence and remediation, the coverage gaps and the exceptions.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -33,7 +36,7 @@ pub enum ColorChoice {
 #[derive(clap::Args, Debug)]
 pub struct ViewArgs {
     /// The report's format: a table for people, JSON (the stable interface `report`, `diff`,
-    /// `fix plan --report` and other tools read), CSV, SARIF, JUnit or Markdown.
+    /// `fix plan --report` and other tools read), CSV, SARIF, JUnit, Markdown or HTML.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write the report here instead of standard output (`-`: standard output).
@@ -122,6 +125,7 @@ pub fn show(mut report: ScanReport, view: &ViewArgs) -> Result<u8, Failure> {
             (Format::Sarif, None) => Err(io::Error::other("SARIF options are missing")),
             (Format::Junit, _) => netaudit_report::junit::render(&report, out),
             (Format::Markdown, _) => netaudit_report::markdown::render(&report, out),
+            (Format::Html, _) => netaudit_report::html::render(&report, out),
         }
     })?;
     Ok(exit_code(report.outcome))

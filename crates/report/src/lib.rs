@@ -4,10 +4,11 @@
 //! finding, and the coverage section (each API, account and region that could not be read, and the
 //! regions that are not enabled). Its JSON form is a stable, versioned interface described by
 //! `schemas/scan-report.schema.json`. One module per output format renders it: [`table`] for
-//! terminals, [`json`], [`csv`], [`sarif`] for code scanning, [`junit`] and [`markdown`] for CI.
+//! terminals, [`json`], [`csv`], [`sarif`] for code scanning, [`junit`] and [`markdown`] for CI, [`html`] for auditors.
 
 pub mod csv;
 pub mod diff;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
