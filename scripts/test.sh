@@ -69,6 +69,22 @@ fi
 NETAUDIT_SARIF_MULTITOOL=$(node -p "require('$multitool/node_modules/@microsoft/sarif-multitool')")
 export NETAUDIT_SARIF_MULTITOOL
 
+# A real browser for `--format html`: Debian's Chromium, driven by playwright-core (pinned; its own
+# browser downloads are not used). The tests open the page offline and check it there.
+if [ -z "${NETAUDIT_CHROMIUM:-}" ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+  fi
+  export NETAUDIT_CHROMIUM=/usr/bin/chromium
+fi
+PLAYWRIGHT_VERSION=1.65.2
+playwright="${NETAUDIT_CACHE:-$HOME/.cache/netaudit}/playwright-$PLAYWRIGHT_VERSION"
+if [ ! -f "$playwright/node_modules/playwright-core/package.json" ]; then
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix "$playwright" "playwright-core@$PLAYWRIGHT_VERSION"
+fi
+export NETAUDIT_PLAYWRIGHT="$playwright/node_modules/playwright-core"
+
 for component in rustfmt clippy; do
   if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
     rustup component add "$component"

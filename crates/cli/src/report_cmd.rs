@@ -22,6 +22,9 @@ pub enum Format {
     Markdown,
     /// AWS Security Finding Format: a JSON array of findings, as `securityhub import` sends them.
     Asff,
+    /// One self-contained HTML page for auditors, read offline: charts, a filterable table of
+    /// every result, each FAIL's evidence and remediation, the coverage gaps and the exceptions.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -35,8 +38,8 @@ pub enum ColorChoice {
 #[derive(clap::Args, Debug)]
 pub struct ViewArgs {
     /// The report's format: a table for people, JSON (the stable interface `report`, `diff`,
-    /// `fix plan --report` and other tools read), CSV, SARIF, JUnit, Markdown or ASFF (AWS Security
-    /// Hub findings).
+    /// `fix plan --report` and other tools read), CSV, SARIF, JUnit, Markdown, ASFF (AWS Security
+    /// Hub findings) or HTML.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write the report here instead of standard output (`-`: standard output).
@@ -133,6 +136,7 @@ pub fn show(mut report: ScanReport, view: &ViewArgs) -> Result<u8, Failure> {
             (Format::Junit, _) => netaudit_report::junit::render(&report, out),
             (Format::Markdown, _) => netaudit_report::markdown::render(&report, out),
             (Format::Asff, _) => netaudit_report::asff::render(&asff, out),
+            (Format::Html, _) => netaudit_report::html::render(&report, out),
         }
     })?;
     Ok(exit_code(report.outcome))

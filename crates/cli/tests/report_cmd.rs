@@ -8,7 +8,7 @@ mod binary;
 use binary::{estate, netaudit, run};
 
 /// Every format `scan --format` and `report --format` write.
-const FORMATS: [&str; 7] = ["table", "json", "csv", "sarif", "junit", "markdown", "asff"];
+const FORMATS: [&str; 8] = ["table", "json", "csv", "sarif", "junit", "markdown", "asff", "html"];
 
 fn scan(args: &[&str]) -> (String, String, i32) {
     run(netaudit().env("COLUMNS", "120").arg("scan").args(args))

@@ -5,11 +5,12 @@
 //! regions that are not enabled). Its JSON form is a stable, versioned interface described by
 //! `schemas/scan-report.schema.json`. One module per output format renders it: [`table`] for
 //! terminals, [`json`], [`csv`], [`sarif`] for code scanning, [`junit`] and [`markdown`] for CI,
-//! [`asff`] for AWS Security Hub.
+//! [`asff`] for AWS Security Hub, [`html`] for auditors.
 
 pub mod asff;
 pub mod csv;
 pub mod diff;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
