@@ -139,7 +139,6 @@ fn every_result_and_every_uncarried_gap_is_a_finding_security_hub_accepts() {
         .count();
     let errors = report["coverage"]["errors"].as_array().unwrap().len();
     let disabled = report["coverage"]["disabled_regions"].as_array().unwrap().len();
-    assert!(uncarried > 0, "the example estate has gaps no result carries");
     assert_eq!(findings.len(), results.len() + uncarried + errors + disabled);
 
     let ids: BTreeSet<&str> = findings.iter().map(|f| f["Id"].as_str().unwrap()).collect();
@@ -218,11 +217,35 @@ fn every_result_and_every_uncarried_gap_is_a_finding_security_hub_accepts() {
         own["Compliance"].get("SecurityControlId").is_none(),
         "not a Security Hub control (it follows EC2.6)"
     );
-    let gaps: Vec<&Value> = findings
+    let disabled_regions: Vec<&Value> = findings
         .iter()
-        .filter(|f| f["GeneratorId"] == "netaudit/coverage")
+        .filter(|f| f["Compliance"]["StatusReasons"][0]["ReasonCode"] == "NETAUDIT_REGION_NOT_ENABLED")
         .collect();
-    assert!(gaps.iter().any(|g| g["Compliance"]["Status"] == "WARNING"));
+    assert_eq!(disabled_regions.len(), disabled);
+    assert!(disabled_regions
+        .iter()
+        .all(|f| f["Compliance"]["Status"] == "NOT_AVAILABLE"));
+
+    // A gap no result carries (a listing no result depended on) is a WARNING finding of its own.
+    let mut with_gap = report.clone();
+    let mut gap = carried[0].clone();
+    gap["api"] = "firehose:ListDeliveryStreams".into();
+    gap["code"] = "AccessDenied".into();
+    gap["region"] = "eu-west-1".into();
+    with_gap["coverage"]["gaps"].as_array_mut().unwrap().push(gap);
+    let gap_report = dir.path().join("gap.json");
+    std::fs::write(&gap_report, with_gap.to_string()).unwrap();
+    let more = asff_of(&gap_report);
+    assert_eq!(more.len(), findings.len() + 1);
+    let coverage = more.iter().find(|f| !findings.contains(f)).unwrap();
+    assert_eq!(coverage["GeneratorId"], "netaudit/coverage");
+    assert_eq!(coverage["Compliance"]["Status"], "WARNING");
+    assert_eq!(coverage["Region"], "eu-west-1");
+    assert_eq!(coverage["Compliance"]["StatusReasons"][0]["ReasonCode"], "AccessDenied");
+    assert!(coverage["Description"]
+        .as_str()
+        .unwrap()
+        .contains("firehose:ListDeliveryStreams AccessDenied"));
 
     // The consumer: the AWS CLI validates the findings against Security Hub's model, and the
     // emulator imports every one.
@@ -308,7 +331,7 @@ fn throttling_is_retried_and_refused_findings_give_exit_code_4() {
     let dir = tempfile::tempdir().unwrap();
     let saved = saved_report(dir.path());
     let findings = asff_of(&saved);
-    let region = "us-east-1";
+    let region = "eu-west-1";
     let in_region = findings.iter().filter(|f| f["Region"] == region).count();
     assert!(in_region > 0 && in_region <= 100, "one batch: {in_region}");
 
