@@ -9,7 +9,7 @@ use binary::{estate, netaudit, run};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-const SUBCOMMANDS: [&str; 15] = [
+const SUBCOMMANDS: [&str; 16] = [
     "scan",
     "checks",
     "explain",
@@ -24,6 +24,7 @@ const SUBCOMMANDS: [&str; 15] = [
     "completions",
     "man",
     "diff",
+    "securityhub",
     "help",
 ];
 
