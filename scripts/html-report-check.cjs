@@ -186,7 +186,11 @@ async function main() {
     }
 
     if (screenshotPath) {
-      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.mouse.move(0, 0);
+      await page.evaluate(() => {
+        document.activeElement.blur();
+        window.scrollTo(0, 0);
+      });
       await page.screenshot({ path: screenshotPath, fullPage: false });
     }
     equal(consoleErrors.join("\n"), "", "console errors");

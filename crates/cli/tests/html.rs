@@ -26,8 +26,14 @@ fn scan_estate(format: &str, extra: &[&str]) -> String {
         .arg("--exceptions")
         .arg(exceptions())
         .args(extra));
-    assert!(out.starts_with(if format == "html" { "<!DOCTYPE html>" } else { "{" }), "{stderr}");
-    assert!((1..=3).contains(&code), "the example estate has FAILs or UNKNOWNs: exit {code}, {stderr}");
+    assert!(
+        out.starts_with(if format == "html" { "<!DOCTYPE html>" } else { "{" }),
+        "{stderr}"
+    );
+    assert!(
+        (1..=3).contains(&code),
+        "the example estate has FAILs or UNKNOWNs: exit {code}, {stderr}"
+    );
     out
 }
 
@@ -67,17 +73,35 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 fn assert_self_contained(html: &str) {
     assert_eq!(html.matches("<script").count(), 2, "the data block and the script only");
     assert!(html.contains("<script type=\"application/json\" id=\"netaudit-data\">"));
-    for fetching in [" src=\"", " href=\"", " srcset=\"", "<link", "<iframe", "<object", "<embed"] {
+    for fetching in [
+        " src=\"",
+        " href=\"",
+        " srcset=\"",
+        "<link",
+        "<iframe",
+        "<object",
+        "<embed",
+    ] {
         assert!(!html.contains(fetching), "the page holds {fetching:?}");
     }
-    let style = html.split("<style>").nth(1).and_then(|rest| rest.split("</style>").next()).expect("a style");
-    assert!(!style.contains("url(") && !style.contains("@import"), "the style fetches nothing");
+    let style = html
+        .split("<style>")
+        .nth(1)
+        .and_then(|rest| rest.split("</style>").next())
+        .expect("a style");
+    assert!(
+        !style.contains("url(") && !style.contains("@import"),
+        "the style fetches nothing"
+    );
     let policy = html
         .split("http-equiv=\"Content-Security-Policy\" content=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .expect("a Content-Security-Policy");
-    assert!(policy.starts_with("default-src &#39;none&#39;; style-src &#39;sha256-"), "{policy}");
+    assert!(
+        policy.starts_with("default-src &#39;none&#39;; style-src &#39;sha256-"),
+        "{policy}"
+    );
     assert!(policy.contains("script-src &#39;sha256-"), "{policy}");
 }
 
@@ -89,8 +113,14 @@ fn the_example_estate_page_works_offline_in_a_browser() {
     let json = scan_estate("json", &[]);
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     let results = report["results"].as_array().unwrap();
-    assert!(results.iter().any(|r| r["status"] == "MUTED"), "the exceptions mute results");
-    assert!(!report["coverage"]["gaps"].as_array().unwrap().is_empty(), "the estate has gaps");
+    assert!(
+        results.iter().any(|r| r["status"] == "MUTED"),
+        "the exceptions mute results"
+    );
+    assert!(
+        !report["coverage"]["gaps"].as_array().unwrap().is_empty(),
+        "the estate has gaps"
+    );
     let screenshot = dir.path().join("estate.png");
     let summary = browser_check(
         &write(dir.path(), "estate.html", &html),
@@ -100,7 +130,10 @@ fn the_example_estate_page_works_offline_in_a_browser() {
     assert_eq!(summary["results"], results.len());
     assert!(summary["checks"].as_u64().unwrap() > 50, "{summary}");
     let png = std::fs::read(&screenshot).unwrap();
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000, "a screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+        "a screenshot"
+    );
     // Each FAIL carries its evidence file and line, and its control's remediation.
     let remediations = html.matches("<pre class=\"remediation\">").count();
     let failing_or_muted = results
@@ -108,14 +141,18 @@ fn the_example_estate_page_works_offline_in_a_browser() {
         .filter(|r| r["status"] == "FAIL" || r["status"] == "MUTED")
         .count();
     assert_eq!(remediations, failing_or_muted);
-    assert!(html.contains("<dt>Read from</dt><dd>"), "evidence scans say where each resource was read");
+    assert!(
+        html.contains("<dt>Read from</dt><dd>"),
+        "evidence scans say where each resource was read"
+    );
 }
 
 #[test]
 fn markup_in_names_reasons_and_gaps_is_shown_literally_and_never_runs() {
     let dir = tempfile::tempdir().unwrap();
     let mut json: serde_json::Value = serde_json::from_str(&scan_estate("json", &[])).unwrap();
-    let hostile = |i: usize| format!("<script>alert({i})</script> \"q\" 'a' & </script><!-- <img src=x onerror=alert(2)>");
+    let hostile =
+        |i: usize| format!("<script>alert({i})</script> \"q\" 'a' & </script><!-- <img src=x onerror=alert(2)>");
     for (i, result) in json["results"].as_array_mut().unwrap().iter_mut().enumerate() {
         result["resource_name"] = hostile(i).into();
         result["reason"] = format!("{} {}", result["reason"].as_str().unwrap(), hostile(i)).into();
@@ -130,7 +167,10 @@ fn markup_in_names_reasons_and_gaps_is_shown_literally_and_never_runs() {
     let (html, stderr, code) = run(netaudit().args(["report", "--format", "html"]).arg(&saved));
     assert_eq!(code, 3, "{stderr}");
     assert_self_contained(&html);
-    assert!(!html.contains("<script>alert") && !html.contains("<img"), "markup escaped");
+    assert!(
+        !html.contains("<script>alert") && !html.contains("<img"),
+        "markup escaped"
+    );
     let summary = browser_check(&write(dir.path(), "hostile.html", &html), &saved, None);
     assert_eq!(summary["results"], json["results"].as_array().unwrap().len());
 }

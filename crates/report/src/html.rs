@@ -251,7 +251,7 @@ struct Bar {
     counts: Counts,
 }
 
-const LABEL_WIDTH: usize = 150;
+const LABEL_WIDTH: usize = 190;
 const BAR_WIDTH: usize = 360;
 const ROW_HEIGHT: usize = 22;
 
@@ -300,18 +300,23 @@ fn bar_chart(id: &str, caption: &str, bars: &[Bar], page: &mut String) {
     page.push_str("</svg>\n");
 }
 
-/// A label that fits the chart's label column.
+/// A label that fits the chart's label column: long ones keep their start and their end (where
+/// framework versions and control suffixes differ).
 fn short(text: &str) -> String {
-    const MOST: usize = 22;
-    if text.chars().count() <= MOST {
-        text.to_owned()
-    } else {
-        format!("{}…", text.chars().take(MOST - 1).collect::<String>())
+    const MOST: usize = 26;
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= MOST {
+        return text.to_owned();
     }
+    let head: String = chars[..MOST / 2].iter().collect();
+    let tail: String = chars[chars.len() - (MOST / 2 - 1)..].iter().collect();
+    format!("{head}…{tail}")
 }
 
 fn charts(report: &ScanReport, page: &mut String) {
-    page.push_str("<section id=\"charts\">\n<div class=\"charts\">\n<div class=\"panel\">\n<h2>Results per control</h2>\n");
+    page.push_str(
+        "<section id=\"charts\">\n<div class=\"charts\">\n<div class=\"panel\">\n<h2>Results per control</h2>\n",
+    );
     legend(page);
     let bars: Vec<Bar> = report
         .controls
@@ -478,7 +483,7 @@ fn findings(report: &ScanReport, rows: &[&Finding], page: &mut String) {
         let control = report.control(&f.control);
         let title = control.map_or(String::new(), |c| format!("{} ({})", c.title, c.severity.as_str()));
         page.push_str(&format!(
-            "<tr class=\"finding {}\"><td>{}</td><td><span title=\"{}\">{}</span></td><td>{}",
+            "<tr class=\"finding {}\"><td>{}</td><td class=\"nowrap\"><span title=\"{}\">{}</span></td><td>{}",
             class(f.status),
             badge(f.status),
             escape(&title),
@@ -489,7 +494,7 @@ fn findings(report: &ScanReport, rows: &[&Finding], page: &mut String) {
             page.push_str(&format!("<span class=\"sub\">{}</span>", escape(name)));
         }
         page.push_str(&format!(
-            "</td><td>{}</td><td>{}</td><td>{}",
+            "</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td>{}",
             escape(&f.account_id),
             escape(&f.region),
             escape(&f.reason)
@@ -542,9 +547,7 @@ fn details(f: &Finding, control: Option<&ControlSummary>, page: &mut String) {
         Status::Muted => "Evidence and exception",
         Status::Pass | Status::NotApplicable => "Evidence",
     };
-    page.push_str(&format!(
-        "<details><summary>{summary}</summary><dl class=\"facts\">"
-    ));
+    page.push_str(&format!("<details><summary>{summary}</summary><dl class=\"facts\">"));
     for (term, value) in facts {
         page.push_str(&format!("<dt>{}</dt><dd>{}</dd>", escape(&term), escape(&value)));
     }
@@ -610,11 +613,7 @@ fn coverage(report: &ScanReport, page: &mut String) {
 
 fn exceptions(report: &ScanReport, page: &mut String) {
     page.push_str("<section id=\"exceptions\">\n<div class=\"panel\">\n<h2>Exceptions</h2>\n");
-    let muted: Vec<&Finding> = report
-        .results
-        .iter()
-        .filter(|f| f.exception.is_some())
-        .collect();
+    let muted: Vec<&Finding> = report.results.iter().filter(|f| f.exception.is_some()).collect();
     match &report.exceptions {
         None if muted.is_empty() => page.push_str("<p class=\"note\">No exceptions were given.</p>\n"),
         None => {}
@@ -751,7 +750,10 @@ mod tests {
     fn script_data_cannot_close_its_script_element_and_reads_back_the_same() {
         let value = serde_json::json!({ "name": "</script><script>alert(1)</script> <!-- & \"q\"" });
         let embedded = json_for_script(&value);
-        assert!(!embedded.contains('<') && !embedded.contains('>') && !embedded.contains('&'), "{embedded}");
+        assert!(
+            !embedded.contains('<') && !embedded.contains('>') && !embedded.contains('&'),
+            "{embedded}"
+        );
         let read: serde_json::Value = serde_json::from_str(&embedded).unwrap_or_default();
         assert_eq!(read, value);
     }
