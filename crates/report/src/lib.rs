@@ -4,7 +4,7 @@
 //! finding, and the coverage section (each API, account and region that could not be read, and the
 //! regions that are not enabled). Its JSON form is a stable, versioned interface described by
 //! `schemas/scan-report.schema.json`. One module per output format renders it: [`table`] for
-//! terminals, [`json`], [`csv`], [`sarif`] for code scanning, [`junit`] and [`markdown`] for CI.
+//! terminals, [`json`], [`csv`], [`sarif`] for code scanning, [`junit`] and [`markdown`] for CI, [`ocsf`] for security data lakes.
 
 pub mod csv;
 pub mod diff;
@@ -12,6 +12,8 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 mod model;
+pub mod ocsf;
+pub mod ocsf_parquet;
 pub mod rollup;
 pub mod sarif;
 pub mod table;

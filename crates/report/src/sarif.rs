@@ -378,16 +378,20 @@ fn fnv1a(seed: u64, parts: &[&str]) -> u64 {
 /// The result identity (control, resource ARN, account, region) hashed: 128 bits, in hex.
 pub fn fingerprint(finding: &Finding) -> String {
     let key = finding.key();
-    let parts = [
+    identity_hash(&[
         key.control.as_str(),
         key.resource_arn.as_str(),
         key.account_id.as_str(),
         key.region.as_str(),
-    ];
+    ])
+}
+
+/// Identity parts hashed: 128 bits, in hex, the same in every build and release.
+pub fn identity_hash(parts: &[&str]) -> String {
     format!(
         "{:016x}{:016x}",
-        fnv1a(0xcbf2_9ce4_8422_2325, &parts),
-        fnv1a(0x6c62_272e_07bb_0142, &parts)
+        fnv1a(0xcbf2_9ce4_8422_2325, parts),
+        fnv1a(0x6c62_272e_07bb_0142, parts)
     )
 }
 
