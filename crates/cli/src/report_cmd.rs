@@ -25,6 +25,10 @@ pub enum Format {
     /// One self-contained HTML page for auditors, read offline: charts, a filterable table of
     /// every result, each FAIL's evidence and remediation, the coverage gaps and the exceptions.
     Html,
+    /// OCSF 1.5.0 Compliance Findings, one JSON event per line, for security data lakes.
+    Ocsf,
+    /// The OCSF events as Parquet in the Amazon Security Lake custom-source layout, under -o DIR.
+    OcsfParquet,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -39,10 +43,12 @@ pub enum ColorChoice {
 pub struct ViewArgs {
     /// The report's format: a table for people, JSON (the stable interface `report`, `diff`,
     /// `fix plan --report` and other tools read), CSV, SARIF, JUnit, Markdown, ASFF (AWS Security
-    /// Hub findings) or HTML.
+    /// Hub findings), HTML, OCSF (JSON Lines) or OCSF as Parquet for Amazon Security Lake
+    /// (ocsf-parquet, with -o DIR).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Write the report here instead of standard output (`-`: standard output).
+    /// Write the report here instead of standard output (`-`: standard output); for ocsf-parquet,
+    /// the directory to write the partitions under.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// With --format sarif: the directory file URIs are relative to (the repository root); default:
@@ -79,7 +85,11 @@ pub struct ReportArgs {
 pub fn report(args: &ReportArgs) -> Result<u8, Failure> {
     let path = &args.report;
     let text = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
-    let report = ScanReport::parse(&text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    let mut report = ScanReport::parse(&text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    if report.scanned_at.is_none() && matches!(args.view.format, Format::Ocsf | Format::OcsfParquet) {
+        // A schema version 2 report was not dated; OCSF events need a time: when they are written.
+        report.scanned_at = Some(scan_time()?);
+    }
     show(report, &args.view)
 }
 
@@ -103,6 +113,12 @@ pub fn show(mut report: ScanReport, view: &ViewArgs) -> Result<u8, Failure> {
         };
     }
     report.retain(&filter);
+    if view.format == Format::OcsfParquet {
+        let dir = parquet_dir(view)?;
+        netaudit_report::ocsf_parquet::write(&report, dir)
+            .map_err(|e| Failure::Internal(format!("--output {}: {e}", dir.display())))?;
+        return Ok(exit_code(report.outcome));
+    }
     let to_stdout = output::is_stdout(view.output.as_deref());
     let to_terminal = to_stdout && io::stdout().is_terminal();
     let color = match view.color {
@@ -137,9 +153,21 @@ pub fn show(mut report: ScanReport, view: &ViewArgs) -> Result<u8, Failure> {
             (Format::Markdown, _) => netaudit_report::markdown::render(&report, out),
             (Format::Asff, _) => netaudit_report::asff::render(&asff, out),
             (Format::Html, _) => netaudit_report::html::render(&report, out),
+            (Format::Ocsf, _) => netaudit_report::ocsf::render(&report, out),
+            (Format::OcsfParquet, _) => Err(io::Error::other("Parquet is written to a directory")),
         }
     })?;
     Ok(exit_code(report.outcome))
+}
+
+/// Parquet files go in a directory: `-o DIR` is required, and standard output will not do.
+fn parquet_dir(view: &ViewArgs) -> Result<&std::path::Path, Failure> {
+    match view.output.as_deref() {
+        Some(dir) if !output::is_stdout(Some(dir)) => Ok(dir),
+        _ => Err(Failure::Usage(
+            "--format ocsf-parquet writes Parquet files in the Security Lake layout: give -o DIR".into(),
+        )),
+    }
 }
 
 pub fn exit_code(outcome: Outcome) -> u8 {

@@ -8,7 +8,7 @@ mod binary;
 use binary::{estate, netaudit, run};
 
 /// Every format `scan --format` and `report --format` write.
-const FORMATS: [&str; 8] = ["table", "json", "csv", "sarif", "junit", "markdown", "asff", "html"];
+const FORMATS: [&str; 9] = ["table", "json", "csv", "sarif", "junit", "markdown", "asff", "html", "ocsf"];
 
 fn scan(args: &[&str]) -> (String, String, i32) {
     run(netaudit().env("COLUMNS", "120").arg("scan").args(args))
@@ -68,6 +68,48 @@ fn a_saved_evidence_report_renders_as_the_scan_did_in_every_format() {
         .iter()
         .any(|f| f["requirement"] == "AU-12"));
     assert!(ec2_6["help"].as_str().unwrap().contains("DescribeFlowLogs"));
+}
+
+/// Every file under `dir`, by its path below it, with its bytes.
+fn files_under(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                files.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn a_saved_report_writes_the_parquet_files_the_scan_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = estate();
+    let evidence = evidence.to_str().unwrap();
+    let saved = saved_report(dir.path(), &["--evidence", evidence]);
+    let scanned = dir.path().join("scanned");
+    let rendered = dir.path().join("rendered");
+    let (_, stderr, scan_code) = scan(&[
+        "--evidence",
+        evidence,
+        "--format",
+        "ocsf-parquet",
+        "-o",
+        scanned.to_str().unwrap(),
+    ]);
+    let (_, _, report_code) = report(&saved, &["--format", "ocsf-parquet", "-o", rendered.to_str().unwrap()]);
+    assert_eq!((scan_code, report_code), (3, 3), "{stderr}");
+    let scanned = files_under(&scanned);
+    assert!(scanned.len() > 1, "a file per partition: {:?}", scanned.keys());
+    assert!(scanned.keys().all(|name| name.ends_with(".parquet")));
+    assert_eq!(files_under(&rendered), scanned);
 }
 
 #[test]

@@ -359,7 +359,7 @@ fn finding_id(readable: &str) -> String {
     if readable.chars().count() <= MAX_ID {
         return readable.to_owned();
     }
-    let hash = crate::sarif::fnv_hex(&[readable]);
+    let hash = crate::sarif::identity_hash(&[readable]);
     let head: String = readable.chars().take(MAX_ID - hash.len() - 1).collect();
     format!("{head}/{hash}")
 }
@@ -687,7 +687,7 @@ fn error_finding(error: &str, account: &str, homes: &BTreeMap<String, String>, t
     AccountFinding {
         id: format!(
             "{GENERATOR_PREFIX}/{account}/input-error/{}",
-            crate::sarif::fnv_hex(&[error])
+            crate::sarif::identity_hash(&[error])
         ),
         generator: "coverage",
         account,

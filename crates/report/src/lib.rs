@@ -5,7 +5,7 @@
 //! regions that are not enabled). Its JSON form is a stable, versioned interface described by
 //! `schemas/scan-report.schema.json`. One module per output format renders it: [`table`] for
 //! terminals, [`json`], [`csv`], [`sarif`] for code scanning, [`junit`] and [`markdown`] for CI,
-//! [`asff`] for AWS Security Hub, [`html`] for auditors.
+//! [`asff`] for AWS Security Hub, [`html`] for auditors, [`ocsf`] for security data lakes.
 
 pub mod asff;
 pub mod csv;
@@ -15,6 +15,8 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 mod model;
+pub mod ocsf;
+pub mod ocsf_parquet;
 pub mod rollup;
 pub mod sarif;
 pub mod table;

@@ -382,7 +382,7 @@ fn fnv1a(seed: u64, parts: &[&str]) -> u64 {
 /// The result identity (control, resource ARN, account, region) hashed: 128 bits, in hex.
 pub fn fingerprint(finding: &Finding) -> String {
     let key = finding.key();
-    fnv_hex(&[
+    identity_hash(&[
         key.control.as_str(),
         key.resource_arn.as_str(),
         key.account_id.as_str(),
@@ -390,8 +390,8 @@ pub fn fingerprint(finding: &Finding) -> String {
     ])
 }
 
-/// 128 bits of two FNV-1a hashes of the parts, in hex: stable across runs and builds.
-pub(crate) fn fnv_hex(parts: &[&str]) -> String {
+/// Identity parts hashed: 128 bits, in hex, the same in every build and release.
+pub fn identity_hash(parts: &[&str]) -> String {
     format!(
         "{:016x}{:016x}",
         fnv1a(0xcbf2_9ce4_8422_2325, parts),
