@@ -211,8 +211,10 @@ async fn send(client: &Client, region: &str, batch: Vec<(AwsSecurityFinding, boo
                 })
                 .collect();
             let failed_archives = failed.iter().filter(|f| archiving.contains(&f.id)).count();
-            result.archived += archiving.len() - failed_archives;
-            result.imported += count - archiving.len() - (failed.len() - failed_archives);
+            result.archived += archiving.len().saturating_sub(failed_archives);
+            result.imported += count
+                .saturating_sub(archiving.len())
+                .saturating_sub(failed.len().saturating_sub(failed_archives));
             result.failed.extend(failed);
         }
         Err(e) => {
