@@ -95,7 +95,7 @@ def parquet_events(root):
 
     for path in sorted(root.rglob("*.parquet")):
         partition = str(path.parent.relative_to(root))
-        for row in pq.read_table(path).to_pylist():
+        for row in pq.ParquetFile(path).read().to_pylist():
             event = without_nulls(row)
             for resource in event.get("resources", []):
                 if "data" in resource:
