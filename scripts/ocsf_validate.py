@@ -95,7 +95,7 @@ def parquet_events(root):
 
     for path in sorted(root.rglob("*.parquet")):
         partition = str(path.parent.relative_to(root))
-        for row in pq.read_table(path).to_pylist():
+        for row in pq.ParquetFile(path).read().to_pylist():
             event = without_nulls(row)
             for resource in event.get("resources", []):
                 if "data" in resource:
@@ -110,7 +110,8 @@ def main():
     if target.is_dir():
         events = list(parquet_events(target))
     else:
-        lines = target.read_text(encoding="utf-8").splitlines()
+        # JSON Lines ends records at "\n" only (splitlines would also split at U+2028 inside a string).
+        lines = target.read_text(encoding="utf-8").split("\n")
         events = [(None, json.loads(line)) for line in lines if line.strip()]
     summary = {"events": 0, "classes": {}, "status_codes": {}, "partitions": {}, "uids": []}
     for number, (partition, event) in enumerate(events, 1):
