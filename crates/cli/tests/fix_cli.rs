@@ -394,7 +394,8 @@ fn diff_shows_new_resolved_and_still_open() {
     assert_eq!(code, 1);
     // The entry names its priority after the kind of change.
     assert!(
-        out.lines().any(|l| l.trim_start().starts_with("NEW") && l.contains("  MUTED   -> FAIL")),
+        out.lines()
+            .any(|l| l.trim_start().starts_with("NEW") && l.contains("  MUTED   -> FAIL")),
         "{out}"
     );
     let (_, err, code) = run(netaudit().arg("diff").arg(&before).arg(file.path()));
