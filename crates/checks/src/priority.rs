@@ -197,9 +197,10 @@ fn reach(graph: &Graph, start: NodeId, production: &ProductionTags) -> Reach {
                         .insert(format!("{} may reach more: {} {}", asset.id, gap.api, gap.code));
                 }
                 Edge::Unknown(gap) => {
-                    found
-                        .unknown
-                        .insert(format!("what {} reaches is unknown: {} {}", asset.id, gap.api, gap.code));
+                    found.unknown.insert(format!(
+                        "what {} reaches is unknown: {} {}",
+                        asset.id, gap.api, gap.code
+                    ));
                 }
             }
         }
@@ -278,8 +279,9 @@ fn vpc_of(asset: &Asset) -> VpcOf {
             same_account,
         ),
         // An endpoint with no target network reaches no VPC.
-        Kind::ClientVpnEndpoint => string(asset.field(schema::client_vpn_endpoint::VPC_ID))
-            .map_or(VpcOf::Through, same_account),
+        Kind::ClientVpnEndpoint => {
+            string(asset.field(schema::client_vpn_endpoint::VPC_ID)).map_or(VpcOf::Through, same_account)
+        }
         Kind::FlowLog => match string(asset.field(schema::flow_log::RESOURCE_ID)) {
             Some(id) if id.starts_with("vpc-") => same_account(id),
             // A subnet's VPC is found through the subnet edge.
@@ -299,7 +301,12 @@ fn vpn_connection_vpc(asset: &Asset) -> VpcOf {
     let gateway = match (asset.field(VPN_GATEWAY_ID), asset.field(TRANSIT_GATEWAY_ID)) {
         (Value::Str(vgw), _) => format!("virtual private gateway {vgw}"),
         (_, Value::Str(tgw)) => format!("transit gateway {tgw}"),
-        _ => return VpcOf::Unknown(format!("{} names no gateway: the VPCs it reaches are unknown", asset.id)),
+        _ => {
+            return VpcOf::Unknown(format!(
+                "{} names no gateway: the VPCs it reaches are unknown",
+                asset.id
+            ))
+        }
     };
     VpcOf::Unknown(format!(
         "{} reaches the VPCs attached to {gateway}, whose attachments are not read",
@@ -310,11 +317,15 @@ fn vpn_connection_vpc(asset: &Asset) -> VpcOf {
 fn internet_exposure(graph: &Graph, asset: &Asset, account: &str, vpc_id: &str, found: &mut Reach) {
     match graph.internet_gateways(account, &asset.region, vpc_id) {
         Ok(gateways) if gateways.is_empty() => {
-            found.contained.insert(format!("no internet gateway attached to {vpc_id}"));
+            found
+                .contained
+                .insert(format!("no internet gateway attached to {vpc_id}"));
         }
         Ok(gateways) => {
             for igw in gateways {
-                found.exposed.insert(format!("internet gateway {igw} attached to {vpc_id}"));
+                found
+                    .exposed
+                    .insert(format!("internet gateway {igw} attached to {vpc_id}"));
             }
         }
         Err(gap) => {
@@ -349,11 +360,20 @@ mod tests {
             ("ec2-describe-subnets.json", r#"{"Subnets": []}"#),
             ("ec2-describe-network-interfaces.json", r#"{"NetworkInterfaces": []}"#),
             ("ec2-describe-flow-logs.json", r#"{"FlowLogs": []}"#),
-            ("ec2-describe-client-vpn-endpoints.json", r#"{"ClientVpnEndpoints": []}"#),
+            (
+                "ec2-describe-client-vpn-endpoints.json",
+                r#"{"ClientVpnEndpoints": []}"#,
+            ),
             ("ec2-describe-vpn-connections.json", r#"{"VpnConnections": []}"#),
             ("logs-describe-log-groups.json", r#"{"logGroups": []}"#),
-            ("cloudwatch-describe-alarms.json", r#"{"MetricAlarms": [], "CompositeAlarms": []}"#),
-            ("firehose-list-delivery-streams.json", r#"{"DeliveryStreamNames": [], "HasMoreDeliveryStreams": false}"#),
+            (
+                "cloudwatch-describe-alarms.json",
+                r#"{"MetricAlarms": [], "CompositeAlarms": []}"#,
+            ),
+            (
+                "firehose-list-delivery-streams.json",
+                r#"{"DeliveryStreamNames": [], "HasMoreDeliveryStreams": false}"#,
+            ),
             ("ec2-describe-internet-gateways.json", r#"{"InternetGateways": []}"#),
         ];
         for (name, text) in empty {
@@ -421,7 +441,10 @@ mod tests {
 
     #[test]
     fn exposed_and_production_is_critical_with_the_gateway_and_tag_as_reasons() {
-        let g = graph(&[("ec2-describe-vpcs.json", VPCS), ("ec2-describe-internet-gateways.json", IGWS)]);
+        let g = graph(&[
+            ("ec2-describe-vpcs.json", VPCS),
+            ("ec2-describe-internet-gateways.json", IGWS),
+        ]);
         let found = ranked(&g, &["vpc-prodweb"], &ProductionTags::default());
         assert_eq!(
             priority_of(&found, "vpc-prodweb"),
@@ -437,7 +460,10 @@ mod tests {
 
     #[test]
     fn exposed_alone_is_high_production_alone_elevated_neither_normal() {
-        let g = graph(&[("ec2-describe-vpcs.json", VPCS), ("ec2-describe-internet-gateways.json", IGWS)]);
+        let g = graph(&[
+            ("ec2-describe-vpcs.json", VPCS),
+            ("ec2-describe-internet-gateways.json", IGWS),
+        ]);
         let found = ranked(&g, &["vpc-web", "vpc-prodcore", "vpc-lab"], &ProductionTags::default());
         assert_eq!(
             priority_of(&found, "vpc-web"),
@@ -462,13 +488,18 @@ mod tests {
 
     #[test]
     fn production_tags_are_configurable_and_replace_the_defaults() {
-        let g = graph(&[("ec2-describe-vpcs.json", VPCS), ("ec2-describe-internet-gateways.json", IGWS)]);
+        let g = graph(&[
+            ("ec2-describe-vpcs.json", VPCS),
+            ("ec2-describe-internet-gateways.json", IGWS),
+        ]);
         let custom = ProductionTags {
             pairs: vec![ProductionTags::parse_pair("Team=LIVE").unwrap()],
         };
         let found = ranked(&g, &["vpc-lab", "vpc-prodcore"], &custom);
         assert_eq!(priority_of(&found, "vpc-lab").0, Priority::Elevated);
-        assert!(priority_of(&found, "vpc-lab").1.contains(&"tag team=live on vpc-lab".to_owned()));
+        assert!(priority_of(&found, "vpc-lab")
+            .1
+            .contains(&"tag team=live on vpc-lab".to_owned()));
         assert_eq!(priority_of(&found, "vpc-prodcore").0, Priority::Normal);
         assert!(ProductionTags::parse_pair("Environment").is_err());
         assert!(ProductionTags::parse_pair("=prod").is_err());
@@ -479,7 +510,10 @@ mod tests {
         let denied = "\nAn error occurred (UnauthorizedOperation) when calling the DescribeInternetGateways \
                       operation: You are not authorized to perform this operation.\n";
         for files in [
-            vec![("ec2-describe-vpcs.json", VPCS), ("ec2-describe-internet-gateways.json", "")],
+            vec![
+                ("ec2-describe-vpcs.json", VPCS),
+                ("ec2-describe-internet-gateways.json", ""),
+            ],
             vec![
                 ("ec2-describe-vpcs.json", VPCS),
                 ("ec2-describe-internet-gateways.json", ""),
@@ -498,7 +532,10 @@ mod tests {
             // Production does not outrank unknown exposure: it may well be critical.
             let (priority, reasons) = priority_of(&found, "vpc-prodcore");
             assert_eq!(priority, Priority::Unknown);
-            assert!(reasons.contains(&"tag env=prod on vpc-prodcore".to_owned()), "{reasons:?}");
+            assert!(
+                reasons.contains(&"tag env=prod on vpc-prodcore".to_owned()),
+                "{reasons:?}"
+            );
         }
     }
 
@@ -588,7 +625,10 @@ mod tests {
 
     #[test]
     fn results_for_unlisted_resources_are_unknown_and_ordering_is_stable() {
-        let g = graph(&[("ec2-describe-vpcs.json", VPCS), ("ec2-describe-internet-gateways.json", IGWS)]);
+        let g = graph(&[
+            ("ec2-describe-vpcs.json", VPCS),
+            ("ec2-describe-internet-gateways.json", IGWS),
+        ]);
         let mut wildcard = finding_for(&g, "vpc-web");
         wildcard.resource_id = "*".into();
         wildcard.resource_arn = "arn:aws:ec2:us-east-1:111111111111:vpc/*".into();

@@ -55,7 +55,10 @@ fn the_json_report_ranks_every_result_and_lists_the_most_urgent_first() {
     assert_eq!(report["schema_version"], 4);
     let results = report["results"].as_array().unwrap();
     let ranks: Vec<usize> = results.iter().map(|r| rank(&r["priority"])).collect();
-    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "not ordered by priority: {ranks:?}");
+    assert!(
+        ranks.windows(2).all(|w| w[0] <= w[1]),
+        "not ordered by priority: {ranks:?}"
+    );
     for priority in RANKS {
         assert!(
             results.iter().any(|r| r["priority"] == priority),
@@ -75,7 +78,10 @@ fn the_json_report_ranks_every_result_and_lists_the_most_urgent_first() {
     );
     // The default VPC: a gateway, no tags.
     let default_vpc = result(&report, "EC2.6", "vpc-0a1b2c3d4e5f60002", "111111111111");
-    assert_eq!((&default_vpc["status"], &default_vpc["priority"]), (&"FAIL".into(), &"high".into()));
+    assert_eq!(
+        (&default_vpc["status"], &default_vpc["priority"]),
+        (&"FAIL".into(), &"high".into())
+    );
     // analytics: production, no gateway.
     assert_eq!(
         result(&report, "EC2.6", "vpc-0a1b2c3d4e5f60004", "111111111111")["priority"],
@@ -124,7 +130,8 @@ fn missing_internet_gateway_evidence_is_unknown_priority_and_a_coverage_gap() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&estate(), dir.path());
     std::fs::write(
-        dir.path().join("111111111111/ap-southeast-2/ec2-describe-internet-gateways.json"),
+        dir.path()
+            .join("111111111111/ap-southeast-2/ec2-describe-internet-gateways.json"),
         r#"{"InternetGateways": [{"InternetGatewayId": "igw-0a1b2c3d4e5f60021",
             "Attachments": [{"State": "available", "VpcId": "vpc-0a1b2c3d4e5f60021"}]}]}"#,
     )
@@ -138,7 +145,10 @@ fn missing_internet_gateway_evidence_is_unknown_priority_and_a_coverage_gap() {
         "high"
     );
     let gaps = report["coverage"]["gaps"].as_array().unwrap();
-    assert!(!gaps.iter().any(|g| g["api"] == "ec2:DescribeInternetGateways"), "{gaps:?}");
+    assert!(
+        !gaps.iter().any(|g| g["api"] == "ec2:DescribeInternetGateways"),
+        "{gaps:?}"
+    );
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
@@ -197,7 +207,12 @@ fn csv_has_priority_columns_in_priority_order() {
     assert_eq!(code, 3, "{err}");
     let mut reader = csv::Reader::from_reader(out.as_bytes());
     let header = reader.headers().unwrap().clone();
-    let column = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name}"));
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
     let (priority, why, id) = (column("priority"), column("priority_reasons"), column("resource_id"));
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let ranks: Vec<usize> = rows.iter().map(|r| rank(&Value::from(&r[priority]))).collect();
@@ -224,7 +239,10 @@ fn two_region_evidence() -> tempfile::TempDir {
         r#"{"Regions": [{"RegionName": "eu-west-1", "OptInStatus": "opt-in-not-required"},
                         {"RegionName": "us-east-1", "OptInStatus": "opt-in-not-required"}]}"#,
     );
-    write(&account.join("netaudit-region-scope.json"), r#"{"Regions": ["eu-west-1", "us-east-1"]}"#);
+    write(
+        &account.join("netaudit-region-scope.json"),
+        r#"{"Regions": ["eu-west-1", "us-east-1"]}"#,
+    );
     write(&account.join("s3api-list-buckets.json"), r#"{"Buckets": []}"#);
     for (region, vpc, gateways) in [
         ("eu-west-1", "vpc-inside", r#"{"InternetGateways": []}"#),
@@ -237,15 +255,30 @@ fn two_region_evidence() -> tempfile::TempDir {
     ] {
         let folder = account.join(region);
         for (name, text) in [
-            ("ec2-describe-vpcs.json", format!(r#"{{"Vpcs": [{{"VpcId": "{vpc}", "OwnerId": "111111111111"}}]}}"#)),
+            (
+                "ec2-describe-vpcs.json",
+                format!(r#"{{"Vpcs": [{{"VpcId": "{vpc}", "OwnerId": "111111111111"}}]}}"#),
+            ),
             ("ec2-describe-internet-gateways.json", gateways.to_owned()),
             ("ec2-describe-subnets.json", r#"{"Subnets": []}"#.to_owned()),
-            ("ec2-describe-network-interfaces.json", r#"{"NetworkInterfaces": []}"#.to_owned()),
+            (
+                "ec2-describe-network-interfaces.json",
+                r#"{"NetworkInterfaces": []}"#.to_owned(),
+            ),
             ("ec2-describe-flow-logs.json", r#"{"FlowLogs": []}"#.to_owned()),
-            ("ec2-describe-client-vpn-endpoints.json", r#"{"ClientVpnEndpoints": []}"#.to_owned()),
-            ("ec2-describe-vpn-connections.json", r#"{"VpnConnections": []}"#.to_owned()),
+            (
+                "ec2-describe-client-vpn-endpoints.json",
+                r#"{"ClientVpnEndpoints": []}"#.to_owned(),
+            ),
+            (
+                "ec2-describe-vpn-connections.json",
+                r#"{"VpnConnections": []}"#.to_owned(),
+            ),
             ("logs-describe-log-groups.json", r#"{"logGroups": []}"#.to_owned()),
-            ("cloudwatch-describe-alarms.json", r#"{"MetricAlarms": [], "CompositeAlarms": []}"#.to_owned()),
+            (
+                "cloudwatch-describe-alarms.json",
+                r#"{"MetricAlarms": [], "CompositeAlarms": []}"#.to_owned(),
+            ),
             (
                 "firehose-list-delivery-streams.json",
                 r#"{"DeliveryStreamNames": [], "HasMoreDeliveryStreams": false}"#.to_owned(),
@@ -262,7 +295,15 @@ fn fix_plan_orders_batches_by_the_priority_of_what_they_fix() {
     let evidence = two_region_evidence();
     let plan_of = |format: &str| {
         let (out, err, code) = run(netaudit()
-            .args(["--no-config", "fix", "plan", "--create-delivery-role", "--format", format, "--evidence"])
+            .args([
+                "--no-config",
+                "fix",
+                "plan",
+                "--create-delivery-role",
+                "--format",
+                format,
+                "--evidence",
+            ])
             .arg(evidence.path()));
         // 1: there is something to fix.
         assert_eq!(code, 1, "{err}");
@@ -282,7 +323,10 @@ fn fix_plan_orders_batches_by_the_priority_of_what_they_fix() {
         [("global", "high"), ("us-east-1", "high"), ("eu-west-1", "normal")]
     );
     let table = plan_of("table");
-    assert!(table.contains("111111111111 us-east-1 (") && table.contains("priority high)"), "{table}");
+    assert!(
+        table.contains("111111111111 us-east-1 (") && table.contains("priority high)"),
+        "{table}"
+    );
     let us = table.find("111111111111 us-east-1 (").unwrap();
     let eu = table.find("111111111111 eu-west-1 (").unwrap();
     assert!(us < eu, "{table}");
@@ -342,7 +386,10 @@ fn production_tags_come_from_the_flag_or_the_config_file_and_the_flag_wins() {
         .args(["--no-config", "scan", "--production-tag", "Environment", "--evidence"])
         .arg(estate()));
     assert_eq!(code, 64, "{err}");
-    assert!(err.contains("--production-tag \"Environment\": expected KEY=VALUE"), "{err}");
+    assert!(
+        err.contains("--production-tag \"Environment\": expected KEY=VALUE"),
+        "{err}"
+    );
     std::fs::write(dir.path().join("netaudit.toml"), "[priority]\nproduction = [\"a=b\"]\n").unwrap();
     let (_, err, code) = run(netaudit()
         .current_dir(dir.path())
@@ -389,11 +436,37 @@ fn a_live_scan_reads_internet_gateways_and_ranks_by_them() {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
         .env_remove("AWS_PROFILE")
-        .args(["--no-config", "scan", "--checks", "EC2.6", "--stats", "--format", "json"])
-        .args(["--endpoint-url", &moto.url, "--regions", "us-east-1", "--max-attempts", "1"]));
-    assert!(err.contains("ec2:DescribeInternetGateways"), "no internet gateway listing: {err}");
+        .args([
+            "--no-config",
+            "scan",
+            "--checks",
+            "EC2.6",
+            "--stats",
+            "--format",
+            "json",
+        ])
+        .args([
+            "--endpoint-url",
+            &moto.url,
+            "--regions",
+            "us-east-1",
+            "--max-attempts",
+            "1",
+        ]));
+    assert!(
+        err.contains("ec2:DescribeInternetGateways"),
+        "no internet gateway listing: {err}"
+    );
     let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
-    let of = |vpc: &str| result(&report, "EC2.6", vpc, &report["coverage"]["accounts"][0].as_str().unwrap().to_owned()).clone();
+    let of = |vpc: &str| {
+        result(
+            &report,
+            "EC2.6",
+            vpc,
+            &report["coverage"]["accounts"][0].as_str().unwrap().to_owned(),
+        )
+        .clone()
+    };
     let exposed_result = of(exposed);
     assert_eq!(exposed_result["priority"], "critical", "{exposed_result}");
     assert_eq!(

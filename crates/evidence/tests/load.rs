@@ -342,6 +342,20 @@ fn every_file_type_is_parsed_into_records() {
     let streams: Vec<&str> = ok(&r.delivery_streams).iter().map(|s| s.name.as_str()).collect();
     assert_eq!(streams, ["flow-logs-to-s3", "vpn-logs-to-siem"]);
 
+    // Internet gateways with the VPCs they are attached to; one attached to nothing.
+    let gateways = ok(&r.internet_gateways);
+    let attached: Vec<(&str, Vec<&str>)> = gateways
+        .iter()
+        .map(|g| (g.internet_gateway_id.as_str(), g.attached_vpcs().collect()))
+        .collect();
+    assert_eq!(
+        attached,
+        [
+            ("igw-0a1b2c3d4e5f60001", vec!["vpc-0d1e2f3a4b5c6d7e8"]),
+            ("igw-0a1b2c3d4e5f60009", vec![])
+        ]
+    );
+
     // Empty listings are read as empty, not as gaps.
     let west = region(&loaded, ACCOUNT, "us-west-2");
     assert!(ok(&west.vpcs).is_empty() && ok(&west.flow_logs).is_empty() && ok(&west.delivery_streams).is_empty());
@@ -457,6 +471,7 @@ fn an_empty_region_folder_has_every_listing_missing() {
         gap(&r.log_groups),
         gap(&r.alarms),
         gap(&r.delivery_streams),
+        gap(&r.internet_gateways),
     ];
     assert!(gaps
         .iter()

@@ -82,7 +82,10 @@ fn failures(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     let position = |id: &str| report.controls.iter().position(|c| c.id == id).unwrap_or(usize::MAX);
     failing.sort_by_key(|f| (f.priority, position(&f.control)));
     writeln!(out, "### Top failures\n")?;
-    writeln!(out, "| Priority | Control | Severity | Resource | Account | Region | Reason |")?;
+    writeln!(
+        out,
+        "| Priority | Control | Severity | Resource | Account | Region | Reason |"
+    )?;
     writeln!(out, "|---|---|---|---|---|---|---|")?;
     for f in failing.iter().take(LISTED) {
         let resource = match &f.resource_name {

@@ -9,7 +9,7 @@ pub const ACCOUNT: &str = "111111111111";
 
 /// One sample per operation, as `aws <service> <operation> --output json` prints it.
 pub fn sample(op: &Operation) -> &'static str {
-    let samples: [(&Operation, &str); 12] = [
+    let samples: [(&Operation, &str); 13] = [
         (
             &Operation::STS_GET_CALLER_IDENTITY,
             include_str!("../data/sts-get-caller-identity.json"),
@@ -58,6 +58,10 @@ pub fn sample(op: &Operation) -> &'static str {
             &Operation::FIREHOSE_LIST_DELIVERY_STREAMS,
             include_str!("../data/firehose-list-delivery-streams.json"),
         ),
+        (
+            &Operation::EC2_DESCRIBE_INTERNET_GATEWAYS,
+            include_str!("../data/ec2-describe-internet-gateways.json"),
+        ),
     ];
     samples
         .iter()
@@ -77,6 +81,7 @@ pub fn empty(op: &Operation) -> &'static str {
         "describe-log-groups" => r#"{"logGroups": []}"#,
         "describe-alarms" => r#"{"MetricAlarms": [], "CompositeAlarms": []}"#,
         "list-delivery-streams" => r#"{"DeliveryStreamNames": [], "HasMoreDeliveryStreams": false}"#,
+        "describe-internet-gateways" => r#"{"InternetGateways": []}"#,
         other => panic!("no empty document for {other}"),
     }
 }
