@@ -11,8 +11,9 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ec2::error::ErrorMetadata;
 use aws_sdk_ec2::operation::{
     describe_client_vpn_endpoints::DescribeClientVpnEndpointsOutput, describe_flow_logs::DescribeFlowLogsError,
-    describe_flow_logs::DescribeFlowLogsOutput, describe_network_interfaces::DescribeNetworkInterfacesOutput,
-    describe_subnets::DescribeSubnetsOutput, describe_vpcs::DescribeVpcsError, describe_vpcs::DescribeVpcsOutput,
+    describe_flow_logs::DescribeFlowLogsOutput, describe_internet_gateways::DescribeInternetGatewaysOutput,
+    describe_network_interfaces::DescribeNetworkInterfacesOutput, describe_subnets::DescribeSubnetsOutput,
+    describe_vpcs::DescribeVpcsError, describe_vpcs::DescribeVpcsOutput,
     describe_vpn_connections::DescribeVpnConnectionsOutput,
 };
 use aws_sdk_ec2::types::*;
@@ -64,6 +65,7 @@ fn empty_ec2_rules() -> Vec<Rule> {
         mock!(Client::describe_client_vpn_endpoints)
             .then_output(|| DescribeClientVpnEndpointsOutput::builder().build()),
         mock!(Client::describe_vpn_connections).then_output(|| DescribeVpnConnectionsOutput::builder().build()),
+        mock!(Client::describe_internet_gateways).then_output(|| DescribeInternetGatewaysOutput::builder().build()),
     ]
 }
 

@@ -368,7 +368,7 @@ async fn api_calls_do_not_grow_with_the_number_of_vpcs() {
         .any(|r| r.vpcs.as_ref().is_ok_and(|v| v.len() > 25)));
     assert_eq!(before.counts(), after.counts(), "25 more VPCs, the same calls");
     // A few listings per region, and three account-wide calls.
-    assert_eq!(after.calls().len(), 3 + 9 * REGIONS.len());
+    assert_eq!(after.calls().len(), 3 + 10 * REGIONS.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

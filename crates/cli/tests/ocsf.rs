@@ -109,7 +109,14 @@ fn the_example_estate_is_one_valid_compliance_finding_per_result() {
         summary["status_codes"]["COVERAGE_GAP"].as_u64().unwrap_or(0),
         gaps as u64
     );
-    assert_eq!(summary["classes"]["2003"], (results + gaps) as u64, "{summary}");
+    let disabled = report["coverage"]["disabled_regions"].as_array().unwrap().len();
+    assert!(disabled > 0, "the estate has regions that are not enabled");
+    assert_eq!(summary["status_codes"]["REGION_DISABLED"], disabled as u64, "{summary}");
+    assert_eq!(
+        summary["classes"]["2003"],
+        (results + gaps + disabled) as u64,
+        "{summary}"
+    );
 
     // One identity per result, the same in a second run.
     let uids: BTreeSet<&str> = summary["uids"]
@@ -127,6 +134,19 @@ fn the_example_estate_is_one_valid_compliance_finding_per_result() {
     assert_eq!(again, jsonl, "two scans of one input write the same events");
 
     let events = events(&jsonl);
+    // Each result's priority travels, in the report's order (most urgent first).
+    let priorities: Vec<&Value> = events
+        .iter()
+        .filter(|e| STATUSES.iter().any(|s| e["status_code"] == *s))
+        .map(|e| &e["unmapped"]["priority"])
+        .collect();
+    let expected: Vec<&Value> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["priority"])
+        .collect();
+    assert_eq!(priorities, expected);
     let first = &events[0];
     assert_eq!(first["metadata"]["version"], "1.5.0");
     assert_eq!(first["metadata"]["product"]["name"], "netaudit");

@@ -8,7 +8,9 @@ mod binary;
 use binary::{estate, netaudit, run};
 
 /// Every format `scan --format` and `report --format` write.
-const FORMATS: [&str; 9] = ["table", "json", "csv", "sarif", "junit", "markdown", "asff", "html", "ocsf"];
+const FORMATS: [&str; 9] = [
+    "table", "json", "csv", "sarif", "junit", "markdown", "asff", "html", "ocsf",
+];
 
 fn scan(args: &[&str]) -> (String, String, i32) {
     run(netaudit().env("COLUMNS", "120").arg("scan").args(args))

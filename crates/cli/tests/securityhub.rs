@@ -171,6 +171,7 @@ fn every_result_and_every_uncarried_gap_is_a_finding_security_hub_accepts() {
         };
         assert_eq!(finding["Compliance"]["Status"], expected, "{result}");
         assert_eq!(finding["ProductFields"]["netaudit/Status"], result["status"]);
+        assert_eq!(finding["ProductFields"]["netaudit/Priority"], result["priority"]);
         seen_statuses.insert(status_of(result).to_owned());
         match status_of(result) {
             "UNKNOWN" => {

@@ -82,7 +82,8 @@ fn bash_completion_is_valid_bash_and_completes_subcommands_and_values() {
         .unwrap()
         .lines()
         .skip(1)
-        .map_while(|l| l.trim().strip_prefix("- "))
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.trim().strip_prefix("- "))
         .map(|v| v.split(':').next().unwrap_or(v).trim())
         .collect();
     assert!(listed.is_superset(&BTreeSet::from(["table", "json", "csv", "sarif", "junit", "markdown"])));

@@ -850,7 +850,7 @@ fn one_bad_region_does_not_affect_another() {
     assert_eq!(ok(&east.vpcs).len(), 3);
     assert_eq!(ok(&east.flow_logs).len(), 2);
     assert_eq!(ok(&east.delivery_streams).len(), 2);
-    assert_eq!(loaded.errors.len(), 9);
+    assert_eq!(loaded.errors.len(), 10);
     assert!(loaded
         .errors
         .iter()
@@ -959,6 +959,7 @@ fn every_operation_is_loaded() {
         gaps.extend(west.log_groups.as_ref().err());
         gaps.extend(west.alarms.as_ref().err());
         gaps.extend(west.delivery_streams.as_ref().err());
+        gaps.extend(west.internet_gateways.as_ref().err());
         let found: Vec<(&str, Option<&str>)> = gaps.iter().map(|g| (g.api.as_str(), g.source.as_deref())).collect();
         assert_eq!(found, [(op.api, Some(path.as_str()))], "{op:?}");
     }
@@ -1012,11 +1013,11 @@ fn load_dir_and_load_files_agree() {
     );
     assert_eq!(from_dir.errors, from_files.errors);
     assert_eq!(from_dir.inventory.accounts.len(), 2);
-    // eu-west-1: unlisted + 9 missing; global/; notes.txt; bad JSON; denied; sts mismatch + 2 missing
+    // eu-west-1: unlisted + 10 missing; global/; notes.txt; bad JSON; denied; sts mismatch + 2 missing
     // account files for 222222222222; not-an-account/.
     assert_eq!(
         from_dir.errors.len(),
-        10 + 1 + 1 + 1 + 1 + 3 + 1,
+        11 + 1 + 1 + 1 + 1 + 3 + 1,
         "{:#?}",
         from_dir.errors
     );

@@ -100,6 +100,7 @@ fn gaps_of(account: &AccountInventory) -> Vec<Arc<Gap>> {
         push(&mut out, &r.log_groups);
         push(&mut out, &r.alarms);
         push(&mut out, &r.delivery_streams);
+        push(&mut out, &r.internet_gateways);
     }
     out
 }

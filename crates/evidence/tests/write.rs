@@ -24,6 +24,7 @@ fn listed(op: &Operation) -> (&'static str, Option<&'static str>) {
         Operation::LOGS_DESCRIBE_LOG_GROUPS => ("logGroups", Some("logGroupName")),
         Operation::CLOUDWATCH_DESCRIBE_ALARMS => ("MetricAlarms", Some("AlarmName")),
         Operation::FIREHOSE_LIST_DELIVERY_STREAMS => ("DeliveryStreamNames", None),
+        Operation::EC2_DESCRIBE_INTERNET_GATEWAYS => ("InternetGateways", Some("InternetGatewayId")),
         _ => panic!("{op:?} is not a listing"),
     }
 }
@@ -65,7 +66,7 @@ fn each_written_listing_names_the_resources_the_cli_printed() {
         assert_eq!(names(&written, op), names(&printed, op), "{path}");
         compared += 1;
     }
-    assert_eq!(compared, 20, "every listing of both regions and the account");
+    assert_eq!(compared, 22, "every listing of both regions and the account");
 
     let alarms = dir
         .path()

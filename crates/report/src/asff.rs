@@ -494,6 +494,10 @@ fn result_finding(
             &format!("{}:{}", read_from.file, read_from.start_line),
         );
     }
+    field(&mut fields, "netaudit/Priority", f.priority.as_str());
+    if !f.priority_reasons.is_empty() {
+        field(&mut fields, "netaudit/PriorityReasons", &f.priority_reasons.join("; "));
+    }
     let mut note = None;
     let mut workflow = None;
     if let Some(exception) = &f.exception {

@@ -100,12 +100,13 @@ fn badge(status: Status) -> String {
     format!("<span class=\"badge {}\">{}</span>", class(status), status.as_str())
 }
 
-/// Results as the table lists them: by status (FAIL first), then in the report's order of controls.
+/// Results as the table lists them: by status (FAIL first), then most urgent first, then in the
+/// report's order of controls.
 fn ordered_results(report: &ScanReport) -> Vec<&Finding> {
     let position = |id: &str| report.controls.iter().position(|c| c.id == id).unwrap_or(usize::MAX);
     let rank = |s: Status| Status::ALL.iter().position(|a| *a == s).unwrap_or(usize::MAX);
     let mut rows: Vec<&Finding> = report.results.iter().collect();
-    rows.sort_by_key(|f| (rank(f.status), position(&f.control)));
+    rows.sort_by_key(|f| (rank(f.status), f.priority, position(&f.control)));
     rows
 }
 
@@ -483,9 +484,10 @@ fn findings(report: &ScanReport, rows: &[&Finding], page: &mut String) {
         let control = report.control(&f.control);
         let title = control.map_or(String::new(), |c| format!("{} ({})", c.title, c.severity.as_str()));
         page.push_str(&format!(
-            "<tr class=\"finding {}\"><td>{}</td><td class=\"nowrap\"><span title=\"{}\">{}</span></td><td>{}",
+            "<tr class=\"finding {}\"><td>{}<span class=\"sub\" title=\"What to fix first\">{}</span></td><td class=\"nowrap\"><span title=\"{}\">{}</span></td><td>{}",
             class(f.status),
             badge(f.status),
+            f.priority.as_str(),
             escape(&title),
             escape(&f.control),
             escape(&f.resource_id)
@@ -512,6 +514,11 @@ fn findings(report: &ScanReport, rows: &[&Finding], page: &mut String) {
 /// What stands behind a result: what was read and from where, the gaps, the exception, the fix.
 fn details(f: &Finding, control: Option<&ControlSummary>, page: &mut String) {
     let mut facts: Vec<(String, String)> = vec![("ARN".to_owned(), f.resource_arn.clone())];
+    let mut priority = f.priority.as_str().to_owned();
+    if !f.priority_reasons.is_empty() {
+        priority.push_str(&format!(": {}", f.priority_reasons.join("; ")));
+    }
+    facts.push(("Priority".to_owned(), priority));
     for (key, value) in &f.evidence {
         facts.push((key.clone(), plain(value)));
     }

@@ -25,7 +25,7 @@
 
 use crate::text::gap_text;
 use crate::{ControlSummary, CoverageGap, DisabledRegion, ScanReport};
-use netaudit_checks::{ExceptionRef, ExceptionState, Finding, Location, Severity, Status};
+use netaudit_checks::{ExceptionRef, ExceptionState, Finding, Location, Priority, Severity, Status};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
 
@@ -288,6 +288,12 @@ pub struct Unmapped {
     /// For a coverage gap: the gap as the JSON report lists it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gap: Option<CoverageGap>,
+    /// What to fix first: the result's priority (internet exposure, production tags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    /// Why the result has that priority.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub priority_reasons: Vec<String>,
 }
 
 fn scan_time_ms(report: &ScanReport) -> io::Result<i64> {
@@ -478,9 +484,11 @@ fn result_event(report: &ScanReport, finding: &Finding, time: i64) -> Compliance
             desc: c.remediation.clone(),
             references: c.references.clone(),
         }),
-        unmapped: finding.exception.clone().map(|exception| Unmapped {
-            exception: Some(exception),
+        unmapped: Some(Unmapped {
+            exception: finding.exception.clone(),
             gap: None,
+            priority: Some(finding.priority),
+            priority_reasons: finding.priority_reasons.clone(),
         }),
     }
 }
@@ -564,6 +572,8 @@ fn notice_event(report: &ScanReport, notice: Notice<'_>, time: i64) -> Complianc
         unmapped: notice.gap.map(|gap| Unmapped {
             exception: None,
             gap: Some(gap),
+            priority: None,
+            priority_reasons: Vec::new(),
         }),
     }
 }

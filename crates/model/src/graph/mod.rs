@@ -89,8 +89,11 @@ pub struct Graph {
     region_scopes: Vec<(String, Vec<String>)>,
     /// Per (account, region): the internet gateways attached to each VPC id, or why the listing
     /// could not be read.
-    internet_gateways: HashMap<(String, String), Result<HashMap<String, Vec<String>>, Arc<Gap>>>,
+    internet_gateways: HashMap<(String, String), GatewaysByVpc>,
 }
+
+/// One region's internet gateways by the VPC they are attached to, or why they could not be listed.
+type GatewaysByVpc = Result<HashMap<String, Vec<String>>, Arc<Gap>>;
 
 impl Graph {
     pub fn asset(&self, id: NodeId) -> &Asset {
