@@ -463,7 +463,7 @@ fn a_live_scan_reads_internet_gateways_and_ranks_by_them() {
             &report,
             "EC2.6",
             vpc,
-            &report["coverage"]["accounts"][0].as_str().unwrap().to_owned(),
+            report["coverage"]["accounts"][0].as_str().unwrap(),
         )
         .clone()
     };
