@@ -246,14 +246,26 @@ struct LiveArgs {
 
 /// How to reach AWS: the credentials' profile and role, the endpoint, and the patience per call
 /// (attempts [default: 5] and seconds per attempt [default: 20]).
-#[derive(Debug, Clone, Default)]
-struct Connection {
-    profile: Option<String>,
-    role_arn: Option<String>,
-    external_id: Option<String>,
-    endpoint_url: Option<String>,
-    max_attempts: Option<u32>,
-    timeout: Option<u64>,
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Connection {
+    /// The named profile to use.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Assume this role before calling AWS.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The external id the role requires.
+    #[arg(long, value_name = "ID", requires = "role_arn")]
+    pub external_id: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator, for example).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Attempts per call, with adaptive retry [default: 5].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: Option<u32>,
+    /// Seconds one attempt of one call may take [default: 20].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: Option<u64>,
 }
 
 impl Connection {

@@ -20,38 +20,8 @@ pub struct ImportArgs {
     /// Only the findings in these regions (comma-separated or repeated); default: every region.
     #[arg(long = "region", value_delimiter = ',', value_name = "REGION")]
     pub regions: Vec<String>,
-    /// The named profile to use.
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// Assume this role before importing.
-    #[arg(long, value_name = "ARN")]
-    pub role_arn: Option<String>,
-    /// The external id the role requires.
-    #[arg(long, value_name = "ID", requires = "role_arn")]
-    pub external_id: Option<String>,
-    /// Send every AWS call to this endpoint (an emulator, for example).
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-    /// Attempts per call, with adaptive retry [default: 5].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub max_attempts: Option<u32>,
-    /// Seconds one attempt of one call may take [default: 20].
-    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: Option<u64>,
-}
-
-impl ImportArgs {
-    fn options(&self) -> netaudit_aws::LiveOptions {
-        crate::Connection {
-            profile: self.profile.clone(),
-            role_arn: self.role_arn.clone(),
-            external_id: self.external_id.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            max_attempts: self.max_attempts,
-            timeout: self.timeout,
-        }
-        .options()
-    }
+    #[command(flatten)]
+    pub connection: crate::Connection,
 }
 
 pub fn run(command: &SecurityHubCommand) -> Result<u8, Failure> {
@@ -69,7 +39,8 @@ fn import(args: &ImportArgs) -> Result<u8, Failure> {
     if !args.regions.is_empty() {
         findings.retain(|f| args.regions.iter().any(|r| r.trim() == f.region));
     }
-    let regions = netaudit_aws::securityhub::import_findings(&args.options(), findings).map_err(Failure::Internal)?;
+    let regions = netaudit_aws::securityhub::import_findings(&args.connection.clone().options(), findings)
+        .map_err(Failure::Internal)?;
     let mut complete = true;
     for region in &regions {
         println!(
