@@ -210,8 +210,8 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
         Command::SecurityHub {
             command: crate::securityhub_cmd::SecurityHubCommand::Import(args),
         } => {
-            if args.profile.is_none() {
-                args.profile = settings.profile.as_ref().map(|p| p.value.clone());
+            if args.connection.profile.is_none() {
+                args.connection.profile = settings.profile.as_ref().map(|p| p.value.clone());
             }
         }
         Command::Logs(args) => {
