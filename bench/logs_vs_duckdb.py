@@ -2,11 +2,14 @@
 """Flow-log benchmark: netaudit and DuckDB side by side on the same generated file.
 
 Generates N flow records (default 10 M) in the default format with `netaudit logs generate`, plain and
-gzip, then asks both engines the same two questions with the same SQL:
-  1. the top 10 source -> destination pairs by bytes;
-  2. rejected traffic by source, with distinct destination ports.
-Each run is a child process; wall time, CPU time and peak RSS come from os.wait4. Both engines use
-every core. The answers are compared row by row. DuckDB is installed from PyPI into its own virtualenv
+gzip, then asks both engines the same two questions:
+  1. the top 10 source -> destination pairs by bytes (`netaudit logs top-talkers --limit 10`);
+  2. rejected traffic by source, with distinct destination ports and hosts, first and last seen
+     (`netaudit logs rejects --limit 1000000`).
+DuckDB runs the SQL those answers are defined by (crates/logs/src/answers.rs), with DuckDB's name for
+epoch seconds to a timestamp. `netaudit logs sql` with the same SQL is measured too: arbitrary SQL on
+DataFusion, for reference. Each run is a child process; wall time, CPU time and peak RSS come from
+os.wait4. Every engine uses every core. The answers are compared row by row. DuckDB is installed from PyPI into its own virtualenv
 ($NETAUDIT_CACHE or ~/.cache/netaudit, venv-duckdb) on first use.
 
     python3 bench/logs_vs_duckdb.py --netaudit target/release/netaudit [--records 10000000] [--runs 3]
@@ -26,11 +29,18 @@ DUCKDB_VERSION = "2.0.0"
 COLUMNS = ("version INTEGER, account_id VARCHAR, interface_id VARCHAR, srcaddr VARCHAR, dstaddr VARCHAR, "
            "srcport INTEGER, dstport INTEGER, protocol INTEGER, packets BIGINT, bytes BIGINT, start BIGINT, "
            "\"end\" BIGINT, action VARCHAR, log_status VARCHAR")
+# question: (netaudit's built-in answer, its SQL with {ts} for epoch seconds to a timestamp)
 QUESTIONS = {
-    "top10-pairs": "SELECT srcaddr, dstaddr, sum(bytes) AS bytes FROM flows WHERE log_status = 'OK' "
-                   "GROUP BY srcaddr, dstaddr ORDER BY bytes DESC, srcaddr, dstaddr LIMIT 10",
-    "rejects-by-source": "SELECT srcaddr, count(*) AS records, count(DISTINCT dstport) AS ports FROM flows "
-                         "WHERE action = 'REJECT' GROUP BY srcaddr ORDER BY ports DESC, records DESC, srcaddr",
+    "top10-pairs": (["top-talkers", "--limit", "10"],
+                    "SELECT srcaddr, dstaddr, sum(bytes) AS bytes, sum(packets) AS packets, count(*) AS records "
+                    "FROM flows WHERE log_status = 'OK' GROUP BY srcaddr, dstaddr "
+                    "ORDER BY bytes DESC, srcaddr, dstaddr LIMIT 10"),
+    "rejects-by-source": (["rejects", "--limit", "1000000"],
+                          "SELECT srcaddr, count(*) AS rejected_records, count(DISTINCT dstport) AS distinct_dst_ports, "
+                          "count(DISTINCT dstaddr) AS distinct_dst_hosts, CAST(NULL AS BIGINT) AS syn_only_records, "
+                          "{ts}(min(start)) AS first_seen, {ts}(max(\"end\")) AS last_seen "
+                          "FROM flows WHERE action = 'REJECT' GROUP BY srcaddr "
+                          "ORDER BY distinct_dst_ports DESC, rejected_records DESC, srcaddr LIMIT 1000000"),
 }
 
 
@@ -76,7 +86,8 @@ result = con.execute(sql)
 w = csv.writer(sys.stdout, lineterminator='\\n')
 w.writerow([d[0] for d in result.description])
 for row in result.fetchall():
-    w.writerow(row)
+    # Timestamps as netaudit writes them (UTC, seconds).
+    w.writerow([v.strftime('%Y-%m-%dT%H:%M:%S') if hasattr(v, 'strftime') else v for v in row])
 """
 
 
@@ -114,28 +125,33 @@ def main():
     ratios = []
     for label, path in (("plain", plain), ("gzip", gz)):
         size_mb = os.path.getsize(plain) / 1e6
-        for question, sql in QUESTIONS.items():
+        for question, (answer, sql) in QUESTIONS.items():
             best = {}
             answers = {}
-            for engine in ("netaudit", "duckdb"):
+            for engine in ("netaudit", "duckdb", "nsql"):
                 if engine == "netaudit":
-                    argv = [args.netaudit, "logs", "sql", sql, "--flows", path, "--format", "csv"]
+                    argv = [args.netaudit, "logs"] + answer + ["--flows", path, "--format", "csv"]
+                elif engine == "nsql":
+                    argv = [args.netaudit, "logs", "sql", sql.format(ts="to_timestamp_seconds"), "--flows", path,
+                            "--format", "csv"]
                 else:
-                    argv = [python, "-c", script, path, sql]
+                    argv = [python, "-c", script, path, sql.format(ts="to_timestamp")]
                 runs = [measure(argv) for _ in range(args.runs)]
                 out, wall, cpu, rss = min(runs, key=lambda r: r[1])
                 best[engine] = (wall, cpu, rss)
                 answers[engine] = rows(out)
                 print(f"{label:<6} {question:<18} {engine:<9} {wall:>8.2f} {cpu:>8.2f} {rss:>9.0f} "
                       f"{size_mb / wall:>8.0f}")
-            same = [tuple(str(c) for c in r) for r in answers["netaudit"]] == \
-                [tuple(str(c) for c in r) for r in answers["duckdb"]]
+            same = answers["netaudit"] == answers["duckdb"] == answers["nsql"]
             ratio = best["duckdb"][0] / best["netaudit"][0]
-            ratios.append((label, question, ratio, best["netaudit"][2] / best["duckdb"][2], same))
+            ratios.append((label, question, ratio, best["netaudit"][2] / best["duckdb"][2],
+                           best["duckdb"][0] / best["nsql"][0], same))
     print()
-    print(f"{'file':<6} {'question':<18} {'duckdb/netaudit wall':>21} {'netaudit/duckdb peak':>21} {'same answer':>12}")
-    for label, question, wall_ratio, mem_ratio, same in ratios:
-        print(f"{label:<6} {question:<18} {wall_ratio:>21.2f} {mem_ratio:>21.2f} {str(same):>12}")
+    print("nsql: `netaudit logs sql` with the same SQL on DataFusion, for reference")
+    print(f"{'file':<6} {'question':<18} {'duckdb/netaudit wall':>21} {'netaudit/duckdb peak':>21} "
+          f"{'duckdb/nsql wall':>17} {'same answer':>12}")
+    for label, question, wall_ratio, mem_ratio, sql_ratio, same in ratios:
+        print(f"{label:<6} {question:<18} {wall_ratio:>21.2f} {mem_ratio:>21.2f} {sql_ratio:>17.2f} {str(same):>12}")
     print(f"(plain MB/s counts the uncompressed bytes; files kept in {work})")
 
 

@@ -6,6 +6,7 @@ use crate::{Failure, EXIT_CLEAN, EXIT_FAILURES, EXIT_FAILURES_AND_INCOMPLETE, EX
 use clap::{Args, Subcommand, ValueEnum};
 use netaudit_logs::answers::{self, canonical_ip, Dialect, OptionalColumns};
 use netaudit_logs::detect::{Detection, Thresholds};
+use netaudit_logs::fold::FoldedAnswer;
 use netaudit_logs::generate::{GenerateOptions, GeneratedFormat, Incident};
 use netaudit_logs::sources::{cloudwatch_window, list_files, parse_time};
 use netaudit_logs::{
@@ -444,6 +445,27 @@ fn run_question(
     finish_query(args, &session, &issues, &sql, false)
 }
 
+/// A flow answer that is folded as the records are parsed when the sources allow it, and asked
+/// in SQL otherwise: the same rows either way.
+fn run_folded(
+    args: &SourceArgs,
+    what: &str,
+    answer: impl FnOnce(OptionalColumns) -> (FoldedAnswer, String),
+) -> Result<u8, Failure> {
+    require(args, what, &[Table::Flows])?;
+    query_format(args)?;
+    let (session, issues) = session(args)?;
+    let (answer, sql) = answer(OptionalColumns::of(session.flow_columns()));
+    let result = match session
+        .folded(answer, &sql)
+        .map_err(|e| Failure::Usage(e.to_string()))?
+    {
+        Some(result) => result,
+        None => session.query(&sql).map_err(|e| Failure::Usage(e.to_string()))?,
+    };
+    write_answer(args, &issues, &result)
+}
+
 fn run_sql(args: &SourceArgs, sql: &str) -> Result<u8, Failure> {
     // The usage check first, without reading anything: a statement names its tables.
     let probe = LogSession::new(LogSources::default(), Issues::new()).map_err(|e| Failure::Usage(e.to_string()))?;
@@ -461,10 +483,10 @@ fn finish_query(
     sql: &str,
     attribution: bool,
 ) -> Result<u8, Failure> {
-    let format = query_format(args)?;
+    query_format(args)?;
     let result = session.query(sql).map_err(|e| Failure::Usage(e.to_string()))?;
-    write_to(args.output.as_deref(), |out| write_result(format, &result, out))?;
-    let mut incomplete = report_issues(issues);
+    let written = write_answer(args, issues, &result)?;
+    let mut incomplete = written == EXIT_INCOMPLETE;
     if attribution {
         let rows = netaudit_logs::render::rows_as_json(&result.schema, &result.batches)
             .map_err(|e| Failure::Internal(e.to_string()))?;
@@ -478,6 +500,17 @@ fn finish_query(
         }
     }
     Ok(if incomplete { EXIT_INCOMPLETE } else { EXIT_CLEAN })
+}
+
+/// Write an answer; incomplete when bad input was skipped.
+fn write_answer(args: &SourceArgs, issues: &Issues, result: &netaudit_logs::QueryResult) -> Result<u8, Failure> {
+    let format = query_format(args)?;
+    write_to(args.output.as_deref(), |out| write_result(format, result, out))?;
+    Ok(if report_issues(issues) {
+        EXIT_INCOMPLETE
+    } else {
+        EXIT_CLEAN
+    })
 }
 
 /// A query answer's format: OCSF is for detections; configured, it leaves answers in a table.
@@ -516,10 +549,15 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             let ip = canonical_ip(&ip).ok_or_else(|| Failure::Usage(format!("{ip:?} is not an IP address")))?;
             run_question(sources, "talked-to", &flows, |_| answers::talked_to(d, &ip))
         }
-        LogsCommand::TopTalkers { limit } => {
-            run_question(sources, "top-talkers", &flows, |_| answers::top_talkers(d, limit))
-        }
-        LogsCommand::Rejects { limit } => run_question(sources, "rejects", &flows, |o| answers::rejects(d, limit, o)),
+        LogsCommand::TopTalkers { limit } => run_folded(sources, "top-talkers", |_| {
+            (FoldedAnswer::TopTalkers { limit }, answers::top_talkers(d, limit))
+        }),
+        LogsCommand::Rejects { limit } => run_folded(sources, "rejects", |optional| {
+            (
+                FoldedAnswer::Rejects { limit, optional },
+                answers::rejects(d, limit, optional),
+            )
+        }),
         LogsCommand::Vpn { command } => {
             let vpn = [Table::VpnConnections];
             match command {
