@@ -203,6 +203,13 @@ enum LogsCommand {
         /// Gzip the output.
         #[arg(long)]
         gzip: bool,
+        /// Write a folder in the S3 key layout AWS delivers flow logs in (-o is its root):
+        /// AWSLogs/ACCOUNT/vpcflowlogs/REGION/YYYY/MM/DD/…, one or more files per hour.
+        #[arg(long)]
+        s3_layout: bool,
+        /// With --s3-layout: files per hour of records.
+        #[arg(long, default_value_t = 1, requires = "s3_layout", value_parser = clap::value_parser!(u32).range(1..=1000))]
+        files_per_hour: u32,
     },
 }
 
@@ -649,12 +656,22 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             layout,
             incidents,
             gzip,
+            s3_layout,
+            files_per_hour,
         } => {
             refuse_format(sources, "logs generate", "flow log records", &[])?;
             let output = sources.output.as_deref().ok_or_else(|| {
                 Failure::Usage("logs generate writes flow logs: give -o FILE, or -o - for standard output".into())
             })?;
-            generate(records, seed, hours, layout, &incidents, gzip, output)
+            let target = if s3_layout {
+                if output == std::path::Path::new("-") {
+                    return Err(Failure::Usage("--s3-layout writes a folder: give -o DIR".into()));
+                }
+                Target::Tree { files_per_hour }
+            } else {
+                Target::File
+            };
+            generate(records, seed, hours, layout, &incidents, gzip, output, target)
         }
     }
 }
@@ -801,6 +818,16 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
     })
 }
 
+/// Where generated records go.
+enum Target {
+    File,
+    /// A folder in the S3 key layout.
+    Tree {
+        files_per_hour: u32,
+    },
+}
+
+#[allow(clippy::too_many_arguments)]
 fn generate(
     records: u64,
     seed: u64,
@@ -809,6 +836,7 @@ fn generate(
     incidents: &[String],
     gzip: bool,
     output: &std::path::Path,
+    target: Target,
 ) -> Result<u8, Failure> {
     let mut planted = vec![];
     for name in incidents {
@@ -863,10 +891,22 @@ fn generate(
         }
     };
     let mut planted = vec![];
-    write_to(Some(output), |out| {
-        planted = write(out)?;
-        Ok(())
-    })?;
+    match target {
+        Target::File => write_to(Some(output), |out| {
+            planted = write(out)?;
+            Ok(())
+        })?,
+        Target::Tree { files_per_hour } => {
+            let mut tree = netaudit_logs::generate::TreeWriter::new(output, "us-east-1", files_per_hour, gzip);
+            let written = netaudit_logs::generate::generate(&options, &mut tree)
+                .and_then(|p| {
+                    planted = p;
+                    tree.finish()
+                })
+                .map_err(|e| Failure::Usage(format!("{}: {e}", output.display())))?;
+            eprintln!("netaudit: wrote {written} files under {}", output.display());
+        }
+    }
     for p in planted {
         eprintln!(
             "netaudit: planted {} from {} {} at {}",

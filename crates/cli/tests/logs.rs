@@ -360,6 +360,78 @@ fn generate_writes_exactly_the_records_asked_for_to_a_file_or_standard_output() 
 }
 
 #[test]
+fn generate_writes_an_s3_layout_tree_that_answers_like_the_single_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("bucket");
+    let file = dir.path().join("flows.log");
+    let common = [
+        "generate",
+        "--records",
+        "6000",
+        "--hours",
+        "3",
+        "--layout",
+        "v5",
+        "--incident",
+        "all",
+    ];
+    let (_, stderr, code) = run(&mut logs(
+        &[
+            &common[..],
+            &[
+                "--s3-layout",
+                "--files-per-hour",
+                "2",
+                "--gzip",
+                "-o",
+                tree.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("wrote 6 files"), "{stderr}");
+    let (_, stderr, code) = run(&mut logs(&[&common[..], &["-o", file.to_str().unwrap()]].concat()));
+    assert_eq!(code, 0, "{stderr}");
+    let day = tree.join("AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/10");
+    let mut names: Vec<String> = std::fs::read_dir(&day)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 6, "{names:?}");
+    assert_eq!(
+        names[0],
+        "123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f67890_20240610T0000Z_00000000.log.gz"
+    );
+    // Every file has the header; the records are the single file's, in another order.
+    for question in [
+        &["top-talkers", "--limit", "25"][..],
+        &["rejects"][..],
+        &["sql", "SELECT count(*) AS n, sum(bytes) AS b FROM flows"][..],
+    ] {
+        let from_tree = ok(&[question, &["--flows", tree.to_str().unwrap()][..]].concat());
+        let from_file = ok(&[question, &["--flows", file.to_str().unwrap()][..]].concat());
+        assert_eq!(from_tree, from_file, "{question:?}");
+    }
+    // The hour folders' files prune by time like AWS's.
+    let second_hour = ok(&[
+        "sql",
+        "SELECT count(*) AS n FROM flows",
+        "--flows",
+        tree.to_str().unwrap(),
+        "--since",
+        "2024-06-10 01:00",
+        "--until",
+        "2024-06-10 02:00",
+    ]);
+    assert!(!second_hour.contains(" 6000 "), "{second_hour}");
+    let (_, stderr, code) = run(&mut logs(&["generate", "--s3-layout", "-o", "-"]));
+    assert_eq!(code, 64, "{stderr}");
+    assert!(stderr.contains("--s3-layout writes a folder"), "{stderr}");
+}
+
+#[test]
 fn format_is_refused_where_a_command_writes_one_kind_of_output() {
     for (args, refused) in [
         (

@@ -544,3 +544,140 @@ fn plant(w: &mut Writer<'_>, incident: Incident, base: i64, hours: i64, n: i64) 
         window_start: hour,
     })
 }
+
+/// Splits generated records into files in the S3 key layout AWS delivers flow logs in
+/// (`AWSLogs/ACCOUNT/vpcflowlogs/REGION/YYYY/MM/DD/…_YYYYMMDDTHHmmZ_….log[.gz]`): per hour of the
+/// records' start, `files_per_hour` files, each with the format's header line when it has one.
+/// Feed it [`generate`]'s output.
+pub struct TreeWriter {
+    root: std::path::PathBuf,
+    region: String,
+    files_per_hour: u32,
+    gzip: bool,
+    header: Option<Vec<u8>>,
+    line: Vec<u8>,
+    lines: u64,
+    files: std::collections::BTreeMap<(i64, u32), TreeFile>,
+    /// Records per hour so far: each hour's records go round its files.
+    per_hour: std::collections::HashMap<i64, u32>,
+}
+
+impl TreeWriter {
+    pub fn new(root: &std::path::Path, region: &str, files_per_hour: u32, gzip: bool) -> TreeWriter {
+        TreeWriter {
+            root: root.to_path_buf(),
+            region: region.to_owned(),
+            files_per_hour: files_per_hour.max(1),
+            gzip,
+            header: None,
+            line: vec![],
+            lines: 0,
+            files: Default::default(),
+            per_hour: Default::default(),
+        }
+    }
+
+    /// The files written, when every one is complete.
+    pub fn finish(mut self) -> io::Result<usize> {
+        if !self.line.is_empty() {
+            let line = std::mem::take(&mut self.line);
+            self.route(&line)?;
+        }
+        let count = self.files.len();
+        for (_, file) in std::mem::take(&mut self.files) {
+            match file {
+                TreeFile::Plain(mut out) => out.flush()?,
+                TreeFile::Gzip(out) => out.finish()?.flush()?,
+            }
+        }
+        Ok(count)
+    }
+
+    fn path(&self, hour: i64, shard: u32) -> std::path::PathBuf {
+        let time = chrono::DateTime::from_timestamp(hour * 3600, 0).unwrap_or_default();
+        let region = &self.region;
+        let mut path = self.root.join(format!(
+            "AWSLogs/{ACCOUNT}/vpcflowlogs/{region}/{}",
+            time.format("%Y/%m/%d")
+        ));
+        path.push(format!(
+            "{ACCOUNT}_vpcflowlogs_{region}_fl-0a1b2c3d4e5f67890_{}_{shard:08x}.log{}",
+            time.format("%Y%m%dT%H%MZ"),
+            if self.gzip { ".gz" } else { "" }
+        ));
+        path
+    }
+
+    fn route(&mut self, line: &[u8]) -> io::Result<()> {
+        self.lines += 1;
+        if self.lines == 1 && line.starts_with(b"version") {
+            self.header = Some(line.to_vec());
+            return Ok(());
+        }
+        // Both generated formats have `start` eleventh.
+        let start = line
+            .split(|b| *b == b' ')
+            .nth(10)
+            .and_then(|f| std::str::from_utf8(f).ok())
+            .and_then(|f| f.parse::<i64>().ok())
+            .ok_or_else(|| io::Error::other("a generated record without its start"))?;
+        let hour = start.div_euclid(3600);
+        let count = self.per_hour.entry(hour).or_default();
+        let shard = *count % self.files_per_hour;
+        *count += 1;
+        if !self.files.contains_key(&(hour, shard)) {
+            let path = self.path(hour, shard);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let file = io::BufWriter::with_capacity(1 << 18, std::fs::File::create(&path)?);
+            let mut out = if self.gzip {
+                TreeFile::Gzip(flate2::write::GzEncoder::new(file, flate2::Compression::fast()))
+            } else {
+                TreeFile::Plain(file)
+            };
+            if let Some(header) = &self.header {
+                out.write_all(header)?;
+            }
+            self.files.insert((hour, shard), out);
+        }
+        if let Some(out) = self.files.get_mut(&(hour, shard)) {
+            out.write_all(line)?;
+        }
+        Ok(())
+    }
+}
+
+enum TreeFile {
+    Plain(io::BufWriter<std::fs::File>),
+    Gzip(flate2::write::GzEncoder<io::BufWriter<std::fs::File>>),
+}
+
+impl TreeFile {
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            TreeFile::Plain(out) => out.write_all(bytes),
+            TreeFile::Gzip(out) => out.write_all(bytes),
+        }
+    }
+}
+
+impl Write for TreeWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        while let Some(newline) = memchr::memchr(b'\n', rest) {
+            self.line.extend_from_slice(&rest[..=newline]);
+            let line = std::mem::take(&mut self.line);
+            self.route(&line)?;
+            self.line = line;
+            self.line.clear();
+            rest = &rest[newline + 1..];
+        }
+        self.line.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
