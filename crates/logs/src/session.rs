@@ -10,7 +10,7 @@
 
 use crate::flow_format::{column_name, field_index, FlowColumns, FlowFormat};
 use crate::flow_reader::{maybe_gunzip, parquet_format, read_parquet, FlowReadOptions, FlowTextReader};
-use crate::issues::Issues;
+use crate::issues::{Issue, Issues};
 use crate::sources::Input;
 use crate::udf;
 use crate::LogError;
@@ -334,7 +334,11 @@ fn endpoints_batch(scopes: &[EndpointScope]) -> Result<RecordBatch, LogError> {
 fn source_format(input: &Input, options: &FlowReadOptions) -> Result<FlowFormat, LogError> {
     use std::io::{BufRead, BufReader, Read};
     if input.is_parquet() {
-        return parquet_format(&input.name(), input.bytes()?);
+        let bytes = match input.bytes() {
+            Ok(bytes) => bytes,
+            Err(e) => return Err(unreadable_stream(input, e)),
+        };
+        return parquet_format(&input.name(), bytes);
     }
     // A source that cannot be opened or decompressed here is reported when it is read.
     let Ok(reader) = input.open().and_then(|r| {
@@ -392,6 +396,7 @@ fn flow_units(inputs: &[Input], partitions: usize) -> Result<Vec<(u64, FlowUnit)
                 let size = std::fs::metadata(path).map_err(|e| LogError::io(path, e))?.len();
                 units.push((size, FlowUnit::Whole(input.clone())));
             }
+            Input::Stream { size, .. } => units.push((size.unwrap_or(0), FlowUnit::Whole(input.clone()))),
             Input::Memory { bytes, .. } => units.push((bytes.len() as u64, FlowUnit::Whole(input.clone()))),
         }
     }
@@ -469,6 +474,30 @@ fn is_gzip(path: &std::path::Path) -> Result<bool, LogError> {
     Ok(n == 2 && head == [0x1f, 0x8b])
 }
 
+/// A streamed input (an S3 object, a log stream) whose fetch failed: a bad input, not the end of
+/// the run; other errors, and every error in strict mode, stay errors.
+fn unreadable_stream(input: &Input, e: LogError) -> LogError {
+    match e {
+        LogError::Io { source, .. } if input.is_stream() => LogError::BadInput(Issue {
+            source: input.name(),
+            line: None,
+            message: format!("cannot be read: {source}"),
+        }),
+        e => e,
+    }
+}
+
+/// [`unreadable_stream`] reported: the partition goes on with its next input.
+fn report_unreadable(input: &Input, e: LogError, strict: bool, issues: &Issues) -> Result<(), LogError> {
+    match unreadable_stream(input, e) {
+        LogError::BadInput(issue) if !strict => {
+            issues.report(issue);
+            Ok(())
+        }
+        e => Err(e),
+    }
+}
+
 /// One partition of `flows`: its files read one after the other on a blocking thread.
 #[derive(Debug)]
 struct FlowPartition {
@@ -495,7 +524,11 @@ impl FlowPartition {
                 }
             }
             FlowUnit::Whole(input) if input.is_parquet() => {
-                let batches = match read_parquet(&input.name(), input.bytes()?, options, issues) {
+                let bytes = match input.bytes() {
+                    Ok(bytes) => bytes,
+                    Err(e) => return report_unreadable(input, e, options.strict, issues),
+                };
+                let batches = match read_parquet(&input.name(), bytes, options, issues) {
                     Ok(batches) => batches,
                     // One unreadable file is reported; the rest are read.
                     Err(LogError::BadInput(issue)) if !options.strict => {
@@ -511,11 +544,16 @@ impl FlowPartition {
                 }
             }
             FlowUnit::Whole(input) => {
-                let reader = FlowTextReader::new(input.name(), input.open()?, options.clone(), issues.clone())
-                    .map_err(|e| LogError::Io {
+                let opened = input.open().and_then(|r| {
+                    FlowTextReader::new(input.name(), r, options.clone(), issues.clone()).map_err(|e| LogError::Io {
                         path: input.name(),
                         source: e,
-                    })?;
+                    })
+                });
+                let reader = match opened {
+                    Ok(reader) => reader,
+                    Err(e) => return report_unreadable(input, e, options.strict, issues),
+                };
                 for batch in reader {
                     if !send(batch?) {
                         return Ok(());
