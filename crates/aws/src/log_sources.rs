@@ -79,7 +79,8 @@ pub struct FetchCounts {
     pub folders_pruned: u64,
     /// GetObject and GetLogEvents requests.
     pub fetch_requests: u64,
-    /// Objects and streams read to their end.
+    /// Objects and streams a reader read to their end (a reader that only looks at the first
+    /// line, for a header, does not count).
     pub objects_read: u64,
     pub bytes_fetched: u64,
     /// The most fetched bytes held at once (at most [`BUFFER_BUDGET_BYTES`]).
@@ -176,7 +177,6 @@ impl Feed {
 
     fn finish(mut self) {
         if self.flush() {
-            FetchStats::count(&self.stats.objects_read, 1);
             self.send(Message::End);
         }
     }
@@ -192,6 +192,7 @@ impl Feed {
 /// the runtime's), ending in an error when the fetch failed or stopped without finishing.
 struct ChannelReader {
     name: String,
+    stats: Arc<FetchStats>,
     receiver: Receiver<Message>,
     current: Option<Chunk>,
     position: usize,
@@ -218,7 +219,10 @@ impl Read for ChannelReader {
                     self.current = Some(chunk);
                     self.position = 0;
                 }
-                Ok(Message::End) => self.finished = true,
+                Ok(Message::End) => {
+                    self.finished = true;
+                    FetchStats::count(&self.stats.objects_read, 1);
+                }
                 Ok(Message::Failed(message)) => {
                     self.finished = true;
                     return Err(std::io::Error::other(message));
@@ -278,6 +282,7 @@ impl Fetcher {
         });
         Box::new(ChannelReader {
             name: name.to_owned(),
+            stats: self.stats.clone(),
             receiver,
             current: None,
             position: 0,
