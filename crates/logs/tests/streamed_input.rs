@@ -66,7 +66,11 @@ fn sources(strict: bool) -> LogSources {
                 CUT,
                 Some("s3:GetObject s3://b/cut.log: connection reset"),
             ),
-            stream("s3://b/denied.log", "", Some("s3:GetObject s3://b/denied.log: AccessDenied")),
+            stream(
+                "s3://b/denied.log",
+                "",
+                Some("s3:GetObject s3://b/denied.log: AccessDenied"),
+            ),
         ],
         flow_options: FlowReadOptions {
             strict,
