@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 pub const CHUNK_BYTES: usize = 256 << 10;
 /// Chunks waiting in one object's channel between its fetch and its reader.
 pub const CHANNEL_CHUNKS: usize = 4;
-/// Objects or log streams fetched at once; a reader that opens one more waits for a turn.
+/// Objects or log streams fetched at once, across all readers (each reader reads one and has the
+/// next one fetching); a fetch beyond them waits for a turn, in the order they were opened.
 pub const MAX_OPEN_FETCHES: usize = 4;
 /// The memory budget of fetched data: per open fetch, the chunks in its channel, the one its
 /// reader is reading and the one its fetch is filling: 4 × (4 + 2) × 256 KiB = 6 MiB. On top of

@@ -135,6 +135,14 @@ enum FlowUnit {
 }
 
 impl FlowUnit {
+    /// A streamed text input, opened: its fetch starts now.
+    fn open_stream(&self) -> Option<Result<Box<dyn std::io::Read + Send>, LogError>> {
+        match self {
+            FlowUnit::Whole(input) if input.is_stream() && !input.is_parquet() => Some(input.open()),
+            _ => None,
+        }
+    }
+
     /// Reading order: by source name, then by place in the file.
     fn order(&self) -> (String, u64) {
         match self {
@@ -197,8 +205,9 @@ impl LogSession {
 
         let mut formats = vec![];
         let mut readable = vec![];
-        for input in &sources.flows {
-            match source_format(input, &sources.flow_options) {
+        let probed = source_formats(&sources.flows, &sources.flow_options);
+        for (input, format) in sources.flows.iter().zip(probed) {
+            match format {
                 Ok(format) => {
                     formats.push((input.name(), format));
                     readable.push(input.clone());
@@ -327,6 +336,45 @@ fn endpoints_batch(scopes: &[EndpointScope]) -> Result<RecordBatch, LogError> {
     let endpoints = StringArray::from_iter_values(scopes.iter().map(|s| s.endpoint.as_str()));
     let ids = StringArray::from_iter_values(scopes.iter().map(|s| s.scope.as_str()));
     Ok(RecordBatch::try_new(schema, vec![Arc::new(endpoints), Arc::new(ids)])?)
+}
+
+/// Streamed sources probed for their header line at once: each probe waits for a fetch.
+const PROBES_AT_ONCE: usize = 8;
+
+/// [`source_format`] of every input, in order; streamed inputs (a request each) several at once.
+fn source_formats(inputs: &[Input], options: &FlowReadOptions) -> Vec<Result<FlowFormat, LogError>> {
+    if !inputs.iter().any(Input::is_stream) {
+        return inputs.iter().map(|input| source_format(input, options)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<FlowFormat, LogError>>>> =
+        inputs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..PROBES_AT_ONCE.min(inputs.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let (Some(input), Some(slot)) = (inputs.get(i), results.get(i)) else {
+                    break;
+                };
+                let format = source_format(input, options);
+                if let Ok(mut slot) = slot.lock() {
+                    *slot = Some(format);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .zip(inputs)
+        .map(|(slot, input)| {
+            slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(LogError::Internal(format!(
+                    "{}: the header probe stopped",
+                    input.name()
+                )))
+            })
+        })
+        .collect()
 }
 
 /// The format a flow source is read with: its header line or Parquet footer, else the
@@ -508,8 +556,10 @@ struct FlowPartition {
 }
 
 impl FlowPartition {
+    /// Read `unit`; `opened`: its stream, already opened (and fetching).
     fn read_unit(
         unit: &FlowUnit,
+        opened: Option<Result<Box<dyn std::io::Read + Send>, LogError>>,
         options: &FlowReadOptions,
         issues: &Issues,
         send: &mut dyn FnMut(RecordBatch) -> bool,
@@ -544,7 +594,7 @@ impl FlowPartition {
                 }
             }
             FlowUnit::Whole(input) => {
-                let opened = input.open().and_then(|r| {
+                let opened = opened.unwrap_or_else(|| input.open()).and_then(|r| {
                     FlowTextReader::new(input.name(), r, options.clone(), issues.clone()).map_err(|e| LogError::Io {
                         path: input.name(),
                         source: e,
@@ -577,9 +627,13 @@ impl PartitionStream for FlowPartition {
         let options = self.options.clone();
         let issues = self.issues.clone();
         builder.spawn_blocking(move || {
-            for unit in &units {
+            // A streamed input's fetch starts while the one before it is read: at most two per partition.
+            let mut next_opened = None;
+            for (i, unit) in units.iter().enumerate() {
+                let opened = next_opened.take().or_else(|| unit.open_stream());
+                next_opened = units.get(i + 1).and_then(FlowUnit::open_stream);
                 let mut send = |batch: RecordBatch| sender.blocking_send(Ok(batch)).is_ok();
-                if let Err(e) = FlowPartition::read_unit(unit, &options, &issues, &mut send) {
+                if let Err(e) = FlowPartition::read_unit(unit, opened, &options, &issues, &mut send) {
                     return Err(DataFusionError::External(Box::new(e)));
                 }
             }

@@ -129,3 +129,88 @@ fn vpn_logs_from_a_failed_fetch_are_an_issue_not_the_end_of_the_run() {
         vec!["cw/denied:1: the input ends early or is corrupt: logs:GetLogEvents cw/denied: AccessDenied"]
     );
 }
+
+/// Counts its readers alive at once.
+#[derive(Debug, Default)]
+struct Counted {
+    text: &'static str,
+    alive: Arc<std::sync::atomic::AtomicUsize>,
+    most: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+struct CountedReader {
+    text: std::io::Cursor<&'static [u8]>,
+    alive: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Read for CountedReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        self.text.read(out)
+    }
+}
+
+impl Drop for CountedReader {
+    fn drop(&mut self) {
+        self.alive.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl OpenInput for Counted {
+    fn open(&self) -> std::io::Result<Box<dyn Read + Send>> {
+        let now = self.alive.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+        Ok(Box::new(CountedReader {
+            text: std::io::Cursor::new(self.text.as_bytes()),
+            alive: self.alive.clone(),
+        }))
+    }
+}
+
+#[test]
+fn a_reader_has_the_next_stream_fetching_and_no_more() {
+    let alive = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // A header line with a field the others lack: each stream's own header is found.
+    const V5: &str = "version srcaddr dstaddr bytes tcp-flags\n5 10.0.0.9 10.0.0.2 70 2\n";
+    let flows = (0..6)
+        .map(|i| Input::Stream {
+            name: format!("s3://b/{i}.log"),
+            size: None,
+            source: Arc::new(Counted {
+                text: if i == 3 { V5 } else { GOOD },
+                alive: alive.clone(),
+                most: most.clone(),
+            }),
+        })
+        .collect();
+    // Strict: one reader over every source, in order.
+    let sources = LogSources {
+        flows,
+        flow_options: FlowReadOptions {
+            strict: true,
+            ..FlowReadOptions::default()
+        },
+        ..LogSources::default()
+    };
+    let session = LogSession::new(sources, Issues::new()).unwrap();
+    assert_eq!(
+        alive.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the header probes closed their streams"
+    );
+    most.store(0, std::sync::atomic::Ordering::SeqCst);
+    let result = session
+        .query("SELECT count(*) AS n, sum(bytes) AS b, count(tcp_flags) AS f FROM flows")
+        .unwrap();
+    let rows = rows_as_json(&result.schema, &result.batches).unwrap();
+    assert_eq!(
+        (&rows[0]["n"], &rows[0]["b"], &rows[0]["f"]),
+        (&11.into(), &(5 * 300 + 70).into(), &1.into())
+    );
+    assert_eq!(
+        most.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "the one read and the next"
+    );
+    assert_eq!(alive.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
