@@ -9,7 +9,7 @@ use aws_config::{Region, SdkConfig};
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The bytes one chunk of fetched data holds: S3 body frames and CloudWatch Logs lines are packed
 /// into chunks of this size.
@@ -243,7 +243,7 @@ impl Read for ChannelReader {
 /// The runtime and clients every fetch of one run shares. The runtime lives as long as the last
 /// object that can open a fetch.
 struct Fetcher {
-    runtime: Mutex<Option<tokio::runtime::Runtime>>,
+    runtime: Option<tokio::runtime::Runtime>,
     handle: tokio::runtime::Handle,
     s3: aws_sdk_s3::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
@@ -255,7 +255,7 @@ impl Drop for Fetcher {
     fn drop(&mut self) {
         // Dropped on whichever thread held the last reference, perhaps inside another runtime:
         // shutting down in the background never blocks there.
-        if let Some(runtime) = self.runtime.lock().ok().and_then(|mut r| r.take()) {
+        if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
     }
@@ -343,6 +343,11 @@ impl std::fmt::Debug for StreamedLog {
 }
 
 impl StreamedLog {
+    /// A CloudWatch Logs stream: its events are records, never a header line naming the fields.
+    pub fn is_log_stream(&self) -> bool {
+        matches!(self.what, Fetch::LogStream { .. })
+    }
+
     /// A reader of the whole object or stream from its start. The fetch runs on the fetcher's
     /// runtime; a failure, at the start or part-way, is an error from `read()` naming the API and
     /// the object.
@@ -458,7 +463,7 @@ impl LogFetcher {
         LogFetcher {
             inner: Arc::new(Fetcher {
                 handle: runtime.handle().clone(),
-                runtime: Mutex::new(Some(runtime)),
+                runtime: Some(runtime),
                 s3,
                 logs: aws_sdk_cloudwatchlogs::Client::new(config),
                 turns: Arc::new(tokio::sync::Semaphore::new(MAX_OPEN_FETCHES)),
@@ -471,7 +476,8 @@ impl LogFetcher {
         self.inner.stats.counts()
     }
 
-    /// The objects under `s3://bucket/prefix` whose key `keep_key` accepts, in key order. With
+    /// The objects under `s3://bucket/prefix` whose key `keep_key` accepts, in key order (called
+    /// outside any async runtime: it waits for the listing on the fetcher's). With
     /// `prune` the listing walks the folders (Delimiter "/") and descends only into those `prune`
     /// accepts (a date folder that can hold records in the time range); without it, one flat
     /// listing.
@@ -540,7 +546,8 @@ impl LogFetcher {
         Ok(out)
     }
 
-    /// The streams of `group` that can hold events in `[start, end)` (epoch milliseconds), each a
+    /// The streams of `group` that can hold events in `[start, end)` (epoch milliseconds; called
+    /// outside any async runtime, like [`LogFetcher::s3_objects`]), each a
     /// streamed log named `GROUP/STREAM`, in stream order; `events_as_lines`: flow records (kept
     /// as they are) rather than JSON events (inner newlines made spaces).
     pub fn log_streams(

@@ -262,6 +262,10 @@ impl OpenInput for Fetched {
     fn open(&self) -> io::Result<Box<dyn io::Read + Send>> {
         Ok(self.0.open())
     }
+
+    fn may_have_header(&self) -> bool {
+        !self.0.is_log_stream()
+    }
 }
 
 fn streamed(log: StreamedLog) -> Input {

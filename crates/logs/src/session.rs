@@ -388,6 +388,9 @@ fn source_format(input: &Input, options: &FlowReadOptions) -> Result<FlowFormat,
         };
         return parquet_format(&input.name(), bytes);
     }
+    if !input.may_have_header() {
+        return Ok(options.format.clone());
+    }
     // A source that cannot be opened or decompressed here is reported when it is read.
     let Ok(reader) = input.open().and_then(|r| {
         maybe_gunzip(r).map_err(|e| LogError::Io {

@@ -11,6 +11,12 @@ use std::sync::Arc;
 pub trait OpenInput: Send + Sync + std::fmt::Debug {
     /// A fresh reader from the start. A failure part-way is an error from `read()`, naming the source.
     fn open(&self) -> std::io::Result<Box<dyn std::io::Read + Send>>;
+
+    /// Whether the input may start with a header line naming its flow log fields (an S3 object);
+    /// when not (CloudWatch Logs events are records), it is not opened just to look.
+    fn may_have_header(&self) -> bool {
+        true
+    }
 }
 
 /// One unit of input: a file, a stream the caller opens, or named bytes in memory.
@@ -36,6 +42,14 @@ impl Input {
         match self {
             Input::File(path) => path.display().to_string(),
             Input::Stream { name, .. } | Input::Memory { name, .. } => name.clone(),
+        }
+    }
+
+    /// Whether the input may start with a header line naming its flow log fields.
+    pub fn may_have_header(&self) -> bool {
+        match self {
+            Input::Stream { source, .. } => source.may_have_header(),
+            Input::File(_) | Input::Memory { .. } => true,
         }
     }
 
