@@ -4,13 +4,14 @@
 use crate::output::write_to;
 use crate::{Failure, EXIT_CLEAN, EXIT_FAILURES, EXIT_FAILURES_AND_INCOMPLETE, EXIT_INCOMPLETE};
 use clap::{Args, Subcommand, ValueEnum};
+use netaudit_aws::log_sources::{LogFetcher, StreamedLog};
 use netaudit_logs::answers::{self, canonical_ip, Dialect, OptionalColumns};
 use netaudit_logs::detect::{Detection, Thresholds};
 use netaudit_logs::fold::FoldedAnswer;
 use netaudit_logs::generate::{GenerateOptions, GeneratedFormat, Incident};
-use netaudit_logs::sources::{cloudwatch_window, list_files, parse_time};
+use netaudit_logs::sources::{cloudwatch_window, list_files, parse_time, path_in_range};
 use netaudit_logs::{
-    EndpointScope, FlowFormat, FlowReadOptions, Input, Issues, LogSession, LogSources, Table, TimeRange,
+    EndpointScope, FlowFormat, FlowReadOptions, Input, Issues, LogSession, LogSources, OpenInput, Table, TimeRange,
 };
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -61,6 +62,10 @@ pub(crate) struct SourceArgs {
     /// Fail on the first bad line instead of reporting it and going on.
     #[arg(long, global = true)]
     strict: bool,
+    /// Print on standard error what was listed and fetched from s3:// and cloudwatch: sources, the
+    /// most fetched bytes held at once (within a fixed budget) and the process's peak memory.
+    #[arg(long, global = true)]
+    stats: bool,
     /// The answer's format [default: table].
     #[arg(long, global = true, value_enum)]
     pub(crate) format: Option<OutputFormat>,
@@ -257,10 +262,34 @@ fn live_options(args: &SourceArgs) -> netaudit_aws::LiveOptions {
     }
 }
 
-/// Turn source arguments into inputs: local trees are listed (and pruned), S3 objects and
-/// CloudWatch Logs events fetched.
+/// An S3 object or CloudWatch Logs stream, opened by the logs crate's readers on each scan.
+#[derive(Debug)]
+struct Fetched(StreamedLog);
+
+impl OpenInput for Fetched {
+    fn open(&self) -> io::Result<Box<dyn io::Read + Send>> {
+        Ok(self.0.open())
+    }
+
+    fn may_have_header(&self) -> bool {
+        !self.0.is_log_stream()
+    }
+}
+
+fn streamed(log: StreamedLog) -> Input {
+    Input::Stream {
+        name: log.name.clone(),
+        size: log.size,
+        source: std::sync::Arc::new(Fetched(log)),
+    }
+}
+
+/// Turn source arguments into inputs: local trees are listed (and pruned); S3 prefixes are listed
+/// (pruned by their date folders) and CloudWatch Logs groups by their streams, each object or
+/// stream read as a stream when a query scans it.
 fn inputs(
     args: &SourceArgs,
+    fetcher: &mut Option<LogFetcher>,
     option: &str,
     sources: &[String],
     range: TimeRange,
@@ -268,50 +297,14 @@ fn inputs(
 ) -> Result<Vec<Input>, Failure> {
     let mut out = vec![];
     for source in sources {
-        if source.starts_with("s3://") {
-            let listed = std::sync::atomic::AtomicUsize::new(0);
-            let keep = |key: &str| {
-                listed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                key_in_range(key, range)
-            };
-            let objects =
-                netaudit_aws::log_sources::fetch_s3_objects(&live_options(args), args.region.as_deref(), source, &keep)
-                    .map_err(|e| Failure::Usage(e.to_string()))?;
-            if listed.into_inner() == 0 {
-                return Err(Failure::Usage(format!(
-                    "{option} {source}: no object under this prefix"
-                )));
-            }
-            out.extend(objects.into_iter().map(|(name, bytes)| Input::Memory {
-                name,
-                bytes: bytes.into(),
-            }));
-        } else if let Some(group) = source.strip_prefix("cloudwatch:") {
-            let (start, end) = cloudwatch_window(range);
-            let events = netaudit_aws::log_sources::fetch_cloudwatch_events(
-                &live_options(args),
-                args.region.as_deref(),
-                group,
-                start,
-                end,
-            )
-            .map_err(|e| Failure::Usage(e.to_string()))?;
-            // One input per stream: its name carries the ENI or the tunnel.
-            let mut streams: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
-            for event in events {
-                let text = streams.entry(event.stream).or_default();
-                if events_as_lines {
-                    text.extend_from_slice(event.message.trim_end().as_bytes());
-                } else {
-                    text.extend_from_slice(event.message.replace('\n', " ").as_bytes());
-                }
-                text.push(b'\n');
-            }
-            out.extend(streams.into_iter().map(|(stream, bytes)| Input::Memory {
-                name: format!("{group}/{stream}"),
-                bytes: bytes.into(),
-            }));
-        } else {
+        let remote = source.starts_with("s3://") || source.starts_with("cloudwatch:");
+        if remote && fetcher.is_none() {
+            *fetcher = Some(
+                LogFetcher::new(&live_options(args), args.region.as_deref())
+                    .map_err(|e| Failure::Usage(e.to_string()))?,
+            );
+        }
+        let Some(fetcher) = fetcher.as_ref().filter(|_| remote) else {
             let root = std::path::Path::new(source);
             let files = list_files(root, range).map_err(|e| Failure::Usage(format!("{option}: {e}")))?;
             // Nothing in the time range is an answer; nothing at all is a mistake.
@@ -323,7 +316,30 @@ fn inputs(
                 return Err(Failure::Usage(format!("{option} {source}: no file in this folder")));
             }
             out.extend(files.into_iter().map(Input::File));
+            continue;
+        };
+        if let Some(group) = source.strip_prefix("cloudwatch:") {
+            let (start, end) = cloudwatch_window(range);
+            let streams = fetcher
+                .log_streams(group, start, end, events_as_lines)
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+            out.extend(streams.into_iter().map(streamed));
+            continue;
         }
+        let before = fetcher.counts();
+        let bounded = range.since.is_some() || range.until.is_some();
+        let prune = |folder: &str| path_in_range(std::path::Path::new(folder.trim_end_matches('/')), range);
+        let objects = fetcher
+            .s3_objects(source, bounded.then_some(&prune), &|key: &str| key_in_range(key, range))
+            .map_err(|e| Failure::Usage(e.to_string()))?;
+        let after = fetcher.counts();
+        // Nothing in the time range is an answer; nothing at all is a mistake.
+        if after.objects_listed == before.objects_listed && after.folders_pruned == before.folders_pruned {
+            return Err(Failure::Usage(format!(
+                "{option} {source}: no object under this prefix"
+            )));
+        }
+        out.extend(objects.into_iter().map(streamed));
     }
     Ok(out)
 }
@@ -338,10 +354,11 @@ fn key_in_range(key: &str, range: TimeRange) -> bool {
     for component in key.split('/').collect::<Vec<_>>().iter().rev().skip(1).rev() {
         partition_path.push(component);
     }
-    netaudit_logs::sources::path_in_range(&partition_path, range)
+    path_in_range(&partition_path, range)
 }
 
-fn session(args: &SourceArgs) -> Result<(LogSession, Issues), Failure> {
+/// A session over the sources, its issues, and what fetches the remote ones (for `--stats`).
+fn session(args: &SourceArgs) -> Result<(LogSession, Issues, Option<LogFetcher>), Failure> {
     let range = TimeRange {
         since: time_arg("--since", args.since.as_ref())?,
         until: time_arg("--until", args.until.as_ref())?,
@@ -351,10 +368,18 @@ fn session(args: &SourceArgs) -> Result<(LogSession, Issues), Failure> {
     for text in &args.vpn_endpoint {
         vpn_endpoints.extend(EndpointScope::parse(text).map_err(|e| Failure::Usage(format!("--vpn-endpoint {e}")))?);
     }
+    let mut fetcher = None;
     let sources = LogSources {
-        flows: inputs(args, "--flows", &args.flows, range, true)?,
-        vpn: inputs(args, "--vpn", &args.vpn, TimeRange::default(), false)?,
-        tunnels: inputs(args, "--tunnels", &args.tunnels, TimeRange::default(), false)?,
+        flows: inputs(args, &mut fetcher, "--flows", &args.flows, range, true)?,
+        vpn: inputs(args, &mut fetcher, "--vpn", &args.vpn, TimeRange::default(), false)?,
+        tunnels: inputs(
+            args,
+            &mut fetcher,
+            "--tunnels",
+            &args.tunnels,
+            TimeRange::default(),
+            false,
+        )?,
         flow_options: FlowReadOptions {
             format,
             since: range.since,
@@ -369,7 +394,7 @@ fn session(args: &SourceArgs) -> Result<(LogSession, Issues), Failure> {
     for note in session.notes() {
         eprintln!("netaudit: note: {note}");
     }
-    Ok((session, issues))
+    Ok((session, issues, fetcher))
 }
 
 fn log_format(args: &SourceArgs) -> Result<FlowFormat, Failure> {
@@ -422,6 +447,35 @@ fn require(args: &SourceArgs, what: &str, tables: &[Table]) -> Result<(), Failur
     }
 }
 
+/// `--stats`: what was fetched and the memory it took, on standard error.
+fn print_stats(args: &SourceArgs, fetcher: Option<&LogFetcher>) {
+    if !args.stats {
+        return;
+    }
+    let counts = fetcher.map(LogFetcher::counts).unwrap_or_default();
+    let rss = peak_rss_bytes().map_or_else(|| "unknown".to_owned(), |b| b.to_string());
+    eprintln!(
+        "netaudit: stats: list_requests={} objects_listed={} folders_pruned={} fetch_requests={} objects_read={} \
+         bytes_fetched={} peak_buffered_bytes={} buffer_budget_bytes={} peak_rss_bytes={rss}",
+        counts.list_requests,
+        counts.objects_listed,
+        counts.folders_pruned,
+        counts.fetch_requests,
+        counts.objects_read,
+        counts.bytes_fetched,
+        counts.peak_buffered,
+        netaudit_aws::log_sources::BUFFER_BUDGET_BYTES,
+    );
+}
+
+/// The process's peak resident set (VmHWM), where the system says (Linux).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    let kib: u64 = line.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// Report bad input on stderr; true when there was any.
 fn report_issues(issues: &Issues) -> bool {
     const SHOWN: usize = 20;
@@ -447,9 +501,9 @@ fn run_question(
     sql: impl FnOnce(OptionalColumns) -> String,
 ) -> Result<u8, Failure> {
     require(args, what, tables)?;
-    let (session, issues) = session(args)?;
+    let (session, issues, fetcher) = session(args)?;
     let sql = sql(OptionalColumns::of(session.flow_columns()));
-    finish_query(args, &session, &issues, &sql, false)
+    finish_query(args, &session, &issues, fetcher.as_ref(), &sql, false)
 }
 
 /// A flow answer that is folded as the records are parsed when the sources allow it, and asked
@@ -461,7 +515,7 @@ fn run_folded(
 ) -> Result<u8, Failure> {
     require(args, what, &[Table::Flows])?;
     query_format(args)?;
-    let (session, issues) = session(args)?;
+    let (session, issues, fetcher) = session(args)?;
     let (answer, sql) = answer(OptionalColumns::of(session.flow_columns()));
     let result = match session
         .folded(answer, &sql)
@@ -470,6 +524,7 @@ fn run_folded(
         Some(result) => result,
         None => session.query(&sql).map_err(|e| Failure::Usage(e.to_string()))?,
     };
+    print_stats(args, fetcher.as_ref());
     write_answer(args, &issues, &result)
 }
 
@@ -479,19 +534,21 @@ fn run_sql(args: &SourceArgs, sql: &str) -> Result<u8, Failure> {
     if let Ok(tables) = probe.tables_read(sql) {
         require(args, "the query", &tables)?;
     }
-    let (session, issues) = session(args)?;
-    finish_query(args, &session, &issues, sql, false)
+    let (session, issues, fetcher) = session(args)?;
+    finish_query(args, &session, &issues, fetcher.as_ref(), sql, false)
 }
 
 fn finish_query(
     args: &SourceArgs,
     session: &LogSession,
     issues: &Issues,
+    fetcher: Option<&LogFetcher>,
     sql: &str,
     attribution: bool,
 ) -> Result<u8, Failure> {
     query_format(args)?;
     let result = session.query(sql).map_err(|e| Failure::Usage(e.to_string()))?;
+    print_stats(args, fetcher);
     let written = write_answer(args, issues, &result)?;
     let mut incomplete = written == EXIT_INCOMPLETE;
     if attribution {
@@ -580,9 +637,9 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
         }
         LogsCommand::Attribute { user } => {
             require(sources, "attribute", &[Table::Flows, Table::VpnConnections])?;
-            let (session, issues) = session(sources)?;
+            let (session, issues, fetcher) = session(sources)?;
             let sql = answers::attribute(d, user.as_deref(), OptionalColumns::of(session.flow_columns()));
-            finish_query(sources, &session, &issues, &sql, true)
+            finish_query(sources, &session, &issues, fetcher.as_ref(), &sql, true)
         }
         LogsCommand::Tunnels { summary } => run_question(sources, "tunnels", &[Table::TunnelEvents], |_| {
             if summary {
@@ -747,10 +804,11 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
             require(sources, detection.id(), &[detection.table()])?;
         }
     }
-    let (session, issues) = session(sources)?;
+    let (session, issues, fetcher) = session(sources)?;
     let (detections, not_run) = netaudit_logs::detect::runnable(&chosen, &given, session.flow_columns());
     let findings =
         netaudit_logs::detect::run(&session, &detections, &thresholds).map_err(|e| Failure::Usage(e.to_string()))?;
+    print_stats(sources, fetcher.as_ref());
     let mut incomplete = report_issues(&issues);
     let mut errors: Vec<String> = issues.list().iter().map(ToString::to_string).collect();
     for (detection, why) in &not_run {

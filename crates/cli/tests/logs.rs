@@ -889,3 +889,239 @@ fn flows_from_s3_and_tunnel_logs_from_cloudwatch_logs() {
     // The early record ends after `since`; its event time is before it.
     assert_eq!(count(early_start + 300, early_start + 400), "dstport\n443\n");
 }
+
+const S3_AUTH: &str =
+    "AWS4-HMAC-SHA256 Credential=testing/20240610/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
+
+fn s3_put(moto: &Moto, path: &str, body: &[u8]) {
+    assert_eq!(
+        moto.request("PUT", path, &[("Authorization", S3_AUTH)], body),
+        Some(200),
+        "PUT {path}"
+    );
+}
+
+/// The `--stats` line on standard error, as name → number (`peak_rss_bytes` may be "unknown").
+fn stats(stderr: &str) -> std::collections::HashMap<String, u64> {
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("netaudit: stats: "))
+        .unwrap_or_else(|| panic!("no stats line in:\n{stderr}"));
+    line.split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .filter_map(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
+        .collect()
+}
+
+/// `logs sql QUERY --stats` over `source` through moto, as (CSV answer, stats).
+fn sql_from_moto(
+    moto: &Moto,
+    query: &str,
+    source: (&str, &str),
+    extra: &[&str],
+) -> (String, std::collections::HashMap<String, u64>) {
+    let mut args = vec!["sql", query, source.0, source.1, "--format", "csv", "--stats"];
+    args.extend(extra);
+    let mut cmd = logs(&args);
+    with_moto(&mut cmd, moto);
+    let (stdout, stderr, code) = run(&mut cmd);
+    assert_eq!(code, 0, "{args:?}\n{stderr}");
+    (stdout, stats(&stderr))
+}
+
+#[test]
+fn s3_flows_larger_than_the_buffer_budget_are_streamed_within_it() {
+    const OBJECTS: u64 = 40;
+    // Whatever the readers and the query hold beyond the fetched bytes: per reader partition its
+    // line buffer, gzip state and record batches; and the allocator's slack.
+    let partitions = std::thread::available_parallelism().map_or(2, |n| n.get() as u64);
+    let slack: u64 = (16 << 20) + partitions * (4 << 20);
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    s3_put(&moto, "/big", b"");
+    s3_put(&moto, "/small", b"");
+    let day = "logs/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/10";
+    let (mut compressed, mut plain) = (0u64, 0u64);
+    for i in 0..OBJECTS {
+        let name = format!("123456789012_vpcflowlogs_us-east-1_fl-0{i:02}_20240610T0000Z.log.gz");
+        let path = dir.path().join(&name);
+        let records = "30000".to_owned();
+        let seed = (i + 1).to_string();
+        let path_text = path.to_str().unwrap();
+        let args = [
+            "generate",
+            "--records",
+            &records,
+            "--seed",
+            &seed,
+            "--gzip",
+            "-o",
+            path_text,
+        ];
+        let (_, stderr, code) = run(&mut logs(&args));
+        assert_eq!(code, 0, "{stderr}");
+        let body = std::fs::read(&path).unwrap();
+        compressed += body.len() as u64;
+        plain += std::io::copy(&mut flate2::read::MultiGzDecoder::new(&body[..]), &mut std::io::sink()).unwrap();
+        s3_put(&moto, &format!("/big/{day}/{name}"), &body);
+        if i == 0 {
+            let small = dir.path().join("small.log");
+            let args = ["generate", "--records", "1000", "-o", small.to_str().unwrap()];
+            assert_eq!(run(&mut logs(&args)).2, 0);
+            s3_put(
+                &moto,
+                &format!("/small/{day}/small.log"),
+                &std::fs::read(&small).unwrap(),
+            );
+            std::fs::remove_file(small).unwrap();
+        }
+    }
+    let budget = 6 << 20;
+    // More than twice the budget either way, and more than the memory the RSS check allows: an
+    // implementation that held the objects whole would fail it.
+    assert!(
+        compressed > 2 * budget && compressed > budget + slack + (8 << 20),
+        "{compressed}"
+    );
+    assert!(plain > 2 * budget, "{plain}");
+
+    let query = "SELECT count(*), sum(bytes) FROM flows";
+    let args = [
+        "sql",
+        query,
+        "--flows",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "csv",
+        "--stats",
+    ];
+    let (local, stderr, code) = run(&mut logs(&args));
+    assert_eq!(code, 0, "{stderr}");
+    let local_rss = stats(&stderr)["peak_rss_bytes"];
+    assert!(local.starts_with("count(*),sum(flows.bytes)\n1200000,"), "{local}");
+    let (answer, big) = sql_from_moto(&moto, query, ("--flows", "s3://big/logs/"), &[]);
+    assert_eq!(answer, local);
+    assert_eq!(big["buffer_budget_bytes"], budget);
+    assert!(
+        big["peak_buffered_bytes"] > 0 && big["peak_buffered_bytes"] <= budget,
+        "{big:?}"
+    );
+    assert_eq!(big["objects_listed"], OBJECTS);
+    assert_eq!(big["objects_read"], OBJECTS);
+    // One GetObject to look for a header line naming the fields, one to read.
+    assert_eq!(big["fetch_requests"], 2 * OBJECTS);
+    assert!(big["bytes_fetched"] >= compressed, "{big:?}");
+
+    let (answer, small) = sql_from_moto(&moto, query, ("--flows", "s3://small/logs/"), &[]);
+    assert!(answer.starts_with("count(*),sum(flows.bytes)\n1000,"), "{answer}");
+    let (big_rss, small_rss) = (big["peak_rss_bytes"], small["peak_rss_bytes"]);
+    eprintln!(
+        "{OBJECTS} objects, {compressed} bytes gzip, {plain} bytes of text: peak RSS {big_rss} (one small object: \
+         {small_rss}; the same files read locally: {local_rss}), peak buffered {}",
+        big["peak_buffered_bytes"]
+    );
+    assert!(
+        big_rss.saturating_sub(small_rss) < budget + slack,
+        "peak RSS {big_rss} reading {compressed} bytes against {small_rss} reading one small object"
+    );
+}
+
+#[test]
+fn s3_listing_with_a_time_range_lists_only_the_days_in_it() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    s3_put(&moto, "/days", b"");
+    let prefix = "logs/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06";
+    for day in 1..=12u32 {
+        // One record in the middle of the day.
+        let start = 1_717_200_000 + i64::from(day - 1) * 86_400 + 43_200;
+        let record = format!(
+            "2 123456789012 eni-0a 10.0.0.{day} 10.0.1.1 5000 443 6 1 {} {start} {} ACCEPT OK\n",
+            day * 100,
+            start + 60
+        );
+        let relative = format!("{prefix}/{day:02}/123456789012_vpcflowlogs_us-east-1_fl-1_202406{day:02}T1200Z.log");
+        let local = dir.path().join(&relative);
+        std::fs::create_dir_all(local.parent().unwrap()).unwrap();
+        std::fs::write(&local, &record).unwrap();
+        s3_put(&moto, &format!("/days/{relative}"), record.as_bytes());
+    }
+    let query = "SELECT count(*), sum(bytes) FROM flows";
+    let range = ["--since", "2024-06-05", "--until", "2024-06-06"];
+    let local_root = dir.path().join("logs");
+    let mut args = vec!["sql", query, "--flows", local_root.to_str().unwrap(), "--format", "csv"];
+    args.extend(range);
+    let local = ok(&args);
+    assert_eq!(local, "count(*),sum(flows.bytes)\n1,500\n");
+    let (answer, stats) = sql_from_moto(&moto, query, ("--flows", "s3://days/logs/"), &range);
+    assert_eq!(answer, local);
+    // The 5th, and the 6th (records of the 5th may be delivered into it); the other ten days'
+    // folders were never listed.
+    assert_eq!(stats["objects_listed"], 2, "{stats:?}");
+    assert_eq!(stats["folders_pruned"], 10, "{stats:?}");
+    assert_eq!(stats["objects_read"], 2, "{stats:?}");
+    // Without a range: one flat listing of all twelve.
+    let (answer, stats) = sql_from_moto(&moto, query, ("--flows", "s3://days/logs/"), &[]);
+    assert_eq!(
+        answer,
+        format!("count(*),sum(flows.bytes)\n12,{}\n", (1..=12).sum::<u64>() * 100)
+    );
+    assert_eq!((stats["objects_listed"], stats["list_requests"]), (12, 1), "{stats:?}");
+}
+
+#[test]
+fn cloudwatch_flows_over_several_pages_and_streams_equal_the_local_answer() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let group = "/aws/vpc/paged";
+    moto.logs_call("CreateLogGroup", serde_json::json!({ "logGroupName": group }));
+    // More events than one GetLogEvents page (10,000) in the first stream.
+    for (stream, count) in [("eni-0a", 10_500i64), ("eni-0b", 700), ("eni-0c", 3)] {
+        moto.logs_call(
+            "CreateLogStream",
+            serde_json::json!({ "logGroupName": group, "logStreamName": stream }),
+        );
+        let lines: Vec<String> = (0..count)
+            .map(|i| {
+                let start = now / 1000 - 3000 + i % 600;
+                format!(
+                    "2 123456789012 {stream} 10.0.0.{} 10.0.1.1 {} 443 6 1 {} {start} {} ACCEPT OK",
+                    i % 200,
+                    1024 + i,
+                    40 + i,
+                    start + 60
+                )
+            })
+            .collect();
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(dir.path().join(format!("{stream}.log")), text).unwrap();
+        for (page, chunk) in lines.chunks(5000).enumerate() {
+            let events: Vec<serde_json::Value> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, line)| {
+                    serde_json::json!({ "timestamp": now - 1_000_000 + (page * 5000 + i) as i64, "message": line })
+                })
+                .collect();
+            moto.logs_call(
+                "PutLogEvents",
+                serde_json::json!({ "logGroupName": group, "logStreamName": stream, "logEvents": events }),
+            );
+        }
+    }
+    let query = "SELECT interface_id, count(*), sum(bytes) FROM flows GROUP BY interface_id ORDER BY interface_id";
+    let local = ok(&["sql", query, "--flows", dir.path().to_str().unwrap(), "--format", "csv"]);
+    assert!(local.contains("\neni-0a,10500,"), "{local}");
+    let (answer, stats) = sql_from_moto(&moto, query, ("--flows", &format!("cloudwatch:{group}")), &[]);
+    assert_eq!(answer, local);
+    assert_eq!(stats["objects_listed"], 3, "{stats:?}");
+    assert_eq!(stats["objects_read"], 3, "{stats:?}");
+    // Three pages for the first stream, two for the others (the last page repeats its token); no
+    // stream is opened to look for a header line: events are records.
+    assert_eq!(stats["fetch_requests"], 7, "{stats:?}");
+}

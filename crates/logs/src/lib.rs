@@ -13,8 +13,9 @@
 //!   generator of realistic flow logs with planted incidents.
 //!
 //! A bad line is an [`Issue`] (source, line, message), counted in [`Issues`], and reading goes on;
-//! in strict mode it is an error. This crate does no network I/O: the caller fetches S3 objects and
-//! CloudWatch Logs events and hands them over as [`sources::Input::Memory`].
+//! in strict mode it is an error. This crate does no network I/O: the caller hands over S3 objects
+//! and CloudWatch Logs streams as [`sources::Input::Stream`]s it knows how to open (and small data
+//! as [`sources::Input::Memory`]).
 
 pub mod answers;
 pub mod athena;
@@ -36,7 +37,7 @@ pub use flow_format::{FlowColumns, FlowFormat, DEFAULT_FORMAT, FIELDS};
 pub use flow_reader::{FlowReadOptions, FlowTextReader};
 pub use issues::{Issue, Issues};
 pub use session::{EndpointScope, LogSession, LogSources, QueryResult, Table};
-pub use sources::{Input, TimeRange};
+pub use sources::{Input, OpenInput, TimeRange};
 
 /// Why reading or querying failed.
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@
 
 use crate::flow_format::{column_name, field_index, FlowColumns, FlowFormat};
 use crate::flow_reader::{maybe_gunzip, parquet_format, read_parquet, FlowReadOptions, FlowTextReader};
-use crate::issues::Issues;
+use crate::issues::{Issue, Issues};
 use crate::sources::Input;
 use crate::udf;
 use crate::LogError;
@@ -135,6 +135,14 @@ enum FlowUnit {
 }
 
 impl FlowUnit {
+    /// A streamed text input, opened: its fetch starts now.
+    fn open_stream(&self) -> Option<Result<Box<dyn std::io::Read + Send>, LogError>> {
+        match self {
+            FlowUnit::Whole(input) if input.is_stream() && !input.is_parquet() => Some(input.open()),
+            _ => None,
+        }
+    }
+
     /// Reading order: by source name, then by place in the file.
     fn order(&self) -> (String, u64) {
         match self {
@@ -200,8 +208,9 @@ impl LogSession {
 
         let mut formats = vec![];
         let mut readable = vec![];
-        for input in &sources.flows {
-            match source_format(input, &sources.flow_options) {
+        let probed = source_formats(&sources.flows, &sources.flow_options);
+        for (input, format) in sources.flows.iter().zip(probed) {
+            match format {
                 Ok(format) => {
                     formats.push((input.name(), format));
                     readable.push(input.clone());
@@ -347,12 +356,58 @@ fn endpoints_batch(scopes: &[EndpointScope]) -> Result<RecordBatch, LogError> {
     Ok(RecordBatch::try_new(schema, vec![Arc::new(endpoints), Arc::new(ids)])?)
 }
 
+/// Streamed sources probed for their header line at once: each probe waits for a fetch.
+const PROBES_AT_ONCE: usize = 8;
+
+/// [`source_format`] of every input, in order; streamed inputs (a request each) several at once.
+fn source_formats(inputs: &[Input], options: &FlowReadOptions) -> Vec<Result<FlowFormat, LogError>> {
+    if !inputs.iter().any(Input::is_stream) {
+        return inputs.iter().map(|input| source_format(input, options)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<FlowFormat, LogError>>>> =
+        inputs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..PROBES_AT_ONCE.min(inputs.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let (Some(input), Some(slot)) = (inputs.get(i), results.get(i)) else {
+                    break;
+                };
+                let format = source_format(input, options);
+                if let Ok(mut slot) = slot.lock() {
+                    *slot = Some(format);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .zip(inputs)
+        .map(|(slot, input)| {
+            slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(LogError::Internal(format!(
+                    "{}: the header probe stopped",
+                    input.name()
+                )))
+            })
+        })
+        .collect()
+}
+
 /// The format a flow source is read with: its header line or Parquet footer, else the
 /// configured one.
 fn source_format(input: &Input, options: &FlowReadOptions) -> Result<FlowFormat, LogError> {
     use std::io::{BufRead, BufReader, Read};
     if input.is_parquet() {
-        return parquet_format(&input.name(), input.bytes()?);
+        let bytes = match input.bytes() {
+            Ok(bytes) => bytes,
+            Err(e) => return Err(unreadable_stream(input, e)),
+        };
+        return parquet_format(&input.name(), bytes);
+    }
+    if !input.may_have_header() {
+        return Ok(options.format.clone());
     }
     // A source that cannot be opened or decompressed here is reported when it is read.
     let Ok(reader) = input.open().and_then(|r| {
@@ -410,6 +465,7 @@ fn flow_units(inputs: &[Input], partitions: usize) -> Result<Vec<(u64, FlowUnit)
                 let size = std::fs::metadata(path).map_err(|e| LogError::io(path, e))?.len();
                 units.push((size, FlowUnit::Whole(input.clone())));
             }
+            Input::Stream { size, .. } => units.push((size.unwrap_or(0), FlowUnit::Whole(input.clone()))),
             Input::Memory { bytes, .. } => units.push((bytes.len() as u64, FlowUnit::Whole(input.clone()))),
         }
     }
@@ -487,6 +543,30 @@ fn is_gzip(path: &std::path::Path) -> Result<bool, LogError> {
     Ok(n == 2 && head == [0x1f, 0x8b])
 }
 
+/// A streamed input (an S3 object, a log stream) whose fetch failed: a bad input, not the end of
+/// the run; other errors, and every error in strict mode, stay errors.
+fn unreadable_stream(input: &Input, e: LogError) -> LogError {
+    match e {
+        LogError::Io { source, .. } if input.is_stream() => LogError::BadInput(Issue {
+            source: input.name(),
+            line: None,
+            message: format!("cannot be read: {source}"),
+        }),
+        e => e,
+    }
+}
+
+/// [`unreadable_stream`] reported: the partition goes on with its next input.
+fn report_unreadable(input: &Input, e: LogError, strict: bool, issues: &Issues) -> Result<(), LogError> {
+    match unreadable_stream(input, e) {
+        LogError::BadInput(issue) if !strict => {
+            issues.report(issue);
+            Ok(())
+        }
+        e => Err(e),
+    }
+}
+
 /// One partition of `flows`: its files read one after the other on a blocking thread.
 #[derive(Debug)]
 struct FlowPartition {
@@ -497,8 +577,10 @@ struct FlowPartition {
 }
 
 impl FlowPartition {
+    /// Read `unit`; `opened`: its stream, already opened (and fetching).
     fn read_unit(
         unit: &FlowUnit,
+        opened: Option<Result<Box<dyn std::io::Read + Send>, LogError>>,
         options: &FlowReadOptions,
         issues: &Issues,
         send: &mut dyn FnMut(RecordBatch) -> bool,
@@ -513,7 +595,11 @@ impl FlowPartition {
                 }
             }
             FlowUnit::Whole(input) if input.is_parquet() => {
-                let batches = match read_parquet(&input.name(), input.bytes()?, options, issues) {
+                let bytes = match input.bytes() {
+                    Ok(bytes) => bytes,
+                    Err(e) => return report_unreadable(input, e, options.strict, issues),
+                };
+                let batches = match read_parquet(&input.name(), bytes, options, issues) {
                     Ok(batches) => batches,
                     // One unreadable file is reported; the rest are read.
                     Err(LogError::BadInput(issue)) if !options.strict => {
@@ -529,11 +615,16 @@ impl FlowPartition {
                 }
             }
             FlowUnit::Whole(input) => {
-                let reader = FlowTextReader::new(input.name(), input.open()?, options.clone(), issues.clone())
-                    .map_err(|e| LogError::Io {
+                let opened = opened.unwrap_or_else(|| input.open()).and_then(|r| {
+                    FlowTextReader::new(input.name(), r, options.clone(), issues.clone()).map_err(|e| LogError::Io {
                         path: input.name(),
                         source: e,
-                    })?;
+                    })
+                });
+                let reader = match opened {
+                    Ok(reader) => reader,
+                    Err(e) => return report_unreadable(input, e, options.strict, issues),
+                };
                 for batch in reader {
                     if !send(batch?) {
                         return Ok(());
@@ -557,9 +648,13 @@ impl PartitionStream for FlowPartition {
         let options = self.options.clone();
         let issues = self.issues.clone();
         builder.spawn_blocking(move || {
-            for unit in &units {
+            // A streamed input's fetch starts while the one before it is read: at most two per partition.
+            let mut next_opened = None;
+            for (i, unit) in units.iter().enumerate() {
+                let opened = next_opened.take().or_else(|| unit.open_stream());
+                next_opened = units.get(i + 1).and_then(FlowUnit::open_stream);
                 let mut send = |batch: RecordBatch| sender.blocking_send(Ok(batch)).is_ok();
-                if let Err(e) = FlowPartition::read_unit(unit, &options, &issues, &mut send) {
+                if let Err(e) = FlowPartition::read_unit(unit, opened, &options, &issues, &mut send) {
                     return Err(DataFusionError::External(Box::new(e)));
                 }
             }

@@ -1,15 +1,36 @@
 //! Where log bytes come from: local files and directory trees in the S3 key layout (with time-range
-//! pruning from the path), or bytes already fetched (S3 objects, CloudWatch Logs events).
+//! pruning from the path), streams the caller opens (S3 objects, CloudWatch Logs streams), or bytes
+//! already in memory.
 
 use crate::LogError;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// One unit of input: a file, or named bytes fetched by the caller.
+/// Something the caller can open as a byte stream, again for every scan: an S3 object, a
+/// CloudWatch Logs stream. This crate does no network I/O; the caller's `open` does.
+pub trait OpenInput: Send + Sync + std::fmt::Debug {
+    /// A fresh reader from the start. A failure part-way is an error from `read()`, naming the source.
+    fn open(&self) -> std::io::Result<Box<dyn std::io::Read + Send>>;
+
+    /// Whether the input may start with a header line naming its flow log fields (an S3 object);
+    /// when not (CloudWatch Logs events are records), it is not opened just to look.
+    fn may_have_header(&self) -> bool {
+        true
+    }
+}
+
+/// One unit of input: a file, a stream the caller opens, or named bytes in memory.
 #[derive(Debug, Clone)]
 pub enum Input {
     File(PathBuf),
-    /// `name` is the S3 key or `group/stream`: issues cite it, and tunnel logs take their
-    /// connection id and outside IP from it.
+    /// `name` is the S3 URL or `group/stream`: issues cite it, and tunnel logs take their
+    /// connection id and outside IP from it. `size`, when known, balances the readers.
+    Stream {
+        name: String,
+        size: Option<u64>,
+        source: Arc<dyn OpenInput>,
+    },
+    /// Small inputs and tests.
     Memory {
         name: String,
         bytes: bytes::Bytes,
@@ -20,8 +41,22 @@ impl Input {
     pub fn name(&self) -> String {
         match self {
             Input::File(path) => path.display().to_string(),
-            Input::Memory { name, .. } => name.clone(),
+            Input::Stream { name, .. } | Input::Memory { name, .. } => name.clone(),
         }
+    }
+
+    /// Whether the input may start with a header line naming its flow log fields.
+    pub fn may_have_header(&self) -> bool {
+        match self {
+            Input::Stream { source, .. } => source.may_have_header(),
+            Input::File(_) | Input::Memory { .. } => true,
+        }
+    }
+
+    /// Whether a failure to open or read this input is the caller's fetch failing (reported as an
+    /// issue for that input while the rest are read) rather than a local file that is missing.
+    pub fn is_stream(&self) -> bool {
+        matches!(self, Input::Stream { .. })
     }
 
     pub fn is_parquet(&self) -> bool {
@@ -33,7 +68,15 @@ impl Input {
     pub fn read_to_vec(&self) -> Result<(Vec<u8>, Option<std::io::Error>), LogError> {
         use std::io::Read;
         let mut out = vec![];
-        let mut reader = crate::flow_reader::maybe_gunzip(self.open()?).map_err(|e| self.io_error(e))?;
+        let opened = self
+            .open()
+            .and_then(|r| crate::flow_reader::maybe_gunzip(r).map_err(|e| self.io_error(e)));
+        let mut reader = match opened {
+            Ok(reader) => reader,
+            // A fetch that fails before its first byte is that input's problem, like one cut short.
+            Err(LogError::Io { source, .. }) if self.is_stream() => return Ok((out, Some(source))),
+            Err(e) => return Err(e),
+        };
         let cut = reader.read_to_end(&mut out).err();
         Ok((out, cut))
     }
@@ -41,13 +84,22 @@ impl Input {
     pub fn open(&self) -> Result<Box<dyn std::io::Read + Send>, LogError> {
         match self {
             Input::File(path) => Ok(Box::new(std::fs::File::open(path).map_err(|e| LogError::io(path, e))?)),
+            Input::Stream { source, .. } => source.open().map_err(|e| self.io_error(e)),
             Input::Memory { bytes, .. } => Ok(Box::new(std::io::Cursor::new(bytes.clone()))),
         }
     }
 
+    /// The whole input in memory. Parquet needs this (its footer is at the end): a streamed Parquet
+    /// object is held whole while it is read, outside the streaming budget.
     pub fn bytes(&self) -> Result<bytes::Bytes, LogError> {
+        use std::io::Read;
         match self {
             Input::File(path) => Ok(std::fs::read(path).map_err(|e| LogError::io(path, e))?.into()),
+            Input::Stream { .. } => {
+                let mut out = vec![];
+                self.open()?.read_to_end(&mut out).map_err(|e| self.io_error(e))?;
+                Ok(out.into())
+            }
             Input::Memory { bytes, .. } => Ok(bytes.clone()),
         }
     }
