@@ -1,15 +1,17 @@
-//! Parallel reading of text flow sources for the built-in answers: one thread reads (and
-//! decompresses) each source into chunks of whole lines, and worker threads check the lines and
-//! fold the records into their own [`RecordSink`]s.
+//! Parallel reading of text flow sources for the built-in answers: reader threads, one per source
+//! at a time and up to one per worker, read (and decompress) the sources into chunks of whole
+//! lines, and worker threads check the lines and fold the records into their own [`RecordSink`]s.
 //!
 //! Lines are checked by the same [`LineParser`] as the SQL path, with the same line numbers
 //! (each chunk knows how many lines came before it), so a bad line is the same issue on both.
-//! Memory is bounded by the chunks in flight: at most `2 × workers + 1` buffers of about
-//! [`CHUNK_BYTES`] each, whatever the size of the sources.
+//! Memory is bounded by the chunks in flight: at most `2 × workers` queued, one being parsed per
+//! worker and one being filled per reader, of about [`CHUNK_BYTES`] each, whatever the size of the
+//! sources.
 
 use crate::flow_format::FlowFormat;
 use crate::flow_reader::{leading_format, maybe_gunzip, FlowReadOptions, LineParser, RecordSink};
 use crate::issues::{Issue, Issues};
+use crate::session::report_unreadable;
 use crate::sources::Input;
 use crate::LogError;
 use std::io::Read;
@@ -41,13 +43,16 @@ pub(crate) fn fold_inputs<S: RecordSink + Send>(
 ) -> Result<Vec<S>, LogError> {
     let workers = sinks.len().max(1);
     let (send_chunk, receive_chunk) = sync_channel::<Chunk>(workers * 2);
-    let receive_chunk = Mutex::new(receive_chunk);
+    // Shared by the workers only: when they are all gone, readers' sends fail and they stop.
+    let receive_chunk = Arc::new(Mutex::new(receive_chunk));
     let (return_buffer, reuse_buffer) = sync_channel::<Vec<u8>>(workers * 2 + 1);
+    let reuse_buffer = Mutex::new(reuse_buffer);
+    let next_input = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let handles: Vec<_> = sinks
             .into_iter()
             .map(|mut sink| {
-                let receive_chunk = &receive_chunk;
+                let receive_chunk = receive_chunk.clone();
                 let return_buffer = return_buffer.clone();
                 scope.spawn(move || -> Result<S, LogError> {
                     loop {
@@ -66,8 +71,24 @@ pub(crate) fn fold_inputs<S: RecordSink + Send>(
             })
             .collect();
         drop(return_buffer);
-        let read = read_all(inputs, options, issues, &send_chunk, &reuse_buffer);
+        drop(receive_chunk);
+        let readers: Vec<_> = (0..workers.min(inputs.len()).max(1))
+            .map(|_| {
+                let send_chunk = send_chunk.clone();
+                let (next_input, reuse_buffer) = (&next_input, &reuse_buffer);
+                scope.spawn(move || read_inputs(inputs, next_input, options, issues, &send_chunk, reuse_buffer))
+            })
+            .collect();
         drop(send_chunk);
+        let mut read = Ok(());
+        for reader in readers {
+            let outcome = reader
+                .join()
+                .unwrap_or_else(|_| Err(LogError::Internal("a reader thread panicked".into())));
+            if read.is_ok() {
+                read = outcome;
+            }
+        }
         let mut sinks = vec![];
         for handle in handles {
             match handle.join() {
@@ -106,19 +127,31 @@ fn parse_chunk(
     Ok(())
 }
 
-fn read_all(
+/// Take the next unread input until none is left.
+fn read_inputs(
     inputs: &[Input],
+    next: &std::sync::atomic::AtomicUsize,
     options: &FlowReadOptions,
     issues: &Issues,
     send: &SyncSender<Chunk>,
-    reuse: &Receiver<Vec<u8>>,
+    reuse: &Mutex<Receiver<Vec<u8>>>,
 ) -> Result<(), LogError> {
-    for input in inputs {
+    while let Some(input) = inputs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
         let name = input.name();
-        let reader = maybe_gunzip(input.open()?).map_err(|e| LogError::Io {
-            path: name.clone(),
-            source: e,
-        })?;
+        let opened = input.open().and_then(|reader| {
+            maybe_gunzip(reader).map_err(|e| LogError::Io {
+                path: name.clone(),
+                source: e,
+            })
+        });
+        let reader = match opened {
+            Ok(reader) => reader,
+            // As the SQL path does: an object that cannot be fetched is reported, the rest read.
+            Err(e) => {
+                report_unreadable(input, e, options.strict, issues)?;
+                continue;
+            }
+        };
         if !read_source(Arc::from(name.as_str()), reader, options, issues, send, reuse) {
             // Every worker is gone: one of them failed and says why.
             break;
@@ -134,13 +167,13 @@ fn read_source(
     options: &FlowReadOptions,
     issues: &Issues,
     send: &SyncSender<Chunk>,
-    reuse: &Receiver<Vec<u8>>,
+    reuse: &Mutex<Receiver<Vec<u8>>>,
 ) -> bool {
     let mut format: Option<FlowFormat> = None;
     let mut lines_before = 0u64;
     let mut carry: Vec<u8> = vec![];
     loop {
-        let mut buffer = reuse.try_recv().unwrap_or_default();
+        let mut buffer = reuse.lock().ok().and_then(|r| r.try_recv().ok()).unwrap_or_default();
         buffer.clear();
         buffer.append(&mut carry);
         let mut ended = false;

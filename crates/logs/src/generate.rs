@@ -562,6 +562,15 @@ pub struct TreeWriter {
     per_hour: std::collections::HashMap<i64, u32>,
 }
 
+impl std::fmt::Debug for TreeWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeWriter")
+            .field("root", &self.root)
+            .field("files", &self.files.len())
+            .finish()
+    }
+}
+
 impl TreeWriter {
     pub fn new(root: &std::path::Path, region: &str, files_per_hour: u32, gzip: bool) -> TreeWriter {
         TreeWriter {

@@ -557,7 +557,7 @@ fn unreadable_stream(input: &Input, e: LogError) -> LogError {
 }
 
 /// [`unreadable_stream`] reported: the partition goes on with its next input.
-fn report_unreadable(input: &Input, e: LogError, strict: bool, issues: &Issues) -> Result<(), LogError> {
+pub(crate) fn report_unreadable(input: &Input, e: LogError, strict: bool, issues: &Issues) -> Result<(), LogError> {
     match unreadable_stream(input, e) {
         LogError::BadInput(issue) if !strict => {
             issues.report(issue);

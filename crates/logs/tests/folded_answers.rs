@@ -315,3 +315,69 @@ proptest! {
         prop_assert_eq!(folded, sql);
     }
 }
+
+/// Yields its text a few bytes at a time, as a network body comes, then fails when told to.
+#[derive(Debug)]
+struct Fetched {
+    text: Vec<u8>,
+    error: Option<&'static str>,
+}
+
+struct FetchedReader {
+    text: std::io::Cursor<Vec<u8>>,
+    error: Option<&'static str>,
+}
+
+impl std::io::Read for FetchedReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let len = out.len().min(4093);
+        let n = self.text.read(&mut out[..len])?;
+        match (n, self.error) {
+            (0, Some(error)) => Err(std::io::Error::other(error)),
+            _ => Ok(n),
+        }
+    }
+}
+
+impl netaudit_logs::OpenInput for Fetched {
+    fn open(&self) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+        Ok(Box::new(FetchedReader {
+            text: std::io::Cursor::new(self.text.clone()),
+            error: self.error,
+        }))
+    }
+}
+
+#[test]
+fn streamed_objects_that_fail_part_way_or_at_once_fold_like_the_sql() {
+    let fetched = |name: &str, text: Vec<u8>, error| Input::Stream {
+        name: name.into(),
+        size: Some(text.len() as u64),
+        source: std::sync::Arc::new(Fetched { text, error }),
+    };
+    let mut cut = generated(20_000, 21, GeneratedFormat::DefaultV2);
+    cut.truncate(cut.len() / 2 + 17);
+    let inputs = [
+        fetched(
+            "s3://b/good.log.gz",
+            gzip(&generated(20_000, 20, GeneratedFormat::DefaultV2)),
+            None,
+        ),
+        fetched(
+            "s3://b/cut.log",
+            cut,
+            Some("s3:GetObject s3://b/cut.log: connection reset"),
+        ),
+        fetched(
+            "s3://b/denied.log",
+            vec![],
+            Some("s3:GetObject s3://b/denied.log: AccessDenied"),
+        ),
+    ];
+    let ((folded, folded_issues), (sql, sql_issues)) = both(&inputs, &FlowReadOptions::default(), top_talkers(10));
+    assert_eq!(folded, sql);
+    assert_eq!(folded_issues, sql_issues);
+    let sources: Vec<&str> = folded_issues.iter().map(|i| i.source.as_str()).collect();
+    assert_eq!(sources, ["s3://b/cut.log", "s3://b/denied.log"], "{folded_issues:?}");
+    assert_same(&inputs, &FlowReadOptions::default(), rejects(20));
+}
