@@ -1,6 +1,7 @@
 //! `netaudit logs …`: read the audit trail (flow logs, Client VPN and Site-to-Site VPN logs) and
 //! answer questions over it.
 
+use crate::athena_engine::{AthenaEngine, Engine, EngineArgs};
 use crate::output::write_to;
 use crate::{Failure, EXIT_CLEAN, EXIT_FAILURES, EXIT_FAILURES_AND_INCOMPLETE, EXIT_INCOMPLETE};
 use clap::{Args, Subcommand, ValueEnum};
@@ -80,6 +81,8 @@ pub(crate) struct SourceArgs {
     /// flow logs (required).
     #[arg(long, short, global = true, value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -152,8 +155,12 @@ enum LogsCommand {
     Thresholds,
     /// Print the Site-to-Site VPN message catalogue.
     Catalogue,
-    /// Print the Athena table (partition projection over the S3 layout) and the built-in queries.
+    /// Print the Athena table (partition projection over the S3 layout) and the built-in queries;
+    /// `athena create` makes the database (--database) and the table (--table) in Athena instead.
     Athena {
+        /// `create`: run CREATE DATABASE IF NOT EXISTS and the table's DDL in Athena.
+        #[arg(value_enum, value_name = "ACTION")]
+        action: Option<AthenaAction>,
         /// Where flow logs are delivered: s3://bucket[/prefix].
         #[arg(long, value_name = "S3_URL")]
         location: String,
@@ -175,9 +182,6 @@ enum LogsCommand {
         /// Also the talked-to query for this address.
         #[arg(long, value_name = "IP")]
         ip: Option<String>,
-        /// The Athena table's name.
-        #[arg(long, default_value = "flows")]
-        table: String,
         /// The first year partition projection covers (flow logs began in 2015).
         #[arg(long, default_value_t = 2020, value_parser = clap::value_parser!(i32).range(2015..=2099))]
         first_year: i32,
@@ -203,6 +207,12 @@ enum LogsCommand {
         #[arg(long)]
         gzip: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AthenaAction {
+    /// Create the database and the flows table in Athena (with --athena-output, --region, …).
+    Create,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -438,13 +448,70 @@ fn run_question(
     tables: &[Table],
     sql: impl FnOnce(OptionalColumns) -> String,
 ) -> Result<u8, Failure> {
+    if let Some(engine) = athena(args)? {
+        let result = engine.builtin(&sql(athena_optional_columns(args)?))?;
+        return finish_result(args, &result, None, false);
+    }
     require(args, what, tables)?;
     let (session, issues) = session(args)?;
     let sql = sql(OptionalColumns::of(session.flow_columns()));
     finish_query(args, &session, &issues, &sql, false)
 }
 
+/// The Athena engine with `--engine athena` (local sources are then a usage error); `None` on the
+/// local engine (where Athena's options are one).
+fn athena(args: &SourceArgs) -> Result<Option<AthenaEngine>, Failure> {
+    match args.engine.engine {
+        Engine::Local => {
+            let given = args.engine.athena_only_given();
+            if given.is_empty() {
+                Ok(None)
+            } else {
+                Err(Failure::Usage(format!(
+                    "{}: only with --engine athena",
+                    given.join(", ")
+                )))
+            }
+        }
+        Engine::Athena => {
+            let mut local = vec![];
+            for (option, given) in [
+                ("--flows", !args.flows.is_empty()),
+                ("--vpn", !args.vpn.is_empty()),
+                ("--tunnels", !args.tunnels.is_empty()),
+                ("--vpn-endpoint", !args.vpn_endpoint.is_empty()),
+                ("--since", args.since.is_some()),
+                ("--until", args.until.is_some()),
+                ("--strict", args.strict),
+            ] {
+                if given {
+                    local.push(option);
+                }
+            }
+            if !local.is_empty() {
+                return Err(Failure::Usage(format!(
+                    "--engine athena queries the tables in Athena; {} read(s) local sources: leave them out \
+                     (filter by time with a WHERE on start and \"end\" in `logs sql`)",
+                    local.join(", ")
+                )));
+            }
+            AthenaEngine::new(&args.engine, &live_options(args), args.region.as_deref()).map(Some)
+        }
+    }
+}
+
+/// The optional `flows` columns the Athena table has: those of --log-format (the format the table
+/// was created for, as `logs athena` does).
+fn athena_optional_columns(args: &SourceArgs) -> Result<OptionalColumns, Failure> {
+    let format = log_format(args)?;
+    Ok(OptionalColumns::of(&netaudit_logs::FlowColumns::of_formats([&format])))
+}
+
 fn run_sql(args: &SourceArgs, sql: &str) -> Result<u8, Failure> {
+    if let Some(engine) = athena(args)? {
+        let result = engine.query(sql)?;
+        return finish_result(args, &result, None, false);
+    }
     // The usage check first, without reading anything: a statement names its tables.
     let probe = LogSession::new(LogSources::default(), Issues::new()).map_err(|e| Failure::Usage(e.to_string()))?;
     if let Ok(tables) = probe.tables_read(sql) {
@@ -461,10 +528,20 @@ fn finish_query(
     sql: &str,
     attribution: bool,
 ) -> Result<u8, Failure> {
-    let format = query_format(args)?;
     let result = session.query(sql).map_err(|e| Failure::Usage(e.to_string()))?;
-    write_to(args.output.as_deref(), |out| write_result(format, &result, out))?;
-    let mut incomplete = report_issues(issues);
+    finish_result(args, &result, Some(issues), attribution)
+}
+
+/// Write an answer; with `attribution`, note rows several Client VPN endpoints could own.
+fn finish_result(
+    args: &SourceArgs,
+    result: &netaudit_logs::QueryResult,
+    issues: Option<&Issues>,
+    attribution: bool,
+) -> Result<u8, Failure> {
+    let format = query_format(args)?;
+    write_to(args.output.as_deref(), |out| write_result(format, result, out))?;
+    let mut incomplete = issues.is_some_and(report_issues);
     if attribution {
         let rows = netaudit_logs::render::rows_as_json(&result.schema, &result.batches)
             .map_err(|e| Failure::Internal(e.to_string()))?;
@@ -507,7 +584,10 @@ fn write_result(format: OutputFormat, result: &netaudit_logs::QueryResult, out: 
 }
 
 pub fn run(args: LogsArgs) -> Result<u8, Failure> {
-    let d = Dialect::DataFusion;
+    let d = match args.sources.engine.engine {
+        Engine::Local => Dialect::DataFusion,
+        Engine::Athena => Dialect::Athena,
+    };
     let sources = &args.sources;
     let flows = [Table::Flows];
     match args.command {
@@ -534,6 +614,10 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             }
         }
         LogsCommand::Attribute { user } => {
+            if let Some(engine) = athena(sources)? {
+                let sql = answers::attribute(d, user.as_deref(), athena_optional_columns(sources)?);
+                return finish_result(sources, &engine.builtin(&sql)?, None, true);
+            }
             require(sources, "attribute", &[Table::Flows, Table::VpnConnections])?;
             let (session, issues) = session(sources)?;
             let sql = answers::attribute(d, user.as_deref(), OptionalColumns::of(session.flow_columns()));
@@ -571,6 +655,7 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             catalogue(sources.format.unwrap_or_default(), sources.output.as_deref())
         }
         LogsCommand::Athena {
+            action,
             location,
             account,
             log_region,
@@ -578,10 +663,10 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             hourly,
             parquet,
             ip,
-            table,
             first_year,
         } => {
             refuse_format(sources, "logs athena", "SQL", &[])?;
+            let table = sources.engine.table().to_owned();
             let ip = ip
                 .map(|ip| canonical_ip(&ip).ok_or_else(|| Failure::Usage(format!("--ip {ip:?} is not an IP address"))))
                 .transpose()?;
@@ -598,6 +683,11 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
                 table,
             };
             options.check().map_err(Failure::Usage)?;
+            if action == Some(AthenaAction::Create) {
+                let engine = AthenaEngine::new(&sources.engine, &live_options(sources), sources.region.as_deref())?;
+                engine.create(&netaudit_logs::athena::ddl(&options))?;
+                return Ok(EXIT_CLEAN);
+            }
             let script = netaudit_logs::athena::statements(&options, &Thresholds::default(), ip.as_deref());
             write_to(sources.output.as_deref(), |out| {
                 out.write_all(netaudit_logs::athena::script(&script).as_bytes())
@@ -672,6 +762,9 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
             })?;
         chosen.push(detection);
     }
+    if let Some(engine) = athena(sources)? {
+        return detect_on_athena(sources, &engine, &thresholds, chosen);
+    }
     let given = tables_given(sources);
     if chosen.is_empty() {
         // Every detection whose logs were given; at least one kind must be.
@@ -696,9 +789,75 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
     let (detections, not_run) = netaudit_logs::detect::runnable(&chosen, &given, session.flow_columns());
     let findings =
         netaudit_logs::detect::run(&session, &detections, &thresholds).map_err(|e| Failure::Usage(e.to_string()))?;
-    let mut incomplete = report_issues(&issues);
-    let mut errors: Vec<String> = issues.list().iter().map(ToString::to_string).collect();
-    for (detection, why) in &not_run {
+    let incomplete = report_issues(&issues);
+    let errors: Vec<String> = issues.list().iter().map(ToString::to_string).collect();
+    detect_report(sources, &detections, &not_run, findings, errors, incomplete)
+}
+
+/// The flow detections in Athena, each finding with its records read by the evidence query on
+/// Athena too. VPN and tunnel logs are not in Athena: those detections are a usage error there.
+fn detect_on_athena(
+    sources: &SourceArgs,
+    engine: &AthenaEngine,
+    thresholds: &Thresholds,
+    chosen: Vec<Detection>,
+) -> Result<u8, Failure> {
+    let flows_only: Vec<&str> = chosen
+        .iter()
+        .filter(|d| d.table() != Table::Flows)
+        .map(|d| d.id())
+        .collect();
+    if !flows_only.is_empty() {
+        return Err(Failure::Usage(format!(
+            "--only {}: --engine athena runs the detections over flows; those read {} and run on the local engine",
+            flows_only.join(","),
+            chosen
+                .iter()
+                .filter(|d| d.table() != Table::Flows)
+                .map(|d| source_option(d.table()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let chosen = if chosen.is_empty() {
+        Detection::ALL
+            .into_iter()
+            .filter(|d| d.table() == Table::Flows)
+            .collect()
+    } else {
+        chosen
+    };
+    let format = log_format(sources)?;
+    let columns = netaudit_logs::FlowColumns::of_formats([&format]);
+    let (detections, not_run) = netaudit_logs::detect::runnable(&chosen, &[Table::Flows], &columns);
+    let optional = OptionalColumns::of(&columns);
+    let mut findings = vec![];
+    let rows = |result: &netaudit_logs::QueryResult| {
+        netaudit_logs::render::rows_as_json(&result.schema, &result.batches)
+            .map_err(|e| Failure::Internal(e.to_string()))
+    };
+    for detection in &detections {
+        let found = engine.builtin(&detection.sql(Dialect::Athena, thresholds, optional))?;
+        for row in rows(&found)? {
+            let (subject, target, window_start) = netaudit_logs::detect::row_key(&row);
+            let sql = detection.evidence_sql(Dialect::Athena, thresholds, &subject, &target, window_start);
+            let records = rows(&engine.builtin(&sql)?)?;
+            findings.push(netaudit_logs::detect::finding(*detection, &row, Some(records)));
+        }
+    }
+    detect_report(sources, &detections, &not_run, findings, vec![], false)
+}
+
+/// The detections' findings as a report in the chosen format; the exit code.
+fn detect_report(
+    sources: &SourceArgs,
+    detections: &[Detection],
+    not_run: &[(Detection, String)],
+    findings: Vec<netaudit_checks::Finding>,
+    mut errors: Vec<String>,
+    mut incomplete: bool,
+) -> Result<u8, Failure> {
+    for (detection, why) in not_run {
         let message = format!("{} was not run: {why}", detection.id());
         eprintln!("netaudit: {message}");
         errors.push(message);

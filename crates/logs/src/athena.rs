@@ -8,6 +8,10 @@
 use crate::answers::{self, Dialect, OptionalColumns};
 use crate::detect::{Detection, Thresholds};
 use crate::flow_format::{column_name, FieldKind, FlowFormat, FIELDS};
+use crate::{LogError, QueryResult};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use std::sync::Arc;
 
 /// Where the logs are and how they are laid out.
 #[derive(Debug, Clone)]
@@ -202,13 +206,7 @@ pub fn statements(o: &AthenaOptions, thresholds: &Thresholds, ip: Option<&str>) 
         tcp_flags: has("tcp_flags"),
         vpc_id: has("vpc_id"),
     };
-    let rename = |sql: String| {
-        if o.table == "flows" {
-            sql
-        } else {
-            sql.replace("FROM flows", &format!("FROM {}", o.table))
-        }
-    };
+    let rename = |sql: String| on_table(&sql, &o.table);
     let mut script = Script {
         statements: vec![Statement {
             title: "table".into(),
@@ -285,4 +283,79 @@ pub fn script(script: &Script) -> String {
         out.push_str(&format!("-- not here: {}: {}\n", o.title, o.reason));
     }
     out
+}
+
+/// The Arrow type a result column of Athena type `athena_type` is read as: whole numbers as
+/// Int64, fractions as Float64, booleans, and the rest (text, arrays, timestamps) as the text
+/// Athena returns.
+fn arrow_type(athena_type: &str) -> DataType {
+    match athena_type.to_ascii_lowercase().as_str() {
+        "tinyint" | "smallint" | "integer" | "int" | "bigint" => DataType::Int64,
+        "double" | "float" | "real" => DataType::Float64,
+        t if t.starts_with("decimal") => DataType::Float64,
+        "boolean" => DataType::Boolean,
+        _ => DataType::Utf8,
+    }
+}
+
+/// An Athena result (columns as (name, Athena type), cells as Athena's text) as a query result
+/// the renderers print like the local engine's.
+pub fn result_from_text(columns: &[(String, String)], rows: &[Vec<Option<String>>]) -> Result<QueryResult, LogError> {
+    let mut fields = vec![];
+    let mut arrays: Vec<ArrayRef> = vec![];
+    for (index, (name, athena_type)) in columns.iter().enumerate() {
+        let data_type = arrow_type(athena_type);
+        let cells = rows.iter().map(|row| row.get(index).cloned().flatten());
+        let bad = |value: &str| {
+            LogError::Query(format!(
+                "Athena column {name} ({athena_type}): {value:?} is not a {athena_type}"
+            ))
+        };
+        let array: ArrayRef = match data_type {
+            DataType::Int64 => Arc::new(
+                cells
+                    .map(|c| c.map(|v| v.trim().parse::<i64>().map_err(|_| bad(&v))).transpose())
+                    .collect::<Result<Int64Array, _>>()?,
+            ),
+            DataType::Float64 => Arc::new(
+                cells
+                    .map(|c| c.map(|v| v.trim().parse::<f64>().map_err(|_| bad(&v))).transpose())
+                    .collect::<Result<Float64Array, _>>()?,
+            ),
+            DataType::Boolean => Arc::new(
+                cells
+                    .map(|c| {
+                        c.map(|v| match v.trim() {
+                            "true" => Ok(true),
+                            "false" => Ok(false),
+                            _ => Err(bad(&v)),
+                        })
+                        .transpose()
+                    })
+                    .collect::<Result<BooleanArray, _>>()?,
+            ),
+            _ => Arc::new(cells.collect::<StringArray>()),
+        };
+        fields.push(Field::new(name, data_type, true));
+        arrays.push(array);
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = if columns.is_empty() {
+        RecordBatch::new_empty(schema.clone())
+    } else {
+        RecordBatch::try_new(schema.clone(), arrays)?
+    };
+    Ok(QueryResult {
+        schema,
+        batches: vec![batch],
+    })
+}
+
+/// Point a statement written for the `flows` table at `table` (`[database.]name`).
+pub fn on_table(sql: &str, table: &str) -> String {
+    if table == "flows" {
+        sql.to_owned()
+    } else {
+        sql.replace("FROM flows", &format!("FROM {table}"))
+    }
 }
