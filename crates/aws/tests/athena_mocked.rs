@@ -46,7 +46,11 @@ fn started() -> Rule {
                 && r.work_group() == Some("primary")
                 && r.result_configuration().and_then(|c| c.output_location()) == Some("s3://results/netaudit/")
         })
-        .then_output(|| StartQueryExecutionOutput::builder().query_execution_id(QUERY_ID).build())
+        .then_output(|| {
+            StartQueryExecutionOutput::builder()
+                .query_execution_id(QUERY_ID)
+                .build()
+        })
 }
 
 fn execution(state: QueryExecutionState, reason: Option<&str>, message: Option<&str>) -> GetQueryExecutionOutput {
@@ -233,7 +237,10 @@ async fn a_query_still_running_at_the_limit_is_stopped_and_named() {
             stopped,
             ..
         } => {
-            assert_eq!((query_id.as_str(), state.as_str(), stopped), (QUERY_ID, "RUNNING", &Ok(())));
+            assert_eq!(
+                (query_id.as_str(), state.as_str(), stopped),
+                (QUERY_ID, "RUNNING", &Ok(()))
+            );
         }
         other => panic!("{other:?}"),
     }
