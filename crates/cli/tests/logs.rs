@@ -1387,3 +1387,38 @@ fn athena_queries_that_never_finish_or_are_cancelled_fail_naming_the_query() {
         "{stderr}"
     );
 }
+
+#[test]
+fn athena_iam_policy_allows_the_engine_s_calls_only_when_asked() {
+    let (plain, _, code) = run(&mut binary::netaudit().args(["iam-policy"]));
+    assert_eq!(code, 0);
+    assert!(!plain.contains("athena:") && !plain.contains("glue:"), "{plain}");
+    let (out, _, code) = run(&mut binary::netaudit().args(["iam-policy", "--athena"]));
+    assert_eq!(code, 0);
+    let policy: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let allowed: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()))
+        .collect();
+    // The calls the engine makes (see the tests above), Athena's catalog reads and writes, and S3
+    // for the logs and the results.
+    for action in [
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StopQueryExecution",
+        "glue:GetDatabase",
+        "glue:GetTable",
+        "glue:CreateDatabase",
+        "glue:CreateTable",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObject",
+        "s3:GetBucketLocation",
+        "ec2:DescribeFlowLogs",
+    ] {
+        assert!(allowed.contains(&action), "{action}\n{out}");
+    }
+}
