@@ -1390,10 +1390,10 @@ fn athena_queries_that_never_finish_or_are_cancelled_fail_naming_the_query() {
 
 #[test]
 fn athena_iam_policy_allows_the_engine_s_calls_only_when_asked() {
-    let (plain, _, code) = run(&mut binary::netaudit().args(["iam-policy"]));
+    let (plain, _, code) = run(binary::netaudit().args(["iam-policy"]));
     assert_eq!(code, 0);
     assert!(!plain.contains("athena:") && !plain.contains("glue:"), "{plain}");
-    let (out, _, code) = run(&mut binary::netaudit().args(["iam-policy", "--athena"]));
+    let (out, _, code) = run(binary::netaudit().args(["iam-policy", "--athena"]));
     assert_eq!(code, 0);
     let policy: serde_json::Value = serde_json::from_str(&out).unwrap();
     let allowed: Vec<&str> = policy["Statement"]
