@@ -257,3 +257,84 @@ fn the_account_region_and_table_are_checked() {
     bad(&|o| o.location = "s3://".into(), "--location");
     bad(&|o| o.table = "flows; DROP TABLE x".into(), "--table");
 }
+
+/// The evidence query `detect --engine athena` runs for each finding reads only the created table's
+/// columns, for every detection the script emits.
+#[test]
+fn every_evidence_query_reads_only_the_created_table_and_its_columns() {
+    use netaudit_logs::answers::Dialect;
+    use netaudit_logs::detect::Detection;
+    let t = Thresholds::default();
+    for format in [netaudit_logs::DEFAULT_FORMAT, v5()] {
+        let o = options(format, false, false, false);
+        let columns: BTreeSet<String> = table_columns(&o).into_iter().collect();
+        let script = statements(&o, &t, None);
+        let mut checked = 0;
+        for detection in Detection::ALL {
+            let title = format!("detect {}", detection.id());
+            if !script.statements.iter().any(|s| s.title == title) {
+                continue;
+            }
+            let sql = detection.evidence_sql(Dialect::Athena, &t, "10.0.1.5", "10.0.2.9", 1_718_000_000);
+            assert!(
+                !sql.contains("is_private("),
+                "DataFusion's function in Athena's SQL: {sql}"
+            );
+            let used = names(&sql);
+            assert_eq!(used.tables, BTreeSet::from(["flows".to_owned()]), "{title}");
+            for identifier in &used.identifiers {
+                assert!(
+                    columns.contains(identifier) || used.defined.contains(identifier),
+                    "{format:?} {title}: uses {identifier}\n{sql}"
+                );
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, 5, "{format:?}: every flow detection");
+    }
+}
+
+/// An Athena result becomes Arrow typed from Athena's column types, so numbers print as numbers.
+#[test]
+fn athena_results_are_typed_from_athena_s_column_types() {
+    use netaudit_logs::athena::result_from_text;
+    use netaudit_logs::render::rows_as_json;
+    let columns: Vec<(String, String)> = [
+        ("srcaddr", "varchar"),
+        ("bytes", "bigint"),
+        ("ratio", "double"),
+        ("syn", "boolean"),
+        ("ports", "array(integer)"),
+        ("first_seen", "timestamp"),
+    ]
+    .iter()
+    .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+    .collect();
+    let text = |cells: &[Option<&str>]| cells.iter().map(|c| c.map(str::to_owned)).collect::<Vec<_>>();
+    let rows = vec![
+        text(&[
+            Some("10.0.1.5"),
+            Some("9000000000"),
+            Some("0.25"),
+            Some("true"),
+            Some("[22, 443]"),
+            Some("2024-06-10 06:40:00.000"),
+        ]),
+        text(&[None, None, None, None, None, None]),
+    ];
+    let result = result_from_text(&columns, &rows).unwrap();
+    let json = rows_as_json(&result.schema, &result.batches).unwrap();
+    assert_eq!(
+        serde_json::Value::Object(json[0].clone()),
+        serde_json::json!({"srcaddr": "10.0.1.5", "bytes": 9_000_000_000_i64, "ratio": 0.25, "syn": true,
+            "ports": "[22, 443]", "first_seen": "2024-06-10 06:40:00.000"})
+    );
+    assert!(json[1].values().all(serde_json::Value::is_null));
+    let bad = result_from_text(&columns[1..2], &[text(&[Some("many")])]).unwrap_err();
+    assert_eq!(
+        bad.to_string(),
+        "query: Athena column bytes (bigint): \"many\" is not a bigint"
+    );
+    // No columns (a DDL statement's answer): no rows either.
+    assert_eq!(result_from_text(&[], &[]).unwrap().num_rows(), 0);
+}
