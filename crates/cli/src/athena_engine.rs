@@ -190,10 +190,13 @@ impl AthenaEngine {
             .map_err(|e| Failure::Query(format!("athena query {}: {e}", answer.query_id)))
     }
 
-    /// Create the database and the flows table; each statement exactly as `logs athena` prints it.
-    pub(crate) fn create(&self, table_ddl: &str) -> Result<(), Failure> {
+    /// Create the database, then the tables and views in order; each statement exactly as
+    /// `logs athena` prints it.
+    pub(crate) fn create(&self, tables: &[&str]) -> Result<(), Failure> {
         self.run(&format!("CREATE DATABASE IF NOT EXISTS {}", self.database), false)?;
-        self.run(table_ddl, true)?;
+        for statement in tables {
+            self.run(statement, true)?;
+        }
         Ok(())
     }
 }

@@ -182,6 +182,10 @@ enum LogsCommand {
         /// Also the talked-to query for this address.
         #[arg(long, value_name = "IP")]
         ip: Option<String>,
+        /// Also a table over Client VPN connection logs here (one JSON record a line) and the views
+        /// vpn_connections and vpn_endpoints the vpn and attribute questions read: s3://bucket[/prefix].
+        #[arg(long, value_name = "S3_URL")]
+        vpn_location: Option<String>,
         /// The first year partition projection covers (flow logs began in 2015).
         #[arg(long, default_value_t = 2020, value_parser = clap::value_parser!(i32).range(2015..=2099))]
         first_year: i32,
@@ -663,6 +667,7 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             hourly,
             parquet,
             ip,
+            vpn_location,
             first_year,
         } => {
             refuse_format(sources, "logs athena", "SQL", &[])?;
@@ -683,12 +688,31 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
                 table,
             };
             options.check().map_err(Failure::Usage)?;
+            let vpn_tables = match &vpn_location {
+                Some(url) if netaudit_aws::log_sources::parse_s3_url(url).is_some() => {
+                    netaudit_logs::athena::vpn_statements(url)
+                }
+                Some(url) => {
+                    return Err(Failure::Usage(format!(
+                        "--vpn-location {url:?}: expected s3://bucket[/prefix]"
+                    )))
+                }
+                None => vec![],
+            };
+            let mut script = netaudit_logs::athena::statements(&options, &Thresholds::default(), ip.as_deref());
+            // Every table and view first, then the queries.
+            script.statements.splice(1..1, vpn_tables);
             if action == Some(AthenaAction::Create) {
                 let engine = AthenaEngine::new(&sources.engine, &live_options(sources), sources.region.as_deref())?;
-                engine.create(&netaudit_logs::athena::ddl(&options))?;
+                let tables: Vec<&str> = script
+                    .statements
+                    .iter()
+                    .take_while(|s| s.sql.starts_with("CREATE "))
+                    .map(|s| s.sql.as_str())
+                    .collect();
+                engine.create(&tables)?;
                 return Ok(EXIT_CLEAN);
             }
-            let script = netaudit_logs::athena::statements(&options, &Thresholds::default(), ip.as_deref());
             write_to(sources.output.as_deref(), |out| {
                 out.write_all(netaudit_logs::athena::script(&script).as_bytes())
             })?;

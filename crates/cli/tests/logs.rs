@@ -1180,28 +1180,26 @@ fn athena_detect_runs_the_flow_detections_and_their_evidence_in_athena() {
 }
 
 #[test]
-fn athena_create_runs_the_database_and_the_printed_table_ddl_in_order() {
-    let args = [
-        "athena",
-        "--location",
-        "s3://flow-logs-bucket/prefix",
-        "--account",
-        "123456789012",
-        "--log-region",
-        "eu-west-1",
-        "--hive",
-        "--table",
-        "vpc_flows",
-    ];
+fn athena_create_runs_the_database_and_the_printed_tables_in_order() {
+    let mut args = vec!["athena"];
+    args.extend(FLOW_LOGS_BUCKET);
+    args.extend(["--hive", "--table", "vpc_flows", "--vpn-location", "s3://vpn-logs/cvpn"]);
     let script = ok(&args);
-    let ddl = script
-        .strip_prefix("-- table\n")
-        .and_then(|s| s.split(";\n\n").next())
-        .unwrap();
+    // Each printed statement without its title comment; the tables and views come first.
+    let printed: Vec<&str> = script
+        .split(";\n\n")
+        .filter_map(|s| s.split_once('\n').map(|(_, sql)| sql))
+        .filter(|sql| sql.starts_with("CREATE "))
+        .collect();
+    assert_eq!(printed.len(), 4, "{script}");
     assert!(
-        ddl.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS vpc_flows ("),
-        "{ddl}"
+        printed[0].starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS vpc_flows ("),
+        "{script}"
     );
+    assert!(printed[1].starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS vpn_connection_log ("));
+    assert!(printed[1].contains("LOCATION 's3://vpn-logs/cvpn/'"));
+    assert!(printed[2].starts_with("CREATE OR REPLACE VIEW vpn_connections AS SELECT "));
+    assert!(printed[3].starts_with("CREATE OR REPLACE VIEW vpn_endpoints AS SELECT "));
     let moto = Moto::start();
     let mut create = vec!["athena", "create"];
     create.extend(&args[1..]);
@@ -1213,14 +1211,11 @@ fn athena_create_runs_the_database_and_the_printed_table_ddl_in_order() {
         .iter()
         .map(|e| (e["query"].as_str().unwrap(), &e["database"]))
         .collect();
-    assert_eq!(
-        sent,
-        [
-            ("CREATE DATABASE IF NOT EXISTS audit", &serde_json::Value::Null),
-            (ddl, &serde_json::json!("audit")),
-        ]
-    );
-    assert_eq!(athena_query_ids(&stderr).len(), 2);
+    let audit = serde_json::json!("audit");
+    let mut expected = vec![("CREATE DATABASE IF NOT EXISTS audit", &serde_json::Value::Null)];
+    expected.extend(printed.iter().map(|sql| (*sql, &audit)));
+    assert_eq!(sent, expected);
+    assert_eq!(athena_query_ids(&stderr).len(), 5);
     // Athena (moto) made the database the first statement asked for.
     let databases = moto.athena_python(
         "print(json.dumps([d['Name'] for d in athena.list_databases(CatalogName='AwsDataCatalog')['DatabaseList']]))",
@@ -1229,6 +1224,16 @@ fn athena_create_runs_the_database_and_the_printed_table_ddl_in_order() {
         databases.as_array().unwrap().contains(&serde_json::json!("audit")),
         "{databases}"
     );
+    // Without --vpn-location, only the flows table.
+    let mut flows_only = vec!["athena", "create"];
+    flows_only.extend(FLOW_LOGS_BUCKET);
+    let (_, stderr, code) = run(&mut on_athena(&moto, &flows_only));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(moto.athena_executions().len(), 5 + 2);
+    flows_only.extend(["--vpn-location", "cvpn/"]);
+    let (_, stderr, code) = run(&mut on_athena(&moto, &flows_only));
+    assert_eq!(code, 64);
+    assert!(stderr.contains("--vpn-location \"cvpn/\""), "{stderr}");
 }
 
 #[test]

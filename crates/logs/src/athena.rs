@@ -359,3 +359,72 @@ pub fn on_table(sql: &str, table: &str) -> String {
         sql.replace("FROM flows", &format!("FROM {table}"))
     }
 }
+
+/// The raw Client VPN connection log table `athena create --vpn-location` makes.
+pub const VPN_LOG_TABLE: &str = "vpn_connection_log";
+
+/// Client VPN connection logs in S3 as Athena tables: the records as they are (one JSON object a
+/// line, keys with `-`, every value text; a line that is not JSON fails the query rather than
+/// being skipped unseen), then the views `vpn_connections` (the columns and types
+/// of netaudit's own table: `NA` and `-` are null, times are epoch seconds, the file is `source`)
+/// and `vpn_endpoints` (empty: no endpoint declares its VPCs, as without `--vpn-endpoint`). The
+/// `vpn` and `attribute` questions then read them as they read netaudit's own tables.
+pub fn vpn_statements(location: &str) -> Vec<Statement> {
+    let base = location.trim_end_matches('/');
+    let schema = crate::vpn::vpn_schema();
+    let logged: Vec<&str> = schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .filter(|n| *n != "source")
+        .collect();
+    let columns: Vec<String> = logged.iter().map(|n| format!("  `{n}` string")).collect();
+    let mappings: Vec<String> = logged
+        .iter()
+        .map(|n| format!("  'mapping.{n}' = '{}'", n.replace('_', "-")))
+        .collect();
+    let table = format!(
+        "CREATE EXTERNAL TABLE IF NOT EXISTS {VPN_LOG_TABLE} (\n{}\n)\n\
+         ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\nWITH SERDEPROPERTIES (\n{}\n)\n\
+         LOCATION '{base}/'",
+        columns.join(",\n"),
+        mappings.join(",\n"),
+    );
+    let absent = |n: &str| format!("NULLIF(NULLIF(NULLIF({n}, 'NA'), '-'), '')");
+    let mut selected = vec![];
+    for field in schema.fields() {
+        let n = field.name();
+        selected.push(match field.data_type() {
+            _ if n == "source" => "\"$path\" AS source".to_owned(),
+            _ if crate::vpn::VPN_TIMES.contains(&n.as_str()) => format!(
+                "CAST(to_unixtime(parse_datetime({}, 'yyyy-MM-dd HH:mm:ss')) AS BIGINT) AS {n}",
+                absent(n)
+            ),
+            DataType::Int64 => format!("TRY_CAST({} AS BIGINT) AS {n}", absent(n)),
+            DataType::Int32 => format!("TRY_CAST({} AS INTEGER) AS {n}", absent(n)),
+            _ => format!("{} AS {n}", absent(n)),
+        });
+    }
+    let view = format!(
+        "CREATE OR REPLACE VIEW vpn_connections AS SELECT {} FROM {VPN_LOG_TABLE}",
+        selected.join(", ")
+    );
+    let endpoints = "CREATE OR REPLACE VIEW vpn_endpoints AS SELECT client_vpn_endpoint_id, scope_id FROM \
+                     (VALUES (CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR))) AS none (client_vpn_endpoint_id, scope_id) \
+                     WHERE client_vpn_endpoint_id IS NOT NULL"
+        .to_owned();
+    vec![
+        Statement {
+            title: "Client VPN connection logs".into(),
+            sql: table,
+        },
+        Statement {
+            title: "vpn_connections".into(),
+            sql: view,
+        },
+        Statement {
+            title: "vpn_endpoints".into(),
+            sql: endpoints,
+        },
+    ]
+}

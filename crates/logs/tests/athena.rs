@@ -338,3 +338,100 @@ fn athena_results_are_typed_from_athena_s_column_types() {
     // No columns (a DDL statement's answer): no rows either.
     assert_eq!(result_from_text(&[], &[]).unwrap().num_rows(), 0);
 }
+
+/// The Client VPN table and views parse; the view has exactly the columns of netaudit's own
+/// `vpn_connections` and reads only the raw table's; the `vpn` and `attribute` questions read only
+/// columns those views and the flows table have.
+#[test]
+fn the_client_vpn_views_give_the_questions_every_column_they_read() {
+    use netaudit_logs::answers::{self, Dialect, OptionalColumns};
+    use netaudit_logs::athena::{vpn_statements, VPN_LOG_TABLE};
+    let statements = vpn_statements("s3://my-vpn-logs/cvpn/");
+    assert_eq!(statements.len(), 3);
+    let raw =
+        Parser::parse_sql(&HiveDialect {}, &statements[0].sql).unwrap_or_else(|e| panic!("{e}\n{}", statements[0].sql));
+    let raw_columns: BTreeSet<String> = match &raw[0] {
+        Statement::CreateTable(create) => {
+            assert_eq!(create.name.to_string(), VPN_LOG_TABLE);
+            create.columns.iter().map(|c| c.name.value.to_lowercase()).collect()
+        }
+        other => panic!("not a CREATE TABLE: {other}"),
+    };
+    assert!(statements[0]
+        .sql
+        .contains("'mapping.connection_start_time' = 'connection-start-time'"));
+    assert!(
+        statements[0].sql.ends_with("LOCATION 's3://my-vpn-logs/cvpn/'"),
+        "{}",
+        statements[0].sql
+    );
+    let mut view_columns = BTreeSet::new();
+    for view in &statements[1..] {
+        let parsed = Parser::parse_sql(&GenericDialect {}, &view.sql).unwrap_or_else(|e| panic!("{e}\n{}", view.sql));
+        let Statement::CreateView(create) = &parsed[0] else {
+            panic!("not a CREATE VIEW: {}", view.sql)
+        };
+        let (name, query) = (&create.name, &create.query);
+        let mut used = Names::default();
+        let _ = query.visit(&mut used);
+        let outputs: Vec<String> = match query.body.as_ref() {
+            SetExpr::Select(select) => select
+                .projection
+                .iter()
+                .map(|item| match item {
+                    SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
+                    SelectItem::UnnamedExpr(Expr::Identifier(i)) => i.value.clone(),
+                    other => panic!("{other}"),
+                })
+                .collect(),
+            other => panic!("{other}"),
+        };
+        if name.to_string() == "vpn_connections" {
+            let local: Vec<String> = netaudit_logs::vpn::vpn_schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            assert_eq!(outputs, local, "the local engine's columns, in its order");
+            assert_eq!(used.tables, BTreeSet::from([VPN_LOG_TABLE.to_owned()]));
+            for identifier in &used.identifiers {
+                assert!(
+                    raw_columns.contains(identifier) || identifier == "$path",
+                    "the view reads {identifier}"
+                );
+            }
+        } else {
+            assert_eq!(name.to_string(), "vpn_endpoints");
+            assert_eq!(outputs, ["client_vpn_endpoint_id", "scope_id"]);
+        }
+        view_columns.extend(outputs);
+    }
+    let flows: BTreeSet<String> = table_columns(&options(netaudit_logs::DEFAULT_FORMAT, false, false, false))
+        .into_iter()
+        .collect();
+    let a = Dialect::Athena;
+    let none = OptionalColumns {
+        tcp_flags: false,
+        vpc_id: false,
+    };
+    for sql in [
+        answers::vpn_who(a, 1_718_001_600),
+        answers::vpn_sessions(a, Some("alice")),
+        answers::vpn_failures(a),
+        answers::attribute(a, Some("alice"), none),
+    ] {
+        let used = names(&sql);
+        for t in &used.tables {
+            assert!(
+                ["flows", "vpn_connections", "vpn_endpoints"].contains(&t.as_str()) || used.defined.contains(t),
+                "reads {t}\n{sql}"
+            );
+        }
+        for identifier in &used.identifiers {
+            assert!(
+                view_columns.contains(identifier) || flows.contains(identifier) || used.defined.contains(identifier),
+                "uses {identifier}\n{sql}"
+            );
+        }
+    }
+}
