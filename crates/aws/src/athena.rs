@@ -86,6 +86,9 @@ pub enum AthenaError {
         waited: Duration,
         stopped: Result<(), String>,
     },
+    /// No region was given and neither the environment nor the profile names one: Athena's
+    /// tables live in one region, so netaudit does not guess.
+    NoRegion,
     /// An API call failed (AccessDenied, throttling past the retries, no such workgroup).
     Api {
         api: &'static str,
@@ -102,6 +105,7 @@ impl AthenaError {
             | AthenaError::Cancelled { query_id, .. }
             | AthenaError::TimedOut { query_id, .. } => Some(query_id),
             AthenaError::Api { query_id, .. } => query_id.as_deref(),
+            AthenaError::NoRegion => None,
         }
     }
 }
@@ -132,6 +136,10 @@ impl std::fmt::Display for AthenaError {
                     ),
                 }
             }
+            AthenaError::NoRegion => write!(
+                f,
+                "Athena needs a region and none is configured (AWS_REGION, AWS_DEFAULT_REGION or the profile's region)"
+            ),
             AthenaError::Api {
                 api,
                 query_id: Some(id),
@@ -331,13 +339,33 @@ async fn results(client: &Client, query_id: &str) -> Result<(Vec<AthenaColumn>, 
     }
 }
 
-/// The SDK configuration for Athena calls: the options' profile and endpoint, in `region` when given.
-pub async fn athena_config(options: &LiveOptions, region: Option<&str>) -> SdkConfig {
-    let config = sdk_config(options).await;
-    match region {
-        Some(region) => config.to_builder().region(Region::new(region.to_owned())).build(),
-        None => config,
+/// The region the environment or the profile names. Not the instance's (metadata), and not the
+/// `us-east-1` the collector falls back to for global calls: the tables are in the region meant.
+async fn configured_region(profile: Option<&str>) -> Option<Region> {
+    use aws_config::meta::region::ProvideRegion;
+    if let Some(region) = aws_config::environment::EnvironmentVariableRegionProvider::new()
+        .region()
+        .await
+    {
+        return Some(region);
     }
+    let mut from_profile = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(name) = profile {
+        from_profile = from_profile.profile_name(name);
+    }
+    from_profile.build().region().await
+}
+
+/// The SDK configuration for Athena calls: the options' profile and endpoint, in `region` when
+/// given, else in the region the environment or the profile names.
+pub async fn athena_config(options: &LiveOptions, region: Option<&str>) -> Result<SdkConfig, AthenaError> {
+    let region = match region {
+        Some(region) => Region::new(region.to_owned()),
+        None => configured_region(options.profile.as_deref())
+            .await
+            .ok_or(AthenaError::NoRegion)?,
+    };
+    Ok(sdk_config(options).await.to_builder().region(region).build())
 }
 
 /// [`run_query_with`] with a client built from `config`.
@@ -359,7 +387,7 @@ impl AthenaSession {
             query_id: None,
             message: gap.message.clone(),
         })?;
-        let config = runtime.block_on(athena_config(options, region));
+        let config = runtime.block_on(athena_config(options, region))?;
         Ok(AthenaSession {
             runtime,
             client: Client::new(&config),

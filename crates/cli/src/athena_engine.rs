@@ -4,7 +4,7 @@
 
 use crate::Failure;
 use clap::{Args, ValueEnum};
-use netaudit_aws::athena::{query_cost_usd, AthenaAnswer, AthenaSession, Poll, QueryRequest};
+use netaudit_aws::athena::{query_cost_usd, AthenaAnswer, AthenaError, AthenaSession, Poll, QueryRequest};
 use netaudit_logs::QueryResult;
 use std::time::Duration;
 
@@ -86,24 +86,13 @@ pub(crate) struct AthenaEngine {
 }
 
 impl AthenaEngine {
-    /// Check the options and make the client; `region` is --region (the profile's or AWS_REGION
+    /// Check the options and make the client; `region` is --region (AWS_REGION or the profile's
     /// otherwise).
     pub(crate) fn new(
         args: &EngineArgs,
         live: &netaudit_aws::LiveOptions,
         region: Option<&str>,
     ) -> Result<AthenaEngine, Failure> {
-        if region.is_none()
-            && live.profile.is_none()
-            && ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"]
-                .iter()
-                .all(|v| std::env::var_os(v).is_none_or(|s| s.is_empty()))
-        {
-            return Err(Failure::Usage(
-                "--engine athena: Athena runs in a region; give --region (or AWS_REGION, or a --profile with one)"
-                    .into(),
-            ));
-        }
         if let Some(output) = &args.athena_output {
             if netaudit_aws::log_sources::parse_s3_url(output).is_none() {
                 return Err(Failure::Usage(format!(
@@ -136,7 +125,10 @@ impl AthenaEngine {
                 "--table {table:?}: expected [database.]table (letters, digits, _)"
             )));
         }
-        let session = AthenaSession::new(live, region).map_err(|e| Failure::Query(e.to_string()))?;
+        let session = AthenaSession::new(live, region).map_err(|e| match e {
+            AthenaError::NoRegion => Failure::Usage(format!("--engine athena: give --region; {e}")),
+            e => Failure::Query(e.to_string()),
+        })?;
         Ok(AthenaEngine {
             session,
             database: args.database().to_owned(),

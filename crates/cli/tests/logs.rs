@@ -1304,13 +1304,34 @@ fn athena_engine_options_are_checked_before_any_call() {
         assert_eq!((code, stdout.as_str()), (64, ""), "{args:?}\n{stderr}");
         assert!(stderr.contains(named), "{args:?}: {stderr}");
     }
-    let mut cmd = logs(&["top-talkers", "--engine", "athena", "--athena-output", "s3://r/q"]);
-    cmd.env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_PROFILE");
-    let (_, stderr, code) = run(&mut cmd);
-    assert_eq!(code, 64);
-    assert!(stderr.contains("--region"), "{stderr}");
+    // No region anywhere: a usage error, before any call. The profile's region is enough.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, "[default]\nregion = eu-west-1\n").unwrap();
+    let moto = Moto::start();
+    for (config_file, expected) in [("/nonexistent/config", 64), (config.to_str().unwrap(), 0)] {
+        let mut cmd = on_athena(&moto, &["top-talkers"]);
+        cmd.env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", config_file);
+        let (_, stderr, code) = run(&mut cmd);
+        assert_eq!(code, expected, "{config_file}: {stderr}");
+        if expected == 64 {
+            assert!(
+                stderr.contains("give --region") && stderr.contains("AWS_REGION"),
+                "{stderr}"
+            );
+        }
+    }
+    let regions = moto.athena_python(
+        "print(json.dumps([boto3.client('athena', endpoint_url=athena.meta.endpoint_url, region_name=r, \
+         aws_access_key_id='testing', aws_secret_access_key='testing').list_query_executions()['QueryExecutionIds'] \
+         for r in ['us-east-1', 'eu-west-1']]))",
+    );
+    assert_eq!(regions[0].as_array().unwrap().len(), 0);
+    assert_eq!(regions[1].as_array().unwrap().len(), 1, "the profile's region was used");
 }
 
 #[test]
