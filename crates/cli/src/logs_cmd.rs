@@ -6,6 +6,7 @@ use crate::output::write_to;
 use crate::{Failure, EXIT_CLEAN, EXIT_FAILURES, EXIT_FAILURES_AND_INCOMPLETE, EXIT_INCOMPLETE};
 use clap::{Args, Subcommand, ValueEnum};
 use netaudit_logs::answers::{self, canonical_ip, Dialect, OptionalColumns};
+use netaudit_logs::athena;
 use netaudit_logs::detect::{Detection, Thresholds};
 use netaudit_logs::generate::{GenerateOptions, GeneratedFormat, Incident};
 use netaudit_logs::sources::{cloudwatch_window, list_files, parse_time};
@@ -186,6 +187,11 @@ enum LogsCommand {
         /// vpn_connections and vpn_endpoints the vpn and attribute questions read: s3://bucket[/prefix].
         #[arg(long, value_name = "S3_URL")]
         vpn_location: Option<String>,
+        /// Also a table over Site-to-Site VPN tunnel activity and BGP logs here (one JSON record a
+        /// line, the key naming vpn-…-<outside ip>) and the view tunnel_events the tunnels questions
+        /// read: s3://bucket[/prefix].
+        #[arg(long, value_name = "S3_URL")]
+        tunnels_location: Option<String>,
         /// The first year partition projection covers (flow logs began in 2015).
         #[arg(long, default_value_t = 2020, value_parser = clap::value_parser!(i32).range(2015..=2099))]
         first_year: i32,
@@ -668,6 +674,7 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             parquet,
             ip,
             vpn_location,
+            tunnels_location,
             first_year,
         } => {
             refuse_format(sources, "logs athena", "SQL", &[])?;
@@ -688,20 +695,15 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
                 table,
             };
             options.check().map_err(Failure::Usage)?;
-            let vpn_tables = match &vpn_location {
-                Some(url) if netaudit_aws::log_sources::parse_s3_url(url).is_some() => {
-                    netaudit_logs::athena::vpn_statements(url)
-                }
-                Some(url) => {
-                    return Err(Failure::Usage(format!(
-                        "--vpn-location {url:?}: expected s3://bucket[/prefix]"
-                    )))
-                }
-                None => vec![],
-            };
+            let mut log_tables = log_tables_at("--vpn-location", vpn_location.as_deref(), athena::vpn_statements)?;
+            log_tables.extend(log_tables_at(
+                "--tunnels-location",
+                tunnels_location.as_deref(),
+                athena::tunnel_statements,
+            )?);
             let mut script = netaudit_logs::athena::statements(&options, &Thresholds::default(), ip.as_deref());
             // Every table and view first, then the queries.
-            script.statements.splice(1..1, vpn_tables);
+            script.statements.splice(1..1, log_tables);
             if action == Some(AthenaAction::Create) {
                 let engine = AthenaEngine::new(&sources.engine, &live_options(sources), sources.region.as_deref())?;
                 let tables: Vec<&str> = script
@@ -732,6 +734,21 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             })?;
             generate(records, seed, hours, layout, &incidents, gzip, output)
         }
+    }
+}
+
+/// The Athena tables over logs at `location` (`s3://bucket[/prefix]`) that `statements` makes.
+fn log_tables_at(
+    option: &str,
+    location: Option<&str>,
+    statements: fn(&str) -> Vec<athena::Statement>,
+) -> Result<Vec<athena::Statement>, Failure> {
+    match location {
+        Some(url) if netaudit_aws::log_sources::parse_s3_url(url).is_some() => Ok(statements(url)),
+        Some(url) => Err(Failure::Usage(format!(
+            "{option} {url:?}: expected s3://bucket[/prefix]"
+        ))),
+        None => Ok(vec![]),
     }
 }
 

@@ -1183,7 +1183,15 @@ fn athena_detect_runs_the_flow_detections_and_their_evidence_in_athena() {
 fn athena_create_runs_the_database_and_the_printed_tables_in_order() {
     let mut args = vec!["athena"];
     args.extend(FLOW_LOGS_BUCKET);
-    args.extend(["--hive", "--table", "vpc_flows", "--vpn-location", "s3://vpn-logs/cvpn"]);
+    args.extend([
+        "--hive",
+        "--table",
+        "vpc_flows",
+        "--vpn-location",
+        "s3://vpn-logs/cvpn",
+        "--tunnels-location",
+        "s3://vpn-logs/tunnels/",
+    ]);
     let script = ok(&args);
     // Each printed statement without its title comment; the tables and views come first.
     let printed: Vec<&str> = script
@@ -1191,7 +1199,7 @@ fn athena_create_runs_the_database_and_the_printed_tables_in_order() {
         .filter_map(|s| s.split_once('\n').map(|(_, sql)| sql))
         .filter(|sql| sql.starts_with("CREATE "))
         .collect();
-    assert_eq!(printed.len(), 4, "{script}");
+    assert_eq!(printed.len(), 6, "{script}");
     assert!(
         printed[0].starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS vpc_flows ("),
         "{script}"
@@ -1200,6 +1208,9 @@ fn athena_create_runs_the_database_and_the_printed_tables_in_order() {
     assert!(printed[1].contains("LOCATION 's3://vpn-logs/cvpn/'"));
     assert!(printed[2].starts_with("CREATE OR REPLACE VIEW vpn_connections AS SELECT "));
     assert!(printed[3].starts_with("CREATE OR REPLACE VIEW vpn_endpoints AS SELECT "));
+    assert!(printed[4].starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS tunnel_log ("));
+    assert!(printed[4].ends_with("LOCATION 's3://vpn-logs/tunnels/'"));
+    assert!(printed[5].starts_with("CREATE OR REPLACE VIEW tunnel_events AS SELECT "));
     let moto = Moto::start();
     let mut create = vec!["athena", "create"];
     create.extend(&args[1..]);
@@ -1215,7 +1226,7 @@ fn athena_create_runs_the_database_and_the_printed_tables_in_order() {
     let mut expected = vec![("CREATE DATABASE IF NOT EXISTS audit", &serde_json::Value::Null)];
     expected.extend(printed.iter().map(|sql| (*sql, &audit)));
     assert_eq!(sent, expected);
-    assert_eq!(athena_query_ids(&stderr).len(), 5);
+    assert_eq!(athena_query_ids(&stderr).len(), 7);
     // Athena (moto) made the database the first statement asked for.
     let databases = moto.athena_python(
         "print(json.dumps([d['Name'] for d in athena.list_databases(CatalogName='AwsDataCatalog')['DatabaseList']]))",
@@ -1229,7 +1240,7 @@ fn athena_create_runs_the_database_and_the_printed_tables_in_order() {
     flows_only.extend(FLOW_LOGS_BUCKET);
     let (_, stderr, code) = run(&mut on_athena(&moto, &flows_only));
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(moto.athena_executions().len(), 5 + 2);
+    assert_eq!(moto.athena_executions().len(), 7 + 2);
     flows_only.extend(["--vpn-location", "cvpn/"]);
     let (_, stderr, code) = run(&mut on_athena(&moto, &flows_only));
     assert_eq!(code, 64);

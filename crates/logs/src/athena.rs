@@ -360,6 +360,12 @@ pub fn on_table(sql: &str, table: &str) -> String {
     }
 }
 
+/// A text column of a raw log table, with `NA`, `-` and empty text as null (as the local readers
+/// take them).
+fn absent(column: &str) -> String {
+    format!("NULLIF(NULLIF(NULLIF({column}, 'NA'), '-'), '')")
+}
+
 /// The raw Client VPN connection log table `athena create --vpn-location` makes.
 pub const VPN_LOG_TABLE: &str = "vpn_connection_log";
 
@@ -390,7 +396,6 @@ pub fn vpn_statements(location: &str) -> Vec<Statement> {
         columns.join(",\n"),
         mappings.join(",\n"),
     );
-    let absent = |n: &str| format!("NULLIF(NULLIF(NULLIF({n}, 'NA'), '-'), '')");
     let mut selected = vec![];
     for field in schema.fields() {
         let n = field.name();
@@ -425,6 +430,130 @@ pub fn vpn_statements(location: &str) -> Vec<Statement> {
         Statement {
             title: "vpn_endpoints".into(),
             sql: endpoints,
+        },
+    ]
+}
+
+/// The raw Site-to-Site VPN log table `athena create --tunnels-location` makes.
+pub const TUNNEL_LOG_TABLE: &str = "tunnel_log";
+
+/// A catalogue pattern as a `LIKE` pattern (escape `\`): `{n}` is one character or more, and
+/// text may follow the documented message, as [`crate::catalogue::classify`] matches.
+fn like_pattern(pattern: &str) -> String {
+    let escaped = pattern
+        .to_ascii_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+        .replace("{n}", "_%");
+    format!("{escaped}%")
+}
+
+/// The id of the first catalogue entry `column` (a message) matches, as SQL; null when none.
+pub fn catalogue_id_sql(column: &str) -> String {
+    let cases: Vec<String> = crate::catalogue::CATALOGUE
+        .iter()
+        .map(|e| {
+            format!(
+                "WHEN lower(trim({column})) LIKE {} ESCAPE '\\' THEN {}",
+                answers::literal(&like_pattern(e.pattern)),
+                answers::literal(e.id)
+            )
+        })
+        .collect();
+    format!("CASE {} END", cases.join(" "))
+}
+
+/// Site-to-Site VPN tunnel activity and BGP logs in S3 (JSON, one record a line; the object's
+/// key names the connection and tunnel as `vpn-…-<outside ip>` unless the record's `resource_id`
+/// does) as the raw table, then the view `tunnel_events` with the columns and types of netaudit's
+/// own table, each message matched to the catalogue as the local engine does.
+pub fn tunnel_statements(location: &str) -> Vec<Statement> {
+    let base = location.trim_end_matches('/');
+    let raw = [
+        "resource_id",
+        "event_timestamp",
+        "timestamp",
+        "details",
+        "dpd_enabled",
+        "nat_t_detected",
+        "ike_phase1_state",
+        "ike_phase2_state",
+        "type",
+        "status",
+        "message",
+    ];
+    let columns: Vec<String> = raw.iter().map(|n| format!("  `{n}` string")).collect();
+    let table = format!(
+        "CREATE EXTERNAL TABLE IF NOT EXISTS {TUNNEL_LOG_TABLE} (\n{}\n)\n\
+         ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\nLOCATION '{base}/'",
+        columns.join(",\n")
+    );
+    let named = |from: &str| format!("regexp_extract({from}, 'vpn-[0-9a-f]+')");
+    let outside_ip = |from: &str| {
+        format!("regexp_extract({from}, 'vpn-[0-9a-f]+[-_]((?:[0-9]{{1,3}}\\.){{3}}[0-9]{{1,3}}|[0-9a-fA-F]*:[0-9a-fA-F:]+)', 1)")
+    };
+    // Seconds or milliseconds (past 10^11 a value is milliseconds), else the `timestamp` text.
+    let millis = "CASE WHEN abs(raw_time) >= 1e11 THEN raw_time ELSE raw_time * 1000 END";
+    let parsed = format!(
+        "SELECT coalesce({id_r}, {id_p}) AS vpn_connection_id, coalesce({ip_r}, {ip_p}) AS tunnel_outside_ip, \
+         CASE WHEN {resource} IS NOT NULL OR {kind} IS NOT NULL THEN 'bgp' ELSE 'tunnel' END AS log_kind, \
+         coalesce(TRY_CAST({event} AS DOUBLE), TRY_CAST({stamp} AS DOUBLE), \
+         to_unixtime(TRY(parse_datetime(replace({stamp}, 'Z', ''), 'yyyy-MM-dd HH:mm:ss.SSS')))) AS raw_time, \
+         coalesce({details}, {message_details}, CASE WHEN {message} NOT LIKE '{{%' THEN {message} END) AS details, \
+         TRY_CAST({dpd} AS BOOLEAN) AS dpd_enabled, TRY_CAST({nat} AS BOOLEAN) AS nat_t_detected, \
+         lower({phase1}) AS ike_phase1_state, lower({phase2}) AS ike_phase2_state, {kind} AS bgp_type, \
+         {status} AS bgp_status, json_extract_scalar(message, '$.prefix') AS bgp_prefix, \
+         json_extract_scalar(message, '$.asPath') AS bgp_as_path, \
+         json_extract_scalar(message, '$.nextHopIp') AS bgp_next_hop_ip, \"$path\" AS source FROM {TUNNEL_LOG_TABLE}",
+        id_r = named("resource_id"),
+        id_p = named("\"$path\""),
+        ip_r = outside_ip("resource_id"),
+        ip_p = outside_ip("\"$path\""),
+        resource = absent("resource_id"),
+        kind = absent("type"),
+        event = absent("event_timestamp"),
+        stamp = absent("timestamp"),
+        details = absent("details"),
+        message_details = "json_extract_scalar(message, '$.details')",
+        message = absent("message"),
+        dpd = absent("dpd_enabled"),
+        nat = absent("nat_t_detected"),
+        phase1 = absent("ike_phase1_state"),
+        phase2 = absent("ike_phase2_state"),
+        status = absent("status"),
+    );
+    let catalogue: Vec<String> = crate::catalogue::CATALOGUE
+        .iter()
+        .map(|e| {
+            format!(
+                "({}, {}, {}, {})",
+                answers::literal(e.id),
+                answers::literal(e.category.as_str()),
+                answers::literal(e.explanation),
+                answers::literal(e.fix)
+            )
+        })
+        .collect();
+    let view = format!(
+        "CREATE OR REPLACE VIEW tunnel_events AS SELECT t.vpn_connection_id, t.tunnel_outside_ip, t.log_kind, \
+         CAST(floor(t.event_millis / 1000) AS BIGINT) AS event_time, CAST(t.event_millis AS BIGINT) AS event_time_ms, \
+         t.details, t.dpd_enabled, t.nat_t_detected, t.ike_phase1_state, t.ike_phase2_state, t.bgp_type, \
+         t.bgp_status, t.bgp_prefix, t.bgp_as_path, t.bgp_next_hop_ip, t.message_id, c.category, c.explanation, \
+         c.fix, t.source \
+         FROM (SELECT p.*, round({millis}) AS event_millis, {id} AS message_id FROM ({parsed}) AS p) AS t \
+         LEFT JOIN (VALUES {entries}) AS c (id, category, explanation, fix) ON c.id = t.message_id",
+        id = catalogue_id_sql("details"),
+        entries = catalogue.join(", "),
+    );
+    vec![
+        Statement {
+            title: "Site-to-Site VPN tunnel logs".into(),
+            sql: table,
+        },
+        Statement {
+            title: "tunnel_events".into(),
+            sql: view,
         },
     ]
 }

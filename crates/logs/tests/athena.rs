@@ -94,6 +94,10 @@ impl Visitor for Names {
             }
             TableFactor::Derived { alias: Some(alias), .. } => {
                 self.defined.insert(alias.name.value.to_lowercase());
+                // `(VALUES …) AS c (id, category)` names its columns.
+                for column in &alias.columns {
+                    self.defined.insert(column.name.value.to_lowercase());
+                }
             }
             _ => {}
         }
@@ -114,6 +118,42 @@ impl Visitor for Names {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// The columns of a `CREATE TABLE` (Hive's dialect) of the table `name`.
+fn created_columns(sql: &str, name: &str) -> BTreeSet<String> {
+    let parsed = Parser::parse_sql(&HiveDialect {}, sql).unwrap_or_else(|e| panic!("{e}\n{sql}"));
+    match &parsed[0] {
+        Statement::CreateTable(create) => {
+            assert_eq!(create.name.to_string(), name);
+            create.columns.iter().map(|c| c.name.value.to_lowercase()).collect()
+        }
+        other => panic!("not a CREATE TABLE: {other}"),
+    }
+}
+
+/// A `CREATE VIEW`: its name, its output columns and every name its query uses.
+fn view(sql: &str) -> (String, Vec<String>, Names) {
+    let parsed = Parser::parse_sql(&GenericDialect {}, sql).unwrap_or_else(|e| panic!("{e}\n{sql}"));
+    let Statement::CreateView(create) = &parsed[0] else {
+        panic!("not a CREATE VIEW: {sql}")
+    };
+    let outputs: Vec<String> = match create.query.body.as_ref() {
+        SetExpr::Select(select) => select
+            .projection
+            .iter()
+            .map(|item| match item {
+                SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
+                SelectItem::UnnamedExpr(Expr::Identifier(i)) => i.value.clone(),
+                SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last().unwrap().value.clone(),
+                other => panic!("{other}"),
+            })
+            .collect(),
+        other => panic!("{other}"),
+    };
+    let mut used = Names::default();
+    let _ = create.query.visit(&mut used);
+    (create.name.to_string(), outputs, used)
 }
 
 fn names(sql: &str) -> Names {
@@ -348,15 +388,7 @@ fn the_client_vpn_views_give_the_questions_every_column_they_read() {
     use netaudit_logs::athena::{vpn_statements, VPN_LOG_TABLE};
     let statements = vpn_statements("s3://my-vpn-logs/cvpn/");
     assert_eq!(statements.len(), 3);
-    let raw =
-        Parser::parse_sql(&HiveDialect {}, &statements[0].sql).unwrap_or_else(|e| panic!("{e}\n{}", statements[0].sql));
-    let raw_columns: BTreeSet<String> = match &raw[0] {
-        Statement::CreateTable(create) => {
-            assert_eq!(create.name.to_string(), VPN_LOG_TABLE);
-            create.columns.iter().map(|c| c.name.value.to_lowercase()).collect()
-        }
-        other => panic!("not a CREATE TABLE: {other}"),
-    };
+    let raw_columns = created_columns(&statements[0].sql, VPN_LOG_TABLE);
     assert!(statements[0]
         .sql
         .contains("'mapping.connection_start_time' = 'connection-start-time'"));
@@ -366,27 +398,9 @@ fn the_client_vpn_views_give_the_questions_every_column_they_read() {
         statements[0].sql
     );
     let mut view_columns = BTreeSet::new();
-    for view in &statements[1..] {
-        let parsed = Parser::parse_sql(&GenericDialect {}, &view.sql).unwrap_or_else(|e| panic!("{e}\n{}", view.sql));
-        let Statement::CreateView(create) = &parsed[0] else {
-            panic!("not a CREATE VIEW: {}", view.sql)
-        };
-        let (name, query) = (&create.name, &create.query);
-        let mut used = Names::default();
-        let _ = query.visit(&mut used);
-        let outputs: Vec<String> = match query.body.as_ref() {
-            SetExpr::Select(select) => select
-                .projection
-                .iter()
-                .map(|item| match item {
-                    SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
-                    SelectItem::UnnamedExpr(Expr::Identifier(i)) => i.value.clone(),
-                    other => panic!("{other}"),
-                })
-                .collect(),
-            other => panic!("{other}"),
-        };
-        if name.to_string() == "vpn_connections" {
+    for statement in &statements[1..] {
+        let (name, outputs, used) = view(&statement.sql);
+        if name == "vpn_connections" {
             let local: Vec<String> = netaudit_logs::vpn::vpn_schema()
                 .fields()
                 .iter()
@@ -401,7 +415,7 @@ fn the_client_vpn_views_give_the_questions_every_column_they_read() {
                 );
             }
         } else {
-            assert_eq!(name.to_string(), "vpn_endpoints");
+            assert_eq!(name, "vpn_endpoints");
             assert_eq!(outputs, ["client_vpn_endpoint_id", "scope_id"]);
         }
         view_columns.extend(outputs);
@@ -434,4 +448,93 @@ fn the_client_vpn_views_give_the_questions_every_column_they_read() {
             );
         }
     }
+}
+
+/// The tunnel log table and view parse; the view has exactly the columns of netaudit's own
+/// `tunnel_events`, and the `tunnels` questions read only columns it has.
+#[test]
+fn the_tunnel_view_gives_the_tunnels_questions_every_column_they_read() {
+    use netaudit_logs::answers::{self, Dialect};
+    use netaudit_logs::athena::{tunnel_statements, TUNNEL_LOG_TABLE};
+    let statements = tunnel_statements("s3://my-vpn-logs/tunnels");
+    assert_eq!(statements.len(), 2);
+    let raw_columns = created_columns(&statements[0].sql, TUNNEL_LOG_TABLE);
+    assert!(statements[0].sql.ends_with("LOCATION 's3://my-vpn-logs/tunnels/'"));
+    let (name, outputs, used) = view(&statements[1].sql);
+    assert_eq!(name, "tunnel_events");
+    let local: Vec<String> = netaudit_logs::vpn::tunnel_schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(outputs, local, "the local engine's columns, in its order");
+    assert_eq!(used.tables, BTreeSet::from([TUNNEL_LOG_TABLE.to_owned()]));
+    for identifier in &used.identifiers {
+        assert!(
+            raw_columns.contains(identifier) || used.defined.contains(identifier) || identifier == "$path",
+            "the view reads {identifier}"
+        );
+    }
+    let view_columns: BTreeSet<String> = outputs.into_iter().collect();
+    for sql in [
+        answers::tunnels(Dialect::Athena),
+        answers::tunnel_summary(Dialect::Athena),
+    ] {
+        let used = names(&sql);
+        for t in &used.tables {
+            assert!(t == "tunnel_events" || used.defined.contains(t), "reads {t}");
+        }
+        for identifier in &used.identifiers {
+            assert!(
+                view_columns.contains(identifier) || used.defined.contains(identifier),
+                "uses {identifier}\n{sql}"
+            );
+        }
+    }
+}
+
+/// The view's catalogue match, run as SQL, picks the entry the local reader's does: for a message
+/// made from each documented pattern, with text after it, in other case, and for messages no
+/// entry documents.
+#[test]
+fn the_catalogue_match_in_sql_agrees_with_the_local_reader() {
+    use netaudit_logs::athena::catalogue_id_sql;
+    use netaudit_logs::catalogue::{classify, CATALOGUE};
+    use netaudit_logs::{Issues, LogSession, LogSources};
+    let mut messages: Vec<String> = vec![];
+    for entry in CATALOGUE {
+        let message = entry.pattern.replace("{n}", "42");
+        messages.push(format!("  {message}  "));
+        messages.push(format!("{}. extra", message.to_uppercase()));
+        // `{n}` takes at least one character.
+        if entry.pattern.contains("{n}") {
+            messages.push(entry.pattern.replace("{n}", ""));
+        }
+    }
+    messages.extend([
+        "AWS tunnel did something new".to_owned(),
+        String::new(),
+        "50% of_it".to_owned(),
+    ]);
+    let session = LogSession::new(LogSources::default(), Issues::new()).unwrap();
+    let values: Vec<String> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("({i}, {})", netaudit_logs::answers::literal(m)))
+        .collect();
+    let sql = format!(
+        "SELECT i, {} AS id FROM (VALUES {}) AS v (i, m) ORDER BY i",
+        catalogue_id_sql("m"),
+        values.join(", ")
+    );
+    let result = session.query(&sql).unwrap();
+    let rows = netaudit_logs::render::rows_as_json(&result.schema, &result.batches).unwrap();
+    assert_eq!(rows.len(), messages.len());
+    let mut matched = 0;
+    for (row, message) in rows.iter().zip(&messages) {
+        let expected = classify(message).map(|e| e.id);
+        assert_eq!(row["id"].as_str(), expected, "{message:?}");
+        matched += usize::from(expected.is_some());
+    }
+    assert!(matched >= 2 * CATALOGUE.len(), "{matched}");
 }
