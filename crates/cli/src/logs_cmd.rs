@@ -835,31 +835,14 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
     detect_report(sources, &detections, &not_run, findings, errors, incomplete)
 }
 
-/// The flow detections in Athena, each finding with its records read by the evidence query on
-/// Athena too. VPN and tunnel logs are not in Athena: those detections are a usage error there.
+/// The detections in Athena (by default those over flows; the VPN and tunnel ones with `--only`),
+/// each finding with its records read by the evidence query on Athena too.
 fn detect_on_athena(
     sources: &SourceArgs,
     engine: &AthenaEngine,
     thresholds: &Thresholds,
     chosen: Vec<Detection>,
 ) -> Result<u8, Failure> {
-    let flows_only: Vec<&str> = chosen
-        .iter()
-        .filter(|d| d.table() != Table::Flows)
-        .map(|d| d.id())
-        .collect();
-    if !flows_only.is_empty() {
-        return Err(Failure::Usage(format!(
-            "--only {}: --engine athena runs the detections over flows; those read {} and run on the local engine",
-            flows_only.join(","),
-            chosen
-                .iter()
-                .filter(|d| d.table() != Table::Flows)
-                .map(|d| source_option(d.table()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
     let chosen = if chosen.is_empty() {
         Detection::ALL
             .into_iter()
@@ -870,7 +853,10 @@ fn detect_on_athena(
     };
     let format = log_format(sources)?;
     let columns = netaudit_logs::FlowColumns::of_formats([&format]);
-    let (detections, not_run) = netaudit_logs::detect::runnable(&chosen, &[Table::Flows], &columns);
+    // Asked for by name, the VPN and tunnel detections read the views `athena create
+    // --vpn-location/--tunnels-location` makes.
+    let tables = [Table::Flows, Table::VpnConnections, Table::TunnelEvents];
+    let (detections, not_run) = netaudit_logs::detect::runnable(&chosen, &tables, &columns);
     let optional = OptionalColumns::of(&columns);
     let mut findings = vec![];
     let rows = |result: &netaudit_logs::QueryResult| {

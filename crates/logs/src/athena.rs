@@ -196,8 +196,8 @@ pub fn table_columns(o: &AthenaOptions) -> Vec<String> {
 }
 
 /// The built-in questions and detections over flows, in Athena's SQL, each only when the table
-/// has every column it reads. Client VPN and Site-to-Site logs are small enough to read on one
-/// machine: their questions run with `netaudit logs`, not here.
+/// has every column it reads. The Client VPN and Site-to-Site questions read the views
+/// [`vpn_statements`] and [`tunnel_statements`] make; they are not in this script.
 pub fn statements(o: &AthenaOptions, thresholds: &Thresholds, ip: Option<&str>) -> Script {
     let d = Dialect::Athena;
     let columns = table_columns(o);
@@ -241,8 +241,10 @@ pub fn statements(o: &AthenaOptions, thresholds: &Thresholds, ip: Option<&str>) 
             script.omitted.push(Omitted {
                 title,
                 reason: format!(
-                    "reads {}, which `netaudit logs detect` reads from the logs themselves",
-                    detection.table().name()
+                    "reads {}: `netaudit logs detect --only {}` runs it, on the logs themselves or with \
+                     --engine athena over the view --vpn-location or --tunnels-location makes",
+                    detection.table().name(),
+                    detection.id()
                 ),
             });
             continue;
