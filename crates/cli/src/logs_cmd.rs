@@ -157,9 +157,10 @@ enum LogsCommand {
     /// Print the Site-to-Site VPN message catalogue.
     Catalogue,
     /// Print the Athena table (partition projection over the S3 layout) and the built-in queries;
-    /// `athena create` makes the database (--database) and the table (--table) in Athena instead.
+    /// `athena create` makes the database (--database) and the tables (--table, and those of
+    /// --vpn-location and --tunnels-location) in Athena instead.
     Athena {
-        /// `create`: run CREATE DATABASE IF NOT EXISTS and the table's DDL in Athena.
+        /// `create`: run CREATE DATABASE IF NOT EXISTS and the tables' DDL in Athena.
         #[arg(value_enum, value_name = "ACTION")]
         action: Option<AthenaAction>,
         /// Where flow logs are delivered: s3://bucket[/prefix].
@@ -221,7 +222,7 @@ enum LogsCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum AthenaAction {
-    /// Create the database and the flows table in Athena (with --athena-output, --region, …).
+    /// Create the database, the tables and the views in Athena (with --athena-output, --region, …).
     Create,
 }
 
