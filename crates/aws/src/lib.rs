@@ -13,6 +13,7 @@
 //! This is the only crate that depends on the AWS SDK.
 
 mod apply;
+pub mod athena;
 mod calls;
 mod collect;
 mod convert;
@@ -34,5 +35,6 @@ pub use collect::{
 };
 pub use errors::gap_from_sdk;
 pub use policy::{
-    action_for, read_only_policy, securityhub_import_policy, API_ACTIONS, IMPORT_API_ACTIONS, ORG_API_ACTIONS,
+    action_for, athena_policy, read_only_policy, securityhub_import_policy, API_ACTIONS, ATHENA_API_ACTIONS,
+    IMPORT_API_ACTIONS, ORG_API_ACTIONS,
 };

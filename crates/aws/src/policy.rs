@@ -28,6 +28,57 @@ pub const IMPORT_API_ACTIONS: &[(&str, &str)] = &[
     ("securityhub:BatchImportFindings", "securityhub:BatchImportFindings"),
 ];
 
+/// Calls made only by `netaudit logs --engine athena` and `logs athena create`.
+pub const ATHENA_API_ACTIONS: &[(&str, &str)] = &[
+    ("athena:StartQueryExecution", "athena:StartQueryExecution"),
+    ("athena:GetQueryExecution", "athena:GetQueryExecution"),
+    ("athena:GetQueryResults", "athena:GetQueryResults"),
+    ("athena:StopQueryExecution", "athena:StopQueryExecution"),
+];
+
+/// What Athena itself needs of the Glue catalog and S3 on the caller's behalf: the table's
+/// metadata, the flow logs it reads and the results it writes.
+const ATHENA_GLUE_ACTIONS: &[&str] = &[
+    "glue:GetDatabase",
+    "glue:GetTable",
+    "glue:GetPartitions",
+    "glue:CreateDatabase",
+    "glue:CreateTable",
+];
+const ATHENA_S3_ACTIONS: &[&str] = &[
+    "s3:GetBucketLocation",
+    "s3:ListBucket",
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:AbortMultipartUpload",
+];
+
+/// The statements `logs --engine athena` and `logs athena create` need: the Athena calls, the Glue
+/// catalog, and S3 for the flow logs and the query results.
+pub fn athena_policy() -> Vec<serde_json::Value> {
+    let actions: Vec<&str> = ATHENA_API_ACTIONS.iter().map(|(_, a)| *a).collect();
+    vec![
+        json!({
+            "Sid": "NetauditQueryLogsWithAthena",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": "*",
+        }),
+        json!({
+            "Sid": "NetauditAthenaCatalog",
+            "Effect": "Allow",
+            "Action": ATHENA_GLUE_ACTIONS,
+            "Resource": "*",
+        }),
+        json!({
+            "Sid": "NetauditAthenaLogsAndResults",
+            "Effect": "Allow",
+            "Action": ATHENA_S3_ACTIONS,
+            "Resource": "*",
+        }),
+    ]
+}
+
 /// The statement `securityhub import` needs: read netaudit's earlier findings, import new ones.
 pub fn securityhub_import_policy() -> serde_json::Value {
     let actions: Vec<&str> = IMPORT_API_ACTIONS.iter().map(|(_, a)| *a).collect();
@@ -45,6 +96,7 @@ pub fn action_for(api: &str) -> Option<&'static str> {
         .iter()
         .chain(ORG_API_ACTIONS)
         .chain(IMPORT_API_ACTIONS)
+        .chain(ATHENA_API_ACTIONS)
         .find(|(a, _)| *a == api)
         .map(|(_, action)| *action)
 }

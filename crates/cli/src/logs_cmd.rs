@@ -1,11 +1,13 @@
 //! `netaudit logs …`: read the audit trail (flow logs, Client VPN and Site-to-Site VPN logs) and
 //! answer questions over it.
 
+use crate::athena_engine::{AthenaEngine, Engine, EngineArgs};
 use crate::output::write_to;
 use crate::{Failure, EXIT_CLEAN, EXIT_FAILURES, EXIT_FAILURES_AND_INCOMPLETE, EXIT_INCOMPLETE};
 use clap::{Args, Subcommand, ValueEnum};
 use netaudit_aws::log_sources::{LogFetcher, StreamedLog};
 use netaudit_logs::answers::{self, canonical_ip, Dialect, OptionalColumns};
+use netaudit_logs::athena;
 use netaudit_logs::detect::{Detection, Thresholds};
 use netaudit_logs::fold::FoldedAnswer;
 use netaudit_logs::generate::{GenerateOptions, GeneratedFormat, Incident};
@@ -86,6 +88,8 @@ pub(crate) struct SourceArgs {
     /// flow logs (required).
     #[arg(long, short, global = true, value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -158,8 +162,13 @@ enum LogsCommand {
     Thresholds,
     /// Print the Site-to-Site VPN message catalogue.
     Catalogue,
-    /// Print the Athena table (partition projection over the S3 layout) and the built-in queries.
+    /// Print the Athena table (partition projection over the S3 layout) and the built-in queries;
+    /// `athena create` makes the database (--database) and the tables (--table, and those of
+    /// --vpn-location and --tunnels-location) in Athena instead.
     Athena {
+        /// `create`: run CREATE DATABASE IF NOT EXISTS and the tables' DDL in Athena.
+        #[arg(value_enum, value_name = "ACTION")]
+        action: Option<AthenaAction>,
         /// Where flow logs are delivered: s3://bucket[/prefix].
         #[arg(long, value_name = "S3_URL")]
         location: String,
@@ -181,9 +190,15 @@ enum LogsCommand {
         /// Also the talked-to query for this address.
         #[arg(long, value_name = "IP")]
         ip: Option<String>,
-        /// The Athena table's name.
-        #[arg(long, default_value = "flows")]
-        table: String,
+        /// Also a table over Client VPN connection logs here (one JSON record a line) and the views
+        /// vpn_connections and vpn_endpoints the vpn and attribute questions read: s3://bucket[/prefix].
+        #[arg(long, value_name = "S3_URL")]
+        vpn_location: Option<String>,
+        /// Also a table over Site-to-Site VPN tunnel activity and BGP logs here (one JSON record a
+        /// line, the key naming vpn-…-<outside ip>) and the view tunnel_events the tunnels questions
+        /// read: s3://bucket[/prefix].
+        #[arg(long, value_name = "S3_URL")]
+        tunnels_location: Option<String>,
         /// The first year partition projection covers (flow logs began in 2015).
         #[arg(long, default_value_t = 2020, value_parser = clap::value_parser!(i32).range(2015..=2099))]
         first_year: i32,
@@ -216,6 +231,12 @@ enum LogsCommand {
         #[arg(long, default_value_t = 1, requires = "s3_layout", value_parser = clap::value_parser!(u32).range(1..=1000))]
         files_per_hour: u32,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AthenaAction {
+    /// Create the database, the tables and the views in Athena (with --athena-output, --region, …).
+    Create,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -500,6 +521,10 @@ fn run_question(
     tables: &[Table],
     sql: impl FnOnce(OptionalColumns) -> String,
 ) -> Result<u8, Failure> {
+    if let Some(engine) = athena(args)? {
+        let result = engine.builtin(&sql(athena_optional_columns(args)?))?;
+        return finish_result(args, &result, None, false);
+    }
     require(args, what, tables)?;
     let (session, issues, fetcher) = session(args)?;
     let sql = sql(OptionalColumns::of(session.flow_columns()));
@@ -513,6 +538,11 @@ fn run_folded(
     what: &str,
     answer: impl FnOnce(OptionalColumns) -> (FoldedAnswer, String),
 ) -> Result<u8, Failure> {
+    if let Some(engine) = athena(args)? {
+        let (_, sql) = answer(athena_optional_columns(args)?);
+        let result = engine.builtin(&sql)?;
+        return finish_result(args, &result, None, false);
+    }
     require(args, what, &[Table::Flows])?;
     query_format(args)?;
     let (session, issues, fetcher) = session(args)?;
@@ -525,10 +555,63 @@ fn run_folded(
         None => session.query(&sql).map_err(|e| Failure::Usage(e.to_string()))?,
     };
     print_stats(args, fetcher.as_ref());
-    write_answer(args, &issues, &result)
+    finish_result(args, &result, Some(&issues), false)
+}
+
+/// The Athena engine with `--engine athena` (local sources are then a usage error); `None` on the
+/// local engine (where Athena's options are one).
+fn athena(args: &SourceArgs) -> Result<Option<AthenaEngine>, Failure> {
+    match args.engine.engine {
+        Engine::Local => {
+            let given = args.engine.athena_only_given();
+            if given.is_empty() {
+                Ok(None)
+            } else {
+                Err(Failure::Usage(format!(
+                    "{}: only with --engine athena",
+                    given.join(", ")
+                )))
+            }
+        }
+        Engine::Athena => {
+            let mut local = vec![];
+            for (option, given) in [
+                ("--flows", !args.flows.is_empty()),
+                ("--vpn", !args.vpn.is_empty()),
+                ("--tunnels", !args.tunnels.is_empty()),
+                ("--vpn-endpoint", !args.vpn_endpoint.is_empty()),
+                ("--since", args.since.is_some()),
+                ("--until", args.until.is_some()),
+                ("--strict", args.strict),
+            ] {
+                if given {
+                    local.push(option);
+                }
+            }
+            if !local.is_empty() {
+                return Err(Failure::Usage(format!(
+                    "--engine athena queries the tables in Athena; {} read(s) local sources: leave them out \
+                     (filter by time with a WHERE on start and \"end\" in `logs sql`)",
+                    local.join(", ")
+                )));
+            }
+            AthenaEngine::new(&args.engine, &live_options(args), args.region.as_deref()).map(Some)
+        }
+    }
+}
+
+/// The optional `flows` columns the Athena table has: those of --log-format (the format the table
+/// was created for, as `logs athena` does).
+fn athena_optional_columns(args: &SourceArgs) -> Result<OptionalColumns, Failure> {
+    let format = log_format(args)?;
+    Ok(OptionalColumns::of(&netaudit_logs::FlowColumns::of_formats([&format])))
 }
 
 fn run_sql(args: &SourceArgs, sql: &str) -> Result<u8, Failure> {
+    if let Some(engine) = athena(args)? {
+        let result = engine.query(sql)?;
+        return finish_result(args, &result, None, false);
+    }
     // The usage check first, without reading anything: a statement names its tables.
     let probe = LogSession::new(LogSources::default(), Issues::new()).map_err(|e| Failure::Usage(e.to_string()))?;
     if let Ok(tables) = probe.tables_read(sql) {
@@ -549,8 +632,19 @@ fn finish_query(
     query_format(args)?;
     let result = session.query(sql).map_err(|e| Failure::Usage(e.to_string()))?;
     print_stats(args, fetcher);
-    let written = write_answer(args, issues, &result)?;
-    let mut incomplete = written == EXIT_INCOMPLETE;
+    finish_result(args, &result, Some(issues), attribution)
+}
+
+/// Write an answer; with `attribution`, note rows several Client VPN endpoints could own.
+fn finish_result(
+    args: &SourceArgs,
+    result: &netaudit_logs::QueryResult,
+    issues: Option<&Issues>,
+    attribution: bool,
+) -> Result<u8, Failure> {
+    let format = query_format(args)?;
+    write_to(args.output.as_deref(), |out| write_result(format, result, out))?;
+    let mut incomplete = issues.is_some_and(report_issues);
     if attribution {
         let rows = netaudit_logs::render::rows_as_json(&result.schema, &result.batches)
             .map_err(|e| Failure::Internal(e.to_string()))?;
@@ -564,17 +658,6 @@ fn finish_query(
         }
     }
     Ok(if incomplete { EXIT_INCOMPLETE } else { EXIT_CLEAN })
-}
-
-/// Write an answer; incomplete when bad input was skipped.
-fn write_answer(args: &SourceArgs, issues: &Issues, result: &netaudit_logs::QueryResult) -> Result<u8, Failure> {
-    let format = query_format(args)?;
-    write_to(args.output.as_deref(), |out| write_result(format, result, out))?;
-    Ok(if report_issues(issues) {
-        EXIT_INCOMPLETE
-    } else {
-        EXIT_CLEAN
-    })
 }
 
 /// A query answer's format: OCSF is for detections; configured, it leaves answers in a table.
@@ -604,7 +687,10 @@ fn write_result(format: OutputFormat, result: &netaudit_logs::QueryResult, out: 
 }
 
 pub fn run(args: LogsArgs) -> Result<u8, Failure> {
-    let d = Dialect::DataFusion;
+    let d = match args.sources.engine.engine {
+        Engine::Local => Dialect::DataFusion,
+        Engine::Athena => Dialect::Athena,
+    };
     let sources = &args.sources;
     let flows = [Table::Flows];
     match args.command {
@@ -636,6 +722,10 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             }
         }
         LogsCommand::Attribute { user } => {
+            if let Some(engine) = athena(sources)? {
+                let sql = answers::attribute(d, user.as_deref(), athena_optional_columns(sources)?);
+                return finish_result(sources, &engine.builtin(&sql)?, None, true);
+            }
             require(sources, "attribute", &[Table::Flows, Table::VpnConnections])?;
             let (session, issues, fetcher) = session(sources)?;
             let sql = answers::attribute(d, user.as_deref(), OptionalColumns::of(session.flow_columns()));
@@ -673,6 +763,7 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             catalogue(sources.format.unwrap_or_default(), sources.output.as_deref())
         }
         LogsCommand::Athena {
+            action,
             location,
             account,
             log_region,
@@ -680,10 +771,12 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             hourly,
             parquet,
             ip,
-            table,
+            vpn_location,
+            tunnels_location,
             first_year,
         } => {
             refuse_format(sources, "logs athena", "SQL", &[])?;
+            let table = sources.engine.table().to_owned();
             let ip = ip
                 .map(|ip| canonical_ip(&ip).ok_or_else(|| Failure::Usage(format!("--ip {ip:?} is not an IP address"))))
                 .transpose()?;
@@ -700,7 +793,26 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
                 table,
             };
             options.check().map_err(Failure::Usage)?;
-            let script = netaudit_logs::athena::statements(&options, &Thresholds::default(), ip.as_deref());
+            let mut log_tables = log_tables_at("--vpn-location", vpn_location.as_deref(), athena::vpn_statements)?;
+            log_tables.extend(log_tables_at(
+                "--tunnels-location",
+                tunnels_location.as_deref(),
+                athena::tunnel_statements,
+            )?);
+            let mut script = netaudit_logs::athena::statements(&options, &Thresholds::default(), ip.as_deref());
+            // Every table and view first, then the queries.
+            script.statements.splice(1..1, log_tables);
+            if action == Some(AthenaAction::Create) {
+                let engine = AthenaEngine::new(&sources.engine, &live_options(sources), sources.region.as_deref())?;
+                let tables: Vec<&str> = script
+                    .statements
+                    .iter()
+                    .take_while(|s| s.sql.starts_with("CREATE "))
+                    .map(|s| s.sql.as_str())
+                    .collect();
+                engine.create(&tables)?;
+                return Ok(EXIT_CLEAN);
+            }
             write_to(sources.output.as_deref(), |out| {
                 out.write_all(netaudit_logs::athena::script(&script).as_bytes())
             })?;
@@ -730,6 +842,21 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             };
             generate(records, seed, hours, layout, &incidents, gzip, output, target)
         }
+    }
+}
+
+/// The Athena tables over logs at `location` (`s3://bucket[/prefix]`) that `statements` makes.
+fn log_tables_at(
+    option: &str,
+    location: Option<&str>,
+    statements: fn(&str) -> Vec<athena::Statement>,
+) -> Result<Vec<athena::Statement>, Failure> {
+    match location {
+        Some(url) if netaudit_aws::log_sources::parse_s3_url(url).is_some() => Ok(statements(url)),
+        Some(url) => Err(Failure::Usage(format!(
+            "{option} {url:?}: expected s3://bucket[/prefix]"
+        ))),
+        None => Ok(vec![]),
     }
 }
 
@@ -784,6 +911,9 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
             })?;
         chosen.push(detection);
     }
+    if let Some(engine) = athena(sources)? {
+        return detect_on_athena(sources, &engine, &thresholds, chosen);
+    }
     let given = tables_given(sources);
     if chosen.is_empty() {
         // Every detection whose logs were given; at least one kind must be.
@@ -809,9 +939,61 @@ fn detect(sources: &SourceArgs, set: &[String], only: &[String]) -> Result<u8, F
     let findings =
         netaudit_logs::detect::run(&session, &detections, &thresholds).map_err(|e| Failure::Usage(e.to_string()))?;
     print_stats(sources, fetcher.as_ref());
-    let mut incomplete = report_issues(&issues);
-    let mut errors: Vec<String> = issues.list().iter().map(ToString::to_string).collect();
-    for (detection, why) in &not_run {
+    let incomplete = report_issues(&issues);
+    let errors: Vec<String> = issues.list().iter().map(ToString::to_string).collect();
+    detect_report(sources, &detections, &not_run, findings, errors, incomplete)
+}
+
+/// The detections in Athena (by default those over flows; the VPN and tunnel ones with `--only`),
+/// each finding with its records read by the evidence query on Athena too.
+fn detect_on_athena(
+    sources: &SourceArgs,
+    engine: &AthenaEngine,
+    thresholds: &Thresholds,
+    chosen: Vec<Detection>,
+) -> Result<u8, Failure> {
+    let chosen = if chosen.is_empty() {
+        Detection::ALL
+            .into_iter()
+            .filter(|d| d.table() == Table::Flows)
+            .collect()
+    } else {
+        chosen
+    };
+    let format = log_format(sources)?;
+    let columns = netaudit_logs::FlowColumns::of_formats([&format]);
+    // Asked for by name, the VPN and tunnel detections read the views `athena create
+    // --vpn-location/--tunnels-location` makes.
+    let tables = [Table::Flows, Table::VpnConnections, Table::TunnelEvents];
+    let (detections, not_run) = netaudit_logs::detect::runnable(&chosen, &tables, &columns);
+    let optional = OptionalColumns::of(&columns);
+    let mut findings = vec![];
+    let rows = |result: &netaudit_logs::QueryResult| {
+        netaudit_logs::render::rows_as_json(&result.schema, &result.batches)
+            .map_err(|e| Failure::Internal(e.to_string()))
+    };
+    for detection in &detections {
+        let found = engine.builtin(&detection.sql(Dialect::Athena, thresholds, optional))?;
+        for row in rows(&found)? {
+            let (subject, target, window_start) = netaudit_logs::detect::row_key(&row);
+            let sql = detection.evidence_sql(Dialect::Athena, thresholds, &subject, &target, window_start);
+            let records = rows(&engine.builtin(&sql)?)?;
+            findings.push(netaudit_logs::detect::finding(*detection, &row, Some(records)));
+        }
+    }
+    detect_report(sources, &detections, &not_run, findings, vec![], false)
+}
+
+/// The detections' findings as a report in the chosen format; the exit code.
+fn detect_report(
+    sources: &SourceArgs,
+    detections: &[Detection],
+    not_run: &[(Detection, String)],
+    findings: Vec<netaudit_checks::Finding>,
+    mut errors: Vec<String>,
+    mut incomplete: bool,
+) -> Result<u8, Failure> {
+    for (detection, why) in not_run {
         let message = format!("{} was not run: {why}", detection.id());
         eprintln!("netaudit: {message}");
         errors.push(message);

@@ -2,6 +2,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod athena_engine;
 mod cost_cmd;
 mod explain;
 mod fix_cmd;
@@ -33,6 +34,8 @@ const EXIT_INCOMPLETE: u8 = 2;
 const EXIT_FAILURES_AND_INCOMPLETE: u8 = 3;
 /// `securityhub import`: Security Hub refused a finding, or a call failed after its retries.
 const EXIT_IMPORT_FAILED: u8 = 4;
+/// `logs --engine athena`: a query failed, was cancelled or timed out, or an Athena call failed.
+const EXIT_QUERY_FAILED: u8 = 5;
 const EXIT_USAGE: u8 = 64;
 const EXIT_INTERNAL: u8 = 70;
 
@@ -98,7 +101,7 @@ enum Command {
     /// Read the audit trail: flow logs, Client VPN and Site-to-Site VPN logs; SQL, answers, detections.
     Logs(Box<logs_cmd::LogsArgs>),
     /// Print the read-only IAM policy a live scan needs (with --fix: what `fix apply` needs too; with
-    /// --securityhub: what `securityhub import` needs).
+    /// --securityhub: what `securityhub import` needs; with --athena: what `logs --engine athena` needs).
     IamPolicy {
         /// Include what --org needs (list accounts, assume the member role).
         #[arg(long)]
@@ -112,6 +115,10 @@ enum Command {
         /// Add the permissions `securityhub import` needs.
         #[arg(long)]
         securityhub: bool,
+        /// Add the permissions `logs --engine athena` and `logs athena create` need (Athena, the Glue
+        /// catalog, S3 for the logs and the query results).
+        #[arg(long)]
+        athena: bool,
         /// The flow-log delivery role `fix apply` may pass (with --fix).
         #[arg(long, value_name = "NAME", default_value = "netaudit-flow-logs-delivery")]
         delivery_role: String,
@@ -462,6 +469,8 @@ enum ListFormat {
 /// A failure that ends the command: a usage error or an internal one.
 enum Failure {
     Usage(String),
+    /// A remote query engine gave no answer (the message names the query).
+    Query(String),
     Internal(String),
 }
 
@@ -490,6 +499,10 @@ fn main() -> ExitCode {
         Err(Failure::Usage(message)) => {
             eprintln!("netaudit: error: {message}");
             ExitCode::from(EXIT_USAGE)
+        }
+        Err(Failure::Query(message)) => {
+            eprintln!("netaudit: error: {message}");
+            ExitCode::from(EXIT_QUERY_FAILED)
         }
         Err(Failure::Internal(message)) => {
             eprintln!("netaudit: internal error: {message}");
@@ -588,6 +601,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             org_role,
             fix,
             securityhub,
+            athena,
             delivery_role,
             output,
         } => {
@@ -601,6 +615,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 }
                 if securityhub {
                     all.push(netaudit_aws::securityhub_import_policy());
+                }
+                if athena {
+                    all.extend(netaudit_aws::athena_policy());
                 }
             }
             output.write(|out| {

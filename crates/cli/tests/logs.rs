@@ -609,18 +609,21 @@ fn a_command_without_its_logs_is_a_usage_error_naming_them() {
     assert_eq!(none, serde_json::json!([]));
 }
 
+/// Where `logs athena` finds flow logs in the tests.
+const FLOW_LOGS_BUCKET: [&str; 6] = [
+    "--location",
+    "s3://flow-logs-bucket/prefix",
+    "--account",
+    "123456789012",
+    "--log-region",
+    "us-east-1",
+];
+
 #[test]
 fn athena_prints_the_table_and_the_queries() {
-    let out = ok(&[
-        "athena",
-        "--location",
-        "s3://flow-logs-bucket/prefix",
-        "--account",
-        "123456789012",
-        "--log-region",
-        "us-east-1",
-        "--hive",
-    ]);
+    let mut args = vec!["athena"];
+    args.extend(FLOW_LOGS_BUCKET);
+    let out = ok(&[&args[..], &["--hive"]].concat());
     assert!(
         out.starts_with("-- table\nCREATE EXTERNAL TABLE IF NOT EXISTS flows ("),
         "{out}"
@@ -1124,4 +1127,647 @@ fn cloudwatch_flows_over_several_pages_and_streams_equal_the_local_answer() {
     // Three pages for the first stream, two for the others (the last page repeats its token); no
     // stream is opened to look for a header line: events are records.
     assert_eq!(stats["fetch_requests"], 7, "{stats:?}");
+}
+
+// --- The Athena engine, against the moto emulator ----------------------------------------------
+//
+// moto runs no SQL: each query takes the next result queued through its API (an empty one when
+// none is), and GetQueryExecution gives back the text a query was sent with.
+
+/// The `logs` command on the Athena engine, against `moto`, results written under s3://results/q.
+fn on_athena(moto: &Moto, args: &[&str]) -> Command {
+    let mut cmd = logs(args);
+    with_moto(&mut cmd, moto);
+    cmd.args(["--engine", "athena", "--athena-output", "s3://results/q"]);
+    cmd
+}
+
+impl Moto {
+    /// Queue results for the next queries, in order.
+    fn queue_athena_results(&self, results: &[serde_json::Value]) {
+        let body = serde_json::json!({ "region": "us-east-1", "results": results });
+        let status = self.request(
+            "POST",
+            "/moto-api/static/athena/query-results",
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(status, Some(201));
+    }
+
+    /// Python with boto3's Athena client `athena` on this server; what the code prints, as JSON.
+    fn athena_python(&self, code: &str) -> serde_json::Value {
+        let python = std::env::var("NETAUDIT_TEST_PYTHON").expect("NETAUDIT_TEST_PYTHON (scripts/test.sh sets it)");
+        let script = format!(
+            "import boto3, json\nathena = boto3.client('athena', endpoint_url='{}', region_name='us-east-1', \
+             aws_access_key_id='testing', aws_secret_access_key='testing')\n{code}",
+            self.url()
+        );
+        let out = std::process::Command::new(&python)
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Every query execution in the order they were started: id, text, state, database, results.
+    fn athena_executions(&self) -> Vec<serde_json::Value> {
+        let listed = self.athena_python(
+            "out = []\n\
+             for i in athena.list_query_executions()['QueryExecutionIds']:\n    \
+                 e = athena.get_query_execution(QueryExecutionId=i)['QueryExecution']\n    \
+                 out.append({'id': i, 'query': e['Query'], 'state': e['Status']['State'],\n        \
+                 'database': (e.get('QueryExecutionContext') or {}).get('Database'),\n        \
+                 'output': (e.get('ResultConfiguration') or {}).get('OutputLocation')})\n\
+             print(json.dumps(out))",
+        );
+        listed.as_array().unwrap().clone()
+    }
+}
+
+/// A local answer as the result Athena would give: Athena's column types for the JSON values,
+/// the header row Athena repeats, and every cell as Athena's text (lists as the CSV shows them).
+fn as_athena_result(csv: &str, rows: &serde_json::Value) -> serde_json::Value {
+    let names: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let rows = rows.as_array().unwrap();
+    let athena_type = |name: &str| {
+        let value = rows.iter().map(|r| &r[name]).find(|v| !v.is_null());
+        match value {
+            Some(serde_json::Value::Number(n)) if n.is_f64() => "double",
+            Some(serde_json::Value::Number(_)) => "bigint",
+            Some(serde_json::Value::Bool(_)) => "boolean",
+            Some(serde_json::Value::Array(_)) => "array(varchar)",
+            _ => "varchar",
+        }
+    };
+    let text = |v: &serde_json::Value| -> serde_json::Value {
+        match v {
+            serde_json::Value::Null => serde_json::json!({}),
+            serde_json::Value::String(s) => serde_json::json!({ "VarCharValue": s }),
+            serde_json::Value::Array(items) => {
+                let joined: Vec<String> = items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                    .collect();
+                serde_json::json!({ "VarCharValue": joined.join(",") })
+            }
+            other => serde_json::json!({ "VarCharValue": other.to_string() }),
+        }
+    };
+    let mut athena_rows = vec![serde_json::json!({
+        "Data": names.iter().map(|n| serde_json::json!({ "VarCharValue": n })).collect::<Vec<_>>()
+    })];
+    for row in rows {
+        athena_rows.push(serde_json::json!({
+            "Data": names.iter().map(|n| text(&row[*n])).collect::<Vec<_>>()
+        }));
+    }
+    let column_info: Vec<serde_json::Value> = names
+        .iter()
+        .map(|n| {
+            serde_json::json!({ "Name": n, "Label": n, "Type": athena_type(n), "Nullable": "UNKNOWN",
+                "CatalogName": "hive", "SchemaName": "", "TableName": "", "Precision": 0, "Scale": 0,
+                "CaseSensitive": false })
+        })
+        .collect();
+    serde_json::json!({ "rows": athena_rows, "column_info": column_info })
+}
+
+/// The query id in each `netaudit: athena query <id>: N bytes scanned, about $C` line.
+fn athena_query_ids(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("netaudit: athena query "))
+        .map(|rest| {
+            let (id, cost) = rest.split_once(": ").unwrap();
+            assert!(
+                cost.ends_with(" bytes scanned, about $0.000048"),
+                "moto scans nothing: Athena bills the 10 MB minimum: {cost}"
+            );
+            id.to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn athena_engine_sends_each_answer_s_sql_and_prints_it_like_the_local_engine() {
+    use netaudit_logs::answers::{self, Dialect, OptionalColumns};
+    let a = Dialect::Athena;
+    let dir = tempfile::tempdir().unwrap();
+    let generated = dir.path().join("f.log");
+    let generated = generated.to_str().unwrap();
+    let (_, stderr, code) = run(&mut logs(&["generate", "--records", "2000", "-o", generated]));
+    assert_eq!(code, 0, "{stderr}");
+    let busiest = json(&["top-talkers", "--flows", generated]);
+    let ip = busiest[0]["srcaddr"].as_str().unwrap().to_owned();
+    // The default format (version 2) has neither tcp-flags nor vpc-id.
+    let v2 = OptionalColumns {
+        tcp_flags: false,
+        vpc_id: false,
+    };
+    let at = "2024-06-10 06:40";
+    let at_epoch = 1_718_001_600; // 2024-06-10 06:40 UTC
+    let user_sql = "SELECT action, count(*) AS records FROM flows GROUP BY action ORDER BY action";
+    let cases: Vec<(Vec<&str>, Vec<&str>, String)> = vec![
+        (
+            vec!["talked-to", &ip],
+            vec!["--flows", generated],
+            answers::talked_to(a, &ip),
+        ),
+        (
+            vec!["top-talkers"],
+            vec!["--flows", generated],
+            answers::top_talkers(a, 10),
+        ),
+        (
+            vec!["top-talkers", "--limit", "3"],
+            vec!["--flows", generated],
+            answers::top_talkers(a, 3),
+        ),
+        (vec!["rejects"], vec!["--flows", generated], answers::rejects(a, 50, v2)),
+        (vec!["gaps"], vec!["--flows", generated], answers::gaps(a, 900)),
+        (
+            vec!["gaps", "--max-silence", "60"],
+            vec!["--flows", "flows"],
+            answers::gaps(a, 60),
+        ),
+        (
+            vec!["vpn", "who", "--at", at],
+            vec!["--vpn", "vpn"],
+            answers::vpn_who(a, at_epoch),
+        ),
+        (
+            vec!["vpn", "sessions"],
+            vec!["--vpn", "vpn"],
+            answers::vpn_sessions(a, None),
+        ),
+        (
+            vec!["vpn", "sessions", "--user", "alice"],
+            vec!["--vpn", "vpn"],
+            answers::vpn_sessions(a, Some("alice")),
+        ),
+        (vec!["vpn", "failures"], vec!["--vpn", "vpn"], answers::vpn_failures(a)),
+        (
+            vec!["attribute"],
+            vec!["--flows", "flows", "--vpn", "vpn"],
+            answers::attribute(a, None, v2),
+        ),
+        (vec!["tunnels"], vec!["--tunnels", "tunnels"], answers::tunnels(a)),
+        (
+            vec!["tunnels", "--summary"],
+            vec!["--tunnels", "tunnels"],
+            answers::tunnel_summary(a),
+        ),
+        (vec!["sql", user_sql], vec!["--flows", generated], user_sql.to_owned()),
+    ];
+    let moto = Moto::start();
+    let mut expected = vec![];
+    let mut ids = vec![];
+    for (question, local_sources, sql) in &cases {
+        let local = |format: &str| {
+            let mut args = question.clone();
+            args.extend(local_sources);
+            args.extend(["--format", format]);
+            ok(&args)
+        };
+        let (csv, rows) = (local("csv"), local("json"));
+        let rows: serde_json::Value = serde_json::from_str(&rows).unwrap();
+        assert!(
+            !rows.as_array().unwrap().is_empty(),
+            "{question:?} answers something locally"
+        );
+        let result = as_athena_result(&csv, &rows);
+        moto.queue_athena_results(&[result.clone(), result]);
+        let mut remote = |format: &str| {
+            let mut args = question.clone();
+            args.extend(["--format", format]);
+            let (stdout, stderr, code) = run(&mut on_athena(&moto, &args));
+            assert_eq!(code, 0, "{question:?}\n{stderr}");
+            ids.extend(athena_query_ids(&stderr));
+            stdout
+        };
+        assert_eq!(remote("csv"), csv, "{question:?}: the same columns, rows and cells");
+        let remote_rows: serde_json::Value = serde_json::from_str(&remote("json")).unwrap();
+        // Athena gives arrays as text; every other cell has the local engine's JSON type.
+        let lists: Vec<String> = rows[0]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| v.is_array())
+            .map(|(k, _)| k.clone())
+            .collect();
+        let without_lists = |rows: &serde_json::Value| -> Vec<serde_json::Value> {
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let mut r = r.as_object().unwrap().clone();
+                    r.retain(|k, _| !lists.contains(k));
+                    serde_json::Value::Object(r)
+                })
+                .collect()
+        };
+        assert_eq!(without_lists(&remote_rows), without_lists(&rows), "{question:?}");
+        expected.extend([sql.clone(), sql.clone()]);
+    }
+    let executions = moto.athena_executions();
+    let sent: Vec<&str> = executions.iter().map(|e| e["query"].as_str().unwrap()).collect();
+    assert_eq!(sent.len(), expected.len());
+    for (sent, expected) in sent.iter().zip(&expected) {
+        assert_eq!(sent, expected);
+    }
+    let executed: Vec<&str> = executions.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(executed, ids, "each query's cost line names it");
+    for e in &executions {
+        assert_eq!(e["database"], "netaudit");
+        assert!(e["output"].as_str().unwrap().starts_with("s3://results/q/"), "{e}");
+    }
+    // The same text `logs athena` prints for the console.
+    let mut args = vec!["athena"];
+    args.extend(FLOW_LOGS_BUCKET);
+    let script = ok(&[&args[..], &["--ip", &ip]].concat());
+    for sql in [
+        answers::talked_to(a, &ip),
+        answers::top_talkers(a, 10),
+        answers::rejects(a, 100, v2),
+        answers::gaps(a, 900),
+    ] {
+        assert!(script.contains(&format!("\n{sql};\n")), "{sql}\n{script}");
+    }
+}
+
+#[test]
+fn athena_detect_runs_the_flow_detections_and_their_evidence_in_athena() {
+    use netaudit_logs::answers::{Dialect, OptionalColumns};
+    use netaudit_logs::detect::{Detection, Thresholds};
+    let dir = tempfile::tempdir().unwrap();
+    let generated = dir.path().join("f.log");
+    let generated = generated.to_str().unwrap();
+    let (_, stderr, code) = run(&mut logs(&[
+        "generate",
+        "--records",
+        "3000",
+        "--incident",
+        "port-scan",
+        "-o",
+        generated,
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let (stdout, stderr, code) = run(&mut logs(&["detect", "--flows", generated, "--format", "json"]));
+    assert_eq!(code, 1, "{stderr}");
+    let local: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let scan = local["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["control"] == "NETAUDIT.LOGS.PORTSCAN")
+        .unwrap()
+        .clone();
+    // The detection's row and its records, as Athena would answer the two queries.
+    let mut row = scan["evidence"].as_object().unwrap().clone();
+    let records = row.remove("records").unwrap();
+    assert!(!records.as_array().unwrap().is_empty());
+    let names: Vec<String> = row.keys().cloned().collect();
+    let row_result = as_athena_result(&names.join(","), &serde_json::json!([row]));
+    let record_names: Vec<String> = records[0].as_object().unwrap().keys().cloned().collect();
+    let records_result = as_athena_result(&record_names.join(","), &records);
+
+    let moto = Moto::start();
+    moto.queue_athena_results(&[row_result, records_result]);
+    let (stdout, stderr, code) = run(&mut on_athena(&moto, &["detect", "--format", "json"]));
+    assert_eq!(code, 1, "a finding: exit 1\n{stderr}");
+    let remote: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let findings = remote["results"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{stdout}");
+    assert_eq!(
+        findings[0], scan,
+        "the same finding as the local engine's, records and all"
+    );
+    assert_eq!(remote["errors"], local["errors"]);
+    assert_eq!(remote["totals"]["FAIL"], 1);
+
+    // Each flow detection's SQL, the port scan's evidence query right after it.
+    let t = Thresholds::default();
+    let v2 = OptionalColumns {
+        tcp_flags: false,
+        vpc_id: false,
+    };
+    let mut expected = vec![];
+    for detection in Detection::ALL
+        .into_iter()
+        .filter(|d| d.table() == netaudit_logs::Table::Flows)
+    {
+        expected.push(detection.sql(Dialect::Athena, &t, v2));
+        if detection == Detection::PortScan {
+            expected.push(detection.evidence_sql(
+                Dialect::Athena,
+                &t,
+                row["subject"].as_str().unwrap(),
+                row["target"].as_str().unwrap(),
+                row["window_start"].as_i64().unwrap(),
+            ));
+        }
+    }
+    let executions = moto.athena_executions();
+    let sent: Vec<&str> = executions.iter().map(|e| e["query"].as_str().unwrap()).collect();
+    assert_eq!(sent, expected);
+    assert_eq!(athena_query_ids(&stderr).len(), expected.len());
+    assert_eq!(expected.len(), 6, "five flow detections and one evidence query");
+
+    // By name, a VPN detection runs over the view `athena create --vpn-location` makes.
+    let (stdout, stderr, code) = run(&mut on_athena(
+        &moto,
+        &["detect", "--only", "NETAUDIT.LOGS.VPNBRUTEFORCE", "--format", "json"],
+    ));
+    assert_eq!(code, 0, "no rows, no finding\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["totals"]["FAIL"], 0);
+    let executions = moto.athena_executions();
+    assert_eq!(executions.len(), expected.len() + 1);
+    assert_eq!(
+        executions.last().unwrap()["query"],
+        Detection::VpnBruteForce.sql(Dialect::Athena, &t, v2)
+    );
+}
+
+#[test]
+fn athena_create_runs_the_database_and_the_printed_tables_in_order() {
+    let mut args = vec!["athena"];
+    args.extend(FLOW_LOGS_BUCKET);
+    args.extend([
+        "--hive",
+        "--table",
+        "vpc_flows",
+        "--vpn-location",
+        "s3://vpn-logs/cvpn",
+        "--tunnels-location",
+        "s3://vpn-logs/tunnels/",
+    ]);
+    let script = ok(&args);
+    // Each printed statement without its title comment; the tables and views come first.
+    let printed: Vec<&str> = script
+        .split(";\n\n")
+        .filter_map(|s| s.split_once('\n').map(|(_, sql)| sql))
+        .filter(|sql| sql.starts_with("CREATE "))
+        .collect();
+    assert_eq!(printed.len(), 6, "{script}");
+    assert!(
+        printed[0].starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS vpc_flows ("),
+        "{script}"
+    );
+    assert!(printed[1].starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS vpn_connection_log ("));
+    assert!(printed[1].contains("LOCATION 's3://vpn-logs/cvpn/'"));
+    assert!(printed[2].starts_with("CREATE OR REPLACE VIEW vpn_connections AS SELECT "));
+    assert!(printed[3].starts_with("CREATE OR REPLACE VIEW vpn_endpoints AS SELECT "));
+    assert!(printed[4].starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS tunnel_log ("));
+    assert!(printed[4].ends_with("LOCATION 's3://vpn-logs/tunnels/'"));
+    assert!(printed[5].starts_with("CREATE OR REPLACE VIEW tunnel_events AS SELECT "));
+    let moto = Moto::start();
+    let mut create = vec!["athena", "create"];
+    create.extend(&args[1..]);
+    create.extend(["--database", "audit"]);
+    let (stdout, stderr, code) = run(&mut on_athena(&moto, &create));
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    let executions = moto.athena_executions();
+    let sent: Vec<(&str, &serde_json::Value)> = executions
+        .iter()
+        .map(|e| (e["query"].as_str().unwrap(), &e["database"]))
+        .collect();
+    let audit = serde_json::json!("audit");
+    let mut expected = vec![("CREATE DATABASE IF NOT EXISTS audit", &serde_json::Value::Null)];
+    expected.extend(printed.iter().map(|sql| (*sql, &audit)));
+    assert_eq!(sent, expected);
+    assert_eq!(athena_query_ids(&stderr).len(), 7);
+    // Athena (moto) made the database the first statement asked for.
+    let databases = moto.athena_python(
+        "print(json.dumps([d['Name'] for d in athena.list_databases(CatalogName='AwsDataCatalog')['DatabaseList']]))",
+    );
+    assert!(
+        databases.as_array().unwrap().contains(&serde_json::json!("audit")),
+        "{databases}"
+    );
+    // Without --vpn-location, only the flows table.
+    let mut flows_only = vec!["athena", "create"];
+    flows_only.extend(FLOW_LOGS_BUCKET);
+    let (_, stderr, code) = run(&mut on_athena(&moto, &flows_only));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(moto.athena_executions().len(), 7 + 2);
+    flows_only.extend(["--vpn-location", "cvpn/"]);
+    let (_, stderr, code) = run(&mut on_athena(&moto, &flows_only));
+    assert_eq!(code, 64);
+    assert!(stderr.contains("--vpn-location \"cvpn/\""), "{stderr}");
+}
+
+#[test]
+fn athena_engine_options_are_checked_before_any_call() {
+    let refused: [(&[&str], &str); 7] = [
+        (&["top-talkers", "--engine", "athena"], "--athena-output"),
+        (
+            &["top-talkers", "--engine", "athena", "--athena-output", "results/q"],
+            "--athena-output \"results/q\"",
+        ),
+        (
+            &[
+                "top-talkers",
+                "--engine",
+                "athena",
+                "--athena-output",
+                "s3://r/q",
+                "--flows",
+                "flows",
+            ],
+            "--flows",
+        ),
+        (
+            &[
+                "rejects",
+                "--engine",
+                "athena",
+                "--athena-output",
+                "s3://r/q",
+                "--since",
+                "2024-06-10",
+            ],
+            "--since",
+        ),
+        (
+            &["top-talkers", "--flows", "flows", "--table", "flows"],
+            "--table: only with --engine athena",
+        ),
+        (
+            &[
+                "top-talkers",
+                "--engine",
+                "athena",
+                "--athena-output",
+                "s3://r/q",
+                "--table",
+                "a.b.c",
+            ],
+            "--table",
+        ),
+        (
+            &[
+                "top-talkers",
+                "--engine",
+                "athena",
+                "--athena-output",
+                "s3://r/q",
+                "--database",
+                "net-audit",
+            ],
+            "--database",
+        ),
+    ];
+    for (args, named) in refused {
+        let mut cmd = logs(args);
+        cmd.env("AWS_REGION", "us-east-1");
+        let (stdout, stderr, code) = run(&mut cmd);
+        assert_eq!((code, stdout.as_str()), (64, ""), "{args:?}\n{stderr}");
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+    }
+    // No region anywhere: a usage error, before any call. The profile's region is enough.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, "[default]\nregion = eu-west-1\n").unwrap();
+    let moto = Moto::start();
+    for (config_file, expected) in [("/nonexistent/config", 64), (config.to_str().unwrap(), 0)] {
+        let mut cmd = on_athena(&moto, &["top-talkers"]);
+        cmd.env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", config_file);
+        let (_, stderr, code) = run(&mut cmd);
+        assert_eq!(code, expected, "{config_file}: {stderr}");
+        if expected == 64 {
+            assert!(
+                stderr.contains("give --region") && stderr.contains("AWS_REGION"),
+                "{stderr}"
+            );
+        }
+    }
+    let regions = moto.athena_python(
+        "print(json.dumps([boto3.client('athena', endpoint_url=athena.meta.endpoint_url, region_name=r, \
+         aws_access_key_id='testing', aws_secret_access_key='testing').list_query_executions()['QueryExecutionIds'] \
+         for r in ['us-east-1', 'eu-west-1']]))",
+    );
+    assert_eq!(regions[0].as_array().unwrap().len(), 0);
+    assert_eq!(regions[1].as_array().unwrap().len(), 1, "the profile's region was used");
+}
+
+#[test]
+fn athena_queries_that_never_finish_or_are_cancelled_fail_naming_the_query() {
+    let moto = Moto::start();
+    // Queries stay QUEUED until a million looks.
+    let transition = serde_json::json!({
+        "model_name": "athena::execution",
+        "transition": { "progression": "manual", "times": 1_000_000 },
+    });
+    assert_eq!(
+        moto.request(
+            "POST",
+            "/moto-api/state-manager/set-transition",
+            &[("Content-Type", "application/json")],
+            transition.to_string().as_bytes()
+        ),
+        Some(201)
+    );
+    let started = Instant::now();
+    let (stdout, stderr, code) = run(&mut on_athena(&moto, &["top-talkers", "--athena-timeout", "1"]));
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!((code, stdout.as_str()), (5, ""), "{stderr}");
+    let executions = moto.athena_executions();
+    let id = executions[0]["id"].as_str().unwrap();
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "netaudit: error: athena query {id} was still QUEUED after 1s; it was stopped (athena:StopQueryExecution)"
+        )
+    );
+    assert_eq!(executions[0]["state"], "CANCELLED", "StopQueryExecution was sent");
+
+    // Someone stops a query while netaudit waits for it.
+    let mut waiting = std::process::Command::new(assert_cmd::cargo::cargo_bin("netaudit"));
+    waiting
+        .current_dir(examples())
+        .args([
+            "logs",
+            "rejects",
+            "--engine",
+            "athena",
+            "--athena-output",
+            "s3://results/q",
+        ])
+        .args(["--endpoint-url", &moto.url()])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = waiting.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let second = loop {
+        let executions = moto.athena_executions();
+        if let Some(e) = executions.get(1) {
+            break e["id"].as_str().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "netaudit never started its query");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    moto.athena_python(&format!(
+        "athena.stop_query_execution(QueryExecutionId='{second}')\nprint('null')"
+    ));
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!("netaudit: error: athena query {second} was cancelled: Athena gave no reason")
+    );
+
+    // An API error names the call: the workgroup does not exist.
+    let (_, stderr, code) = run(&mut on_athena(&moto, &["gaps", "--workgroup", "nightly"]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.starts_with("netaudit: error: athena:StartQueryExecution: ")
+            && stderr.contains("WorkGroup does not exist"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn athena_iam_policy_allows_the_engine_s_calls_only_when_asked() {
+    let (plain, _, code) = run(binary::netaudit().args(["iam-policy"]));
+    assert_eq!(code, 0);
+    assert!(!plain.contains("athena:") && !plain.contains("glue:"), "{plain}");
+    let (out, _, code) = run(binary::netaudit().args(["iam-policy", "--athena"]));
+    assert_eq!(code, 0);
+    let policy: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let allowed: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()))
+        .collect();
+    // The calls the engine makes (see the tests above), Athena's catalog reads and writes, and S3
+    // for the logs and the results.
+    for action in [
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StopQueryExecution",
+        "glue:GetDatabase",
+        "glue:GetTable",
+        "glue:CreateDatabase",
+        "glue:CreateTable",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObject",
+        "s3:GetBucketLocation",
+        "ec2:DescribeFlowLogs",
+    ] {
+        assert!(allowed.contains(&action), "{action}\n{out}");
+    }
 }

@@ -8,6 +8,10 @@
 use crate::answers::{self, Dialect, OptionalColumns};
 use crate::detect::{Detection, Thresholds};
 use crate::flow_format::{column_name, FieldKind, FlowFormat, FIELDS};
+use crate::{LogError, QueryResult};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use std::sync::Arc;
 
 /// Where the logs are and how they are laid out.
 #[derive(Debug, Clone)]
@@ -192,8 +196,8 @@ pub fn table_columns(o: &AthenaOptions) -> Vec<String> {
 }
 
 /// The built-in questions and detections over flows, in Athena's SQL, each only when the table
-/// has every column it reads. Client VPN and Site-to-Site logs are small enough to read on one
-/// machine: their questions run with `netaudit logs`, not here.
+/// has every column it reads. The Client VPN and Site-to-Site questions read the views
+/// [`vpn_statements`] and [`tunnel_statements`] make; they are not in this script.
 pub fn statements(o: &AthenaOptions, thresholds: &Thresholds, ip: Option<&str>) -> Script {
     let d = Dialect::Athena;
     let columns = table_columns(o);
@@ -202,13 +206,7 @@ pub fn statements(o: &AthenaOptions, thresholds: &Thresholds, ip: Option<&str>) 
         tcp_flags: has("tcp_flags"),
         vpc_id: has("vpc_id"),
     };
-    let rename = |sql: String| {
-        if o.table == "flows" {
-            sql
-        } else {
-            sql.replace("FROM flows", &format!("FROM {}", o.table))
-        }
-    };
+    let rename = |sql: String| on_table(&sql, &o.table);
     let mut script = Script {
         statements: vec![Statement {
             title: "table".into(),
@@ -243,8 +241,10 @@ pub fn statements(o: &AthenaOptions, thresholds: &Thresholds, ip: Option<&str>) 
             script.omitted.push(Omitted {
                 title,
                 reason: format!(
-                    "reads {}, which `netaudit logs detect` reads from the logs themselves",
-                    detection.table().name()
+                    "reads {}: `netaudit logs detect --only {}` runs it, on the logs themselves or with \
+                     --engine athena over the view --vpn-location or --tunnels-location makes",
+                    detection.table().name(),
+                    detection.id()
                 ),
             });
             continue;
@@ -285,4 +285,277 @@ pub fn script(script: &Script) -> String {
         out.push_str(&format!("-- not here: {}: {}\n", o.title, o.reason));
     }
     out
+}
+
+/// The Arrow type a result column of Athena type `athena_type` is read as: whole numbers as
+/// Int64, fractions as Float64, booleans, and the rest (text, arrays, timestamps) as the text
+/// Athena returns.
+fn arrow_type(athena_type: &str) -> DataType {
+    match athena_type.to_ascii_lowercase().as_str() {
+        "tinyint" | "smallint" | "integer" | "int" | "bigint" => DataType::Int64,
+        "double" | "float" | "real" => DataType::Float64,
+        t if t.starts_with("decimal") => DataType::Float64,
+        "boolean" => DataType::Boolean,
+        _ => DataType::Utf8,
+    }
+}
+
+/// An Athena result (columns as (name, Athena type), cells as Athena's text) as a query result
+/// the renderers print like the local engine's.
+pub fn result_from_text(columns: &[(String, String)], rows: &[Vec<Option<String>>]) -> Result<QueryResult, LogError> {
+    let mut fields = vec![];
+    let mut arrays: Vec<ArrayRef> = vec![];
+    for (index, (name, athena_type)) in columns.iter().enumerate() {
+        let data_type = arrow_type(athena_type);
+        let cells = rows.iter().map(|row| row.get(index).cloned().flatten());
+        let bad = |value: &str| {
+            LogError::Query(format!(
+                "Athena column {name} ({athena_type}): {value:?} is not a {athena_type}"
+            ))
+        };
+        let array: ArrayRef = match data_type {
+            DataType::Int64 => Arc::new(
+                cells
+                    .map(|c| c.map(|v| v.trim().parse::<i64>().map_err(|_| bad(&v))).transpose())
+                    .collect::<Result<Int64Array, _>>()?,
+            ),
+            DataType::Float64 => Arc::new(
+                cells
+                    .map(|c| c.map(|v| v.trim().parse::<f64>().map_err(|_| bad(&v))).transpose())
+                    .collect::<Result<Float64Array, _>>()?,
+            ),
+            DataType::Boolean => Arc::new(
+                cells
+                    .map(|c| {
+                        c.map(|v| match v.trim() {
+                            "true" => Ok(true),
+                            "false" => Ok(false),
+                            _ => Err(bad(&v)),
+                        })
+                        .transpose()
+                    })
+                    .collect::<Result<BooleanArray, _>>()?,
+            ),
+            _ => Arc::new(cells.collect::<StringArray>()),
+        };
+        fields.push(Field::new(name, data_type, true));
+        arrays.push(array);
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = if columns.is_empty() {
+        RecordBatch::new_empty(schema.clone())
+    } else {
+        RecordBatch::try_new(schema.clone(), arrays)?
+    };
+    Ok(QueryResult {
+        schema,
+        batches: vec![batch],
+    })
+}
+
+/// Point a statement written for the `flows` table at `table` (`[database.]name`).
+pub fn on_table(sql: &str, table: &str) -> String {
+    if table == "flows" {
+        sql.to_owned()
+    } else {
+        sql.replace("FROM flows", &format!("FROM {table}"))
+    }
+}
+
+/// A text column of a raw log table, with `NA`, `-` and empty text as null (as the local readers
+/// take them).
+fn absent(column: &str) -> String {
+    format!("NULLIF(NULLIF(NULLIF({column}, 'NA'), '-'), '')")
+}
+
+/// The raw Client VPN connection log table `athena create --vpn-location` makes.
+pub const VPN_LOG_TABLE: &str = "vpn_connection_log";
+
+/// Client VPN connection logs in S3 as Athena tables: the records as they are (one JSON object a
+/// line, keys with `-`, every value text; a line that is not JSON fails the query rather than
+/// being skipped unseen), then the views `vpn_connections` (the columns and types
+/// of netaudit's own table: `NA` and `-` are null, times are epoch seconds, the file is `source`)
+/// and `vpn_endpoints` (empty: no endpoint declares its VPCs, as without `--vpn-endpoint`). The
+/// `vpn` and `attribute` questions then read them as they read netaudit's own tables.
+pub fn vpn_statements(location: &str) -> Vec<Statement> {
+    let base = location.trim_end_matches('/');
+    let schema = crate::vpn::vpn_schema();
+    let logged: Vec<&str> = schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .filter(|n| *n != "source")
+        .collect();
+    let columns: Vec<String> = logged.iter().map(|n| format!("  `{n}` string")).collect();
+    let mappings: Vec<String> = logged
+        .iter()
+        .map(|n| format!("  'mapping.{n}' = '{}'", n.replace('_', "-")))
+        .collect();
+    let table = format!(
+        "CREATE EXTERNAL TABLE IF NOT EXISTS {VPN_LOG_TABLE} (\n{}\n)\n\
+         ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\nWITH SERDEPROPERTIES (\n{}\n)\n\
+         LOCATION '{base}/'",
+        columns.join(",\n"),
+        mappings.join(",\n"),
+    );
+    let mut selected = vec![];
+    for field in schema.fields() {
+        let n = field.name();
+        selected.push(match field.data_type() {
+            _ if n == "source" => "\"$path\" AS source".to_owned(),
+            _ if crate::vpn::VPN_TIMES.contains(&n.as_str()) => format!(
+                "CAST(to_unixtime(parse_datetime({}, 'yyyy-MM-dd HH:mm:ss')) AS BIGINT) AS {n}",
+                absent(n)
+            ),
+            DataType::Int64 => format!("TRY_CAST({} AS BIGINT) AS {n}", absent(n)),
+            DataType::Int32 => format!("TRY_CAST({} AS INTEGER) AS {n}", absent(n)),
+            _ => format!("{} AS {n}", absent(n)),
+        });
+    }
+    let view = format!(
+        "CREATE OR REPLACE VIEW vpn_connections AS SELECT {} FROM {VPN_LOG_TABLE}",
+        selected.join(", ")
+    );
+    let endpoints = "CREATE OR REPLACE VIEW vpn_endpoints AS SELECT client_vpn_endpoint_id, scope_id FROM \
+                     (VALUES (CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR))) AS none (client_vpn_endpoint_id, scope_id) \
+                     WHERE client_vpn_endpoint_id IS NOT NULL"
+        .to_owned();
+    vec![
+        Statement {
+            title: "Client VPN connection logs".into(),
+            sql: table,
+        },
+        Statement {
+            title: "vpn_connections".into(),
+            sql: view,
+        },
+        Statement {
+            title: "vpn_endpoints".into(),
+            sql: endpoints,
+        },
+    ]
+}
+
+/// The raw Site-to-Site VPN log table `athena create --tunnels-location` makes.
+pub const TUNNEL_LOG_TABLE: &str = "tunnel_log";
+
+/// A catalogue pattern as a `LIKE` pattern (escape `\`): `{n}` is one character or more, and
+/// text may follow the documented message, as [`crate::catalogue::classify`] matches.
+fn like_pattern(pattern: &str) -> String {
+    let escaped = pattern
+        .to_ascii_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+        .replace("{n}", "_%");
+    format!("{escaped}%")
+}
+
+/// The id of the first catalogue entry `column` (a message) matches, as SQL; null when none.
+pub fn catalogue_id_sql(column: &str) -> String {
+    let cases: Vec<String> = crate::catalogue::CATALOGUE
+        .iter()
+        .map(|e| {
+            format!(
+                "WHEN lower(trim({column})) LIKE {} ESCAPE '\\' THEN {}",
+                answers::literal(&like_pattern(e.pattern)),
+                answers::literal(e.id)
+            )
+        })
+        .collect();
+    format!("CASE {} END", cases.join(" "))
+}
+
+/// Site-to-Site VPN tunnel activity and BGP logs in S3 (JSON, one record a line; the object's
+/// key names the connection and tunnel as `vpn-…-<outside ip>` unless the record's `resource_id`
+/// does) as the raw table, then the view `tunnel_events` with the columns and types of netaudit's
+/// own table, each message matched to the catalogue as the local engine does.
+pub fn tunnel_statements(location: &str) -> Vec<Statement> {
+    let base = location.trim_end_matches('/');
+    let raw = [
+        "resource_id",
+        "event_timestamp",
+        "timestamp",
+        "details",
+        "dpd_enabled",
+        "nat_t_detected",
+        "ike_phase1_state",
+        "ike_phase2_state",
+        "type",
+        "status",
+        "message",
+    ];
+    let columns: Vec<String> = raw.iter().map(|n| format!("  `{n}` string")).collect();
+    let table = format!(
+        "CREATE EXTERNAL TABLE IF NOT EXISTS {TUNNEL_LOG_TABLE} (\n{}\n)\n\
+         ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\nLOCATION '{base}/'",
+        columns.join(",\n")
+    );
+    let named = |from: &str| format!("regexp_extract({from}, 'vpn-[0-9a-f]+')");
+    let outside_ip = |from: &str| {
+        format!("regexp_extract({from}, 'vpn-[0-9a-f]+[-_]((?:[0-9]{{1,3}}\\.){{3}}[0-9]{{1,3}}|[0-9a-fA-F]*:[0-9a-fA-F:]+)', 1)")
+    };
+    // Seconds or milliseconds (past 10^11 a value is milliseconds), else the `timestamp` text.
+    let millis = "CASE WHEN abs(raw_time) >= 1e11 THEN raw_time ELSE raw_time * 1000 END";
+    let parsed = format!(
+        "SELECT coalesce({id_r}, {id_p}) AS vpn_connection_id, coalesce({ip_r}, {ip_p}) AS tunnel_outside_ip, \
+         CASE WHEN {resource} IS NOT NULL OR {kind} IS NOT NULL THEN 'bgp' ELSE 'tunnel' END AS log_kind, \
+         coalesce(TRY_CAST({event} AS DOUBLE), TRY_CAST({stamp} AS DOUBLE), \
+         to_unixtime(TRY(parse_datetime(replace({stamp}, 'Z', ''), 'yyyy-MM-dd HH:mm:ss.SSS')))) AS raw_time, \
+         coalesce({details}, {message_details}, CASE WHEN {message} NOT LIKE '{{%' THEN {message} END) AS details, \
+         TRY_CAST({dpd} AS BOOLEAN) AS dpd_enabled, TRY_CAST({nat} AS BOOLEAN) AS nat_t_detected, \
+         lower({phase1}) AS ike_phase1_state, lower({phase2}) AS ike_phase2_state, {kind} AS bgp_type, \
+         {status} AS bgp_status, json_extract_scalar(message, '$.prefix') AS bgp_prefix, \
+         json_extract_scalar(message, '$.asPath') AS bgp_as_path, \
+         json_extract_scalar(message, '$.nextHopIp') AS bgp_next_hop_ip, \"$path\" AS source FROM {TUNNEL_LOG_TABLE}",
+        id_r = named("resource_id"),
+        id_p = named("\"$path\""),
+        ip_r = outside_ip("resource_id"),
+        ip_p = outside_ip("\"$path\""),
+        resource = absent("resource_id"),
+        kind = absent("type"),
+        event = absent("event_timestamp"),
+        stamp = absent("timestamp"),
+        details = absent("details"),
+        message_details = "json_extract_scalar(message, '$.details')",
+        message = absent("message"),
+        dpd = absent("dpd_enabled"),
+        nat = absent("nat_t_detected"),
+        phase1 = absent("ike_phase1_state"),
+        phase2 = absent("ike_phase2_state"),
+        status = absent("status"),
+    );
+    let catalogue: Vec<String> = crate::catalogue::CATALOGUE
+        .iter()
+        .map(|e| {
+            format!(
+                "({}, {}, {}, {})",
+                answers::literal(e.id),
+                answers::literal(e.category.as_str()),
+                answers::literal(e.explanation),
+                answers::literal(e.fix)
+            )
+        })
+        .collect();
+    let view = format!(
+        "CREATE OR REPLACE VIEW tunnel_events AS SELECT t.vpn_connection_id, t.tunnel_outside_ip, t.log_kind, \
+         CAST(floor(t.event_millis / 1000) AS BIGINT) AS event_time, CAST(t.event_millis AS BIGINT) AS event_time_ms, \
+         t.details, t.dpd_enabled, t.nat_t_detected, t.ike_phase1_state, t.ike_phase2_state, t.bgp_type, \
+         t.bgp_status, t.bgp_prefix, t.bgp_as_path, t.bgp_next_hop_ip, t.message_id, c.category, c.explanation, \
+         c.fix, t.source \
+         FROM (SELECT p.*, round({millis}) AS event_millis, {id} AS message_id FROM ({parsed}) AS p) AS t \
+         LEFT JOIN (VALUES {entries}) AS c (id, category, explanation, fix) ON c.id = t.message_id",
+        id = catalogue_id_sql("details"),
+        entries = catalogue.join(", "),
+    );
+    vec![
+        Statement {
+            title: "Site-to-Site VPN tunnel logs".into(),
+            sql: table,
+        },
+        Statement {
+            title: "tunnel_events".into(),
+            sql: view,
+        },
+    ]
 }

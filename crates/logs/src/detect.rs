@@ -316,9 +316,8 @@ impl Detection {
         }
     }
 
-    /// The records behind one finding.
-    fn evidence_sql(self, t: &Thresholds, subject: &str, target: &str, window_start: i64) -> String {
-        let d = Dialect::DataFusion;
+    /// The records behind one finding, in `d`'s SQL.
+    pub fn evidence_sql(self, d: Dialect, t: &Thresholds, subject: &str, target: &str, window_start: i64) -> String {
         let s = literal(subject);
         let within =
             |column: &str, window: i64| format!("{column} >= {window_start} AND {column} < {}", window_start + window);
@@ -462,6 +461,64 @@ pub fn runnable(
     (run, not_run)
 }
 
+/// What a detection row is about: its subject, target and window start.
+pub fn row_key(row: &serde_json::Map<String, serde_json::Value>) -> (String, String, i64) {
+    let text = |k: &str| row.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let window_start = row.get("window_start").and_then(serde_json::Value::as_i64).unwrap_or(0);
+    (text("subject"), text("target"), window_start)
+}
+
+/// A detection row as a FAIL finding, with the records behind it as evidence; `records` is `None`
+/// when the engine did not read them (the finding then says so in `records_omitted`).
+pub fn finding(
+    detection: Detection,
+    row: &serde_json::Map<String, serde_json::Value>,
+    records: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
+) -> Finding {
+    let (subject, _, _) = row_key(row);
+    let first = |key: &str| {
+        records
+            .iter()
+            .flatten()
+            .find_map(|r| r.get(key).and_then(|v| v.as_str()))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let account = first("account_id");
+    let region = first("region");
+    // Keys in name order whether or not serde_json keeps insertion order, so every renderer
+    // prints the same thing.
+    let mut pairs: Vec<(String, serde_json::Value)> = row.clone().into_iter().collect();
+    match records {
+        Some(records) => pairs.push((
+            "records".into(),
+            serde_json::Value::Array(records.into_iter().map(serde_json::Value::Object).collect()),
+        )),
+        None => pairs.push(("records_omitted".into(), serde_json::Value::Bool(true))),
+    }
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let evidence: serde_json::Map<String, serde_json::Value> = pairs.into_iter().collect();
+    Finding {
+        control: detection.id().to_owned(),
+        status: Status::Fail,
+        resource_type: detection.resource_type().to_owned(),
+        resource_id: subject,
+        resource_name: None,
+        resource_arn: String::new(),
+        account_id: account,
+        region,
+        reason: detection.reason(row),
+        evidence,
+        gaps: vec![],
+        exception: None,
+        remedy: None,
+        location: None,
+        read_from: None,
+        priority: Default::default(),
+        priority_reasons: vec![],
+    }
+}
+
 /// Run detections and turn their rows into FAIL findings with evidence.
 pub fn run(session: &LogSession, detections: &[Detection], t: &Thresholds) -> Result<Vec<Finding>, LogError> {
     let mut findings = vec![];
@@ -469,57 +526,11 @@ pub fn run(session: &LogSession, detections: &[Detection], t: &Thresholds) -> Re
         let optional = OptionalColumns::of(session.flow_columns());
         let result = session.query(&detection.sql(Dialect::DataFusion, t, optional))?;
         for row in rows_as_json(&result.schema, &result.batches)? {
-            let subject = row
-                .get("subject")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned();
-            let target = row
-                .get("target")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned();
-            let window_start = row.get("window_start").and_then(serde_json::Value::as_i64).unwrap_or(0);
-            let evidence_rows = session.query(&detection.evidence_sql(t, &subject, &target, window_start))?;
+            let (subject, target, window_start) = row_key(&row);
+            let evidence_rows =
+                session.query(&detection.evidence_sql(Dialect::DataFusion, t, &subject, &target, window_start))?;
             let records = rows_as_json(&evidence_rows.schema, &evidence_rows.batches)?;
-            let account = records
-                .iter()
-                .find_map(|r| r.get("account_id").and_then(|v| v.as_str()))
-                .unwrap_or_default()
-                .to_owned();
-            let region = records
-                .iter()
-                .find_map(|r| r.get("region").and_then(|v| v.as_str()))
-                .unwrap_or_default()
-                .to_owned();
-            // Keys in name order whether or not serde_json keeps insertion order, so every
-            // renderer prints the same thing.
-            let mut pairs: Vec<(String, serde_json::Value)> = row.clone().into_iter().collect();
-            pairs.push((
-                "records".into(),
-                serde_json::Value::Array(records.into_iter().map(serde_json::Value::Object).collect()),
-            ));
-            pairs.sort_by(|a, b| a.0.cmp(&b.0));
-            let evidence: serde_json::Map<String, serde_json::Value> = pairs.into_iter().collect();
-            findings.push(Finding {
-                control: detection.id().to_owned(),
-                status: Status::Fail,
-                resource_type: detection.resource_type().to_owned(),
-                resource_id: subject,
-                resource_name: None,
-                resource_arn: String::new(),
-                account_id: account,
-                region,
-                reason: detection.reason(&row),
-                evidence,
-                gaps: vec![],
-                exception: None,
-                remedy: None,
-                location: None,
-                read_from: None,
-                priority: Default::default(),
-                priority_reasons: vec![],
-            });
+            findings.push(finding(*detection, &row, Some(records)));
         }
     }
     Ok(findings)

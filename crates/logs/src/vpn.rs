@@ -153,7 +153,8 @@ const VPN_TEXT_BEFORE: &[&str] = &[
     "client_vpn_endpoint_id",
     "transport_protocol",
 ];
-const VPN_TIMES: &[&str] = &[
+/// The `vpn_connections` columns that are times (`YYYY-MM-DD HH:MM:SS` UTC in the logs, epoch seconds in the table).
+pub const VPN_TIMES: &[&str] = &[
     "connection_start_time",
     "connection_last_update_time",
     "connection_end_time",

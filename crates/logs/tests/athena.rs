@@ -94,6 +94,10 @@ impl Visitor for Names {
             }
             TableFactor::Derived { alias: Some(alias), .. } => {
                 self.defined.insert(alias.name.value.to_lowercase());
+                // `(VALUES …) AS c (id, category)` names its columns.
+                for column in &alias.columns {
+                    self.defined.insert(column.name.value.to_lowercase());
+                }
             }
             _ => {}
         }
@@ -114,6 +118,42 @@ impl Visitor for Names {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// The columns of a `CREATE TABLE` (Hive's dialect) of the table `name`.
+fn created_columns(sql: &str, name: &str) -> BTreeSet<String> {
+    let parsed = Parser::parse_sql(&HiveDialect {}, sql).unwrap_or_else(|e| panic!("{e}\n{sql}"));
+    match &parsed[0] {
+        Statement::CreateTable(create) => {
+            assert_eq!(create.name.to_string(), name);
+            create.columns.iter().map(|c| c.name.value.to_lowercase()).collect()
+        }
+        other => panic!("not a CREATE TABLE: {other}"),
+    }
+}
+
+/// A `CREATE VIEW`: its name, its output columns and every name its query uses.
+fn view(sql: &str) -> (String, Vec<String>, Names) {
+    let parsed = Parser::parse_sql(&GenericDialect {}, sql).unwrap_or_else(|e| panic!("{e}\n{sql}"));
+    let Statement::CreateView(create) = &parsed[0] else {
+        panic!("not a CREATE VIEW: {sql}")
+    };
+    let outputs: Vec<String> = match create.query.body.as_ref() {
+        SetExpr::Select(select) => select
+            .projection
+            .iter()
+            .map(|item| match item {
+                SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
+                SelectItem::UnnamedExpr(Expr::Identifier(i)) => i.value.clone(),
+                SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last().unwrap().value.clone(),
+                other => panic!("{other}"),
+            })
+            .collect(),
+        other => panic!("{other}"),
+    };
+    let mut used = Names::default();
+    let _ = create.query.visit(&mut used);
+    (create.name.to_string(), outputs, used)
 }
 
 fn names(sql: &str) -> Names {
@@ -256,4 +296,245 @@ fn the_account_region_and_table_are_checked() {
     bad(&|o| o.location = "/tmp".into(), "--location");
     bad(&|o| o.location = "s3://".into(), "--location");
     bad(&|o| o.table = "flows; DROP TABLE x".into(), "--table");
+}
+
+/// The evidence query `detect --engine athena` runs for each finding reads only the created table's
+/// columns, for every detection the script emits.
+#[test]
+fn every_evidence_query_reads_only_the_created_table_and_its_columns() {
+    use netaudit_logs::answers::Dialect;
+    use netaudit_logs::detect::Detection;
+    let t = Thresholds::default();
+    for format in [netaudit_logs::DEFAULT_FORMAT, v5()] {
+        let o = options(format, false, false, false);
+        let columns: BTreeSet<String> = table_columns(&o).into_iter().collect();
+        let script = statements(&o, &t, None);
+        let mut checked = 0;
+        for detection in Detection::ALL {
+            let title = format!("detect {}", detection.id());
+            if !script.statements.iter().any(|s| s.title == title) {
+                continue;
+            }
+            let sql = detection.evidence_sql(Dialect::Athena, &t, "10.0.1.5", "10.0.2.9", 1_718_000_000);
+            assert!(
+                !sql.contains("is_private("),
+                "DataFusion's function in Athena's SQL: {sql}"
+            );
+            let used = names(&sql);
+            assert_eq!(used.tables, BTreeSet::from(["flows".to_owned()]), "{title}");
+            for identifier in &used.identifiers {
+                assert!(
+                    columns.contains(identifier) || used.defined.contains(identifier),
+                    "{format:?} {title}: uses {identifier}\n{sql}"
+                );
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, 5, "{format:?}: every flow detection");
+    }
+}
+
+/// An Athena result becomes Arrow typed from Athena's column types, so numbers print as numbers.
+#[test]
+fn athena_results_are_typed_from_athena_s_column_types() {
+    use netaudit_logs::athena::result_from_text;
+    use netaudit_logs::render::rows_as_json;
+    let columns: Vec<(String, String)> = [
+        ("srcaddr", "varchar"),
+        ("bytes", "bigint"),
+        ("ratio", "double"),
+        ("syn", "boolean"),
+        ("ports", "array(integer)"),
+        ("first_seen", "timestamp"),
+    ]
+    .iter()
+    .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+    .collect();
+    let text = |cells: &[Option<&str>]| cells.iter().map(|c| c.map(str::to_owned)).collect::<Vec<_>>();
+    let rows = vec![
+        text(&[
+            Some("10.0.1.5"),
+            Some("9000000000"),
+            Some("0.25"),
+            Some("true"),
+            Some("[22, 443]"),
+            Some("2024-06-10 06:40:00.000"),
+        ]),
+        text(&[None, None, None, None, None, None]),
+    ];
+    let result = result_from_text(&columns, &rows).unwrap();
+    let json = rows_as_json(&result.schema, &result.batches).unwrap();
+    assert_eq!(
+        serde_json::Value::Object(json[0].clone()),
+        serde_json::json!({"srcaddr": "10.0.1.5", "bytes": 9_000_000_000_i64, "ratio": 0.25, "syn": true,
+            "ports": "[22, 443]", "first_seen": "2024-06-10 06:40:00.000"})
+    );
+    assert!(json[1].values().all(serde_json::Value::is_null));
+    let bad = result_from_text(&columns[1..2], &[text(&[Some("many")])]).unwrap_err();
+    assert_eq!(
+        bad.to_string(),
+        "query: Athena column bytes (bigint): \"many\" is not a bigint"
+    );
+    // No columns (a DDL statement's answer): no rows either.
+    assert_eq!(result_from_text(&[], &[]).unwrap().num_rows(), 0);
+}
+
+/// The Client VPN table and views parse; the view has exactly the columns of netaudit's own
+/// `vpn_connections` and reads only the raw table's; the `vpn` and `attribute` questions read only
+/// columns those views and the flows table have.
+#[test]
+fn the_client_vpn_views_give_the_questions_every_column_they_read() {
+    use netaudit_logs::answers::{self, Dialect, OptionalColumns};
+    use netaudit_logs::athena::{vpn_statements, VPN_LOG_TABLE};
+    let statements = vpn_statements("s3://my-vpn-logs/cvpn/");
+    assert_eq!(statements.len(), 3);
+    let raw_columns = created_columns(&statements[0].sql, VPN_LOG_TABLE);
+    assert!(statements[0]
+        .sql
+        .contains("'mapping.connection_start_time' = 'connection-start-time'"));
+    assert!(
+        statements[0].sql.ends_with("LOCATION 's3://my-vpn-logs/cvpn/'"),
+        "{}",
+        statements[0].sql
+    );
+    let mut view_columns = BTreeSet::new();
+    for statement in &statements[1..] {
+        let (name, outputs, used) = view(&statement.sql);
+        if name == "vpn_connections" {
+            let local: Vec<String> = netaudit_logs::vpn::vpn_schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            assert_eq!(outputs, local, "the local engine's columns, in its order");
+            assert_eq!(used.tables, BTreeSet::from([VPN_LOG_TABLE.to_owned()]));
+            for identifier in &used.identifiers {
+                assert!(
+                    raw_columns.contains(identifier) || identifier == "$path",
+                    "the view reads {identifier}"
+                );
+            }
+        } else {
+            assert_eq!(name, "vpn_endpoints");
+            assert_eq!(outputs, ["client_vpn_endpoint_id", "scope_id"]);
+        }
+        view_columns.extend(outputs);
+    }
+    let flows: BTreeSet<String> = table_columns(&options(netaudit_logs::DEFAULT_FORMAT, false, false, false))
+        .into_iter()
+        .collect();
+    let a = Dialect::Athena;
+    let none = OptionalColumns {
+        tcp_flags: false,
+        vpc_id: false,
+    };
+    for sql in [
+        answers::vpn_who(a, 1_718_001_600),
+        answers::vpn_sessions(a, Some("alice")),
+        answers::vpn_failures(a),
+        answers::attribute(a, Some("alice"), none),
+    ] {
+        let used = names(&sql);
+        for t in &used.tables {
+            assert!(
+                ["flows", "vpn_connections", "vpn_endpoints"].contains(&t.as_str()) || used.defined.contains(t),
+                "reads {t}\n{sql}"
+            );
+        }
+        for identifier in &used.identifiers {
+            assert!(
+                view_columns.contains(identifier) || flows.contains(identifier) || used.defined.contains(identifier),
+                "uses {identifier}\n{sql}"
+            );
+        }
+    }
+}
+
+/// The tunnel log table and view parse; the view has exactly the columns of netaudit's own
+/// `tunnel_events`, and the `tunnels` questions read only columns it has.
+#[test]
+fn the_tunnel_view_gives_the_tunnels_questions_every_column_they_read() {
+    use netaudit_logs::answers::{self, Dialect};
+    use netaudit_logs::athena::{tunnel_statements, TUNNEL_LOG_TABLE};
+    let statements = tunnel_statements("s3://my-vpn-logs/tunnels");
+    assert_eq!(statements.len(), 2);
+    let raw_columns = created_columns(&statements[0].sql, TUNNEL_LOG_TABLE);
+    assert!(statements[0].sql.ends_with("LOCATION 's3://my-vpn-logs/tunnels/'"));
+    let (name, outputs, used) = view(&statements[1].sql);
+    assert_eq!(name, "tunnel_events");
+    let local: Vec<String> = netaudit_logs::vpn::tunnel_schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(outputs, local, "the local engine's columns, in its order");
+    assert_eq!(used.tables, BTreeSet::from([TUNNEL_LOG_TABLE.to_owned()]));
+    for identifier in &used.identifiers {
+        assert!(
+            raw_columns.contains(identifier) || used.defined.contains(identifier) || identifier == "$path",
+            "the view reads {identifier}"
+        );
+    }
+    let view_columns: BTreeSet<String> = outputs.into_iter().collect();
+    for sql in [
+        answers::tunnels(Dialect::Athena),
+        answers::tunnel_summary(Dialect::Athena),
+    ] {
+        let used = names(&sql);
+        for t in &used.tables {
+            assert!(t == "tunnel_events" || used.defined.contains(t), "reads {t}");
+        }
+        for identifier in &used.identifiers {
+            assert!(
+                view_columns.contains(identifier) || used.defined.contains(identifier),
+                "uses {identifier}\n{sql}"
+            );
+        }
+    }
+}
+
+/// The view's catalogue match, run as SQL, picks the entry the local reader's does: for a message
+/// made from each documented pattern, with text after it, in other case, and for messages no
+/// entry documents.
+#[test]
+fn the_catalogue_match_in_sql_agrees_with_the_local_reader() {
+    use netaudit_logs::athena::catalogue_id_sql;
+    use netaudit_logs::catalogue::{classify, CATALOGUE};
+    use netaudit_logs::{Issues, LogSession, LogSources};
+    let mut messages: Vec<String> = vec![];
+    for entry in CATALOGUE {
+        let message = entry.pattern.replace("{n}", "42");
+        messages.push(format!("  {message}  "));
+        messages.push(format!("{}. extra", message.to_uppercase()));
+        // `{n}` takes at least one character.
+        if entry.pattern.contains("{n}") {
+            messages.push(entry.pattern.replace("{n}", ""));
+        }
+    }
+    messages.extend([
+        "AWS tunnel did something new".to_owned(),
+        String::new(),
+        "50% of_it".to_owned(),
+    ]);
+    let session = LogSession::new(LogSources::default(), Issues::new()).unwrap();
+    let values: Vec<String> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("({i}, {})", netaudit_logs::answers::literal(m)))
+        .collect();
+    let sql = format!(
+        "SELECT i, {} AS id FROM (VALUES {}) AS v (i, m) ORDER BY i",
+        catalogue_id_sql("m"),
+        values.join(", ")
+    );
+    let result = session.query(&sql).unwrap();
+    let rows = netaudit_logs::render::rows_as_json(&result.schema, &result.batches).unwrap();
+    assert_eq!(rows.len(), messages.len());
+    let mut matched = 0;
+    for (row, message) in rows.iter().zip(&messages) {
+        let expected = classify(message).map(|e| e.id);
+        assert_eq!(row["id"].as_str(), expected, "{message:?}");
+        matched += usize::from(expected.is_some());
+    }
+    assert!(matched >= 2 * CATALOGUE.len(), "{matched}");
 }
