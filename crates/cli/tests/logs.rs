@@ -936,36 +936,41 @@ fn sql_from_moto(
 fn s3_flows_larger_than_the_buffer_budget_are_streamed_within_it() {
     const OBJECTS: u64 = 40;
     // Whatever the readers and the query hold beyond the fetched bytes: per reader partition its
-    // line buffer, gzip state and record batches; and the allocator's slack.
+    // line buffer, gzip state and record batches; and the allocator's slack, which varies with how
+    // the threads are scheduled (up to +33 MB seen on a loaded machine).
     let partitions = std::thread::available_parallelism().map_or(2, |n| n.get() as u64);
-    let slack: u64 = (16 << 20) + partitions * (4 << 20);
+    let slack: u64 = (40 << 20) + partitions * (4 << 20);
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     s3_put(&moto, "/big", b"");
     s3_put(&moto, "/small", b"");
     let day = "logs/AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/10";
-    let (mut compressed, mut plain) = (0u64, 0u64);
+    // Bytes stored (what a reader that held the objects whole would hold) and bytes of text.
+    let (mut stored, mut plain) = (0u64, 0u64);
     for i in 0..OBJECTS {
-        let name = format!("123456789012_vpcflowlogs_us-east-1_fl-0{i:02}_20240610T0000Z.log.gz");
+        // Mostly plain text, so the objects are far larger than the memory allowed; every fourth gzip.
+        let gzip = i % 4 == 0;
+        let name = format!(
+            "123456789012_vpcflowlogs_us-east-1_fl-0{i:02}_20240610T0000Z.log{}",
+            if gzip { ".gz" } else { "" }
+        );
         let path = dir.path().join(&name);
         let records = "30000".to_owned();
         let seed = (i + 1).to_string();
         let path_text = path.to_str().unwrap();
-        let args = [
-            "generate",
-            "--records",
-            &records,
-            "--seed",
-            &seed,
-            "--gzip",
-            "-o",
-            path_text,
-        ];
+        let mut args = vec!["generate", "--records", &records, "--seed", &seed, "-o", path_text];
+        if gzip {
+            args.push("--gzip");
+        }
         let (_, stderr, code) = run(&mut logs(&args));
         assert_eq!(code, 0, "{stderr}");
         let body = std::fs::read(&path).unwrap();
-        compressed += body.len() as u64;
-        plain += std::io::copy(&mut flate2::read::MultiGzDecoder::new(&body[..]), &mut std::io::sink()).unwrap();
+        stored += body.len() as u64;
+        plain += if gzip {
+            std::io::copy(&mut flate2::read::MultiGzDecoder::new(&body[..]), &mut std::io::sink()).unwrap()
+        } else {
+            body.len() as u64
+        };
         s3_put(&moto, &format!("/big/{day}/{name}"), &body);
         if i == 0 {
             let small = dir.path().join("small.log");
@@ -982,10 +987,7 @@ fn s3_flows_larger_than_the_buffer_budget_are_streamed_within_it() {
     let budget = 6 << 20;
     // More than twice the budget either way, and more than the memory the RSS check allows: an
     // implementation that held the objects whole would fail it.
-    assert!(
-        compressed > 2 * budget && compressed > budget + slack + (8 << 20),
-        "{compressed}"
-    );
+    assert!(stored > 2 * budget && stored > budget + slack + (8 << 20), "{stored}");
     assert!(plain > 2 * budget, "{plain}");
 
     let query = "SELECT count(*), sum(bytes) FROM flows";
@@ -1013,19 +1015,37 @@ fn s3_flows_larger_than_the_buffer_budget_are_streamed_within_it() {
     assert_eq!(big["objects_read"], OBJECTS);
     // One GetObject to look for a header line naming the fields, one to read.
     assert_eq!(big["fetch_requests"], 2 * OBJECTS);
-    assert!(big["bytes_fetched"] >= compressed, "{big:?}");
+    assert!(big["bytes_fetched"] >= stored, "{big:?}");
+
+    // The folded answers read the same streams, within the same budget.
+    let top = ["top-talkers", "--limit", "5", "--format", "csv", "--stats"];
+    let (local_top, stderr, code) = run(&mut logs(
+        &[&top[..], &["--flows", dir.path().to_str().unwrap()]].concat(),
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let mut cmd = logs(&[&top[..], &["--flows", "s3://big/logs/"]].concat());
+    with_moto(&mut cmd, &moto);
+    let (s3_top, stderr, code) = run(&mut cmd);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(s3_top, local_top);
+    let folded = stats(&stderr);
+    assert!(
+        folded["peak_buffered_bytes"] > 0 && folded["peak_buffered_bytes"] <= budget,
+        "{folded:?}"
+    );
+    assert_eq!(folded["objects_read"], OBJECTS);
 
     let (answer, small) = sql_from_moto(&moto, query, ("--flows", "s3://small/logs/"), &[]);
     assert!(answer.starts_with("count(*),sum(flows.bytes)\n1000,"), "{answer}");
     let (big_rss, small_rss) = (big["peak_rss_bytes"], small["peak_rss_bytes"]);
     eprintln!(
-        "{OBJECTS} objects, {compressed} bytes gzip, {plain} bytes of text: peak RSS {big_rss} (one small object: \
+        "{OBJECTS} objects, {stored} bytes in S3, {plain} bytes of text: peak RSS {big_rss} (one small object: \
          {small_rss}; the same files read locally: {local_rss}), peak buffered {}",
         big["peak_buffered_bytes"]
     );
     assert!(
         big_rss.saturating_sub(small_rss) < budget + slack,
-        "peak RSS {big_rss} reading {compressed} bytes against {small_rss} reading one small object"
+        "peak RSS {big_rss} reading {stored} bytes against {small_rss} reading one small object"
     );
 }
 

@@ -318,45 +318,106 @@ impl Detection {
 
     /// The records behind one finding, in `d`'s SQL.
     pub fn evidence_sql(self, d: Dialect, t: &Thresholds, subject: &str, target: &str, window_start: i64) -> String {
-        let s = literal(subject);
         let within =
             |column: &str, window: i64| format!("{column} >= {window_start} AND {column} < {}", window_start + window);
-        let limit = t.evidence_rows;
-        match self {
-            Detection::PortScan => format!(
-                "SELECT * FROM flows WHERE srcaddr = {s} AND dstaddr = {target} AND {w} \
-                 ORDER BY start, dstport LIMIT {limit}",
-                target = literal(target),
-                w = within("start", t.port_scan_window),
-            ),
-            Detection::LateralMovement => format!(
-                "SELECT * FROM flows WHERE srcaddr = {s} AND {dst} AND {w} ORDER BY start, dstaddr LIMIT {limit}",
-                dst = d.is_private("dstaddr"),
-                w = within("start", t.lateral_window),
-            ),
-            Detection::BruteForce => format!(
-                "SELECT * FROM flows WHERE srcaddr = {s} AND dstaddr = {target} AND dstport IN (22, 3389) AND {w} \
-                 ORDER BY start, srcport LIMIT {limit}",
-                target = literal(target),
-                w = within("start", t.brute_force_window),
-            ),
-            Detection::Exfiltration | Detection::OffHoursEgress => format!(
-                "SELECT * FROM flows WHERE srcaddr = {s} AND NOT {dst} AND action = 'ACCEPT' AND {w} \
-                 ORDER BY bytes DESC, start LIMIT {limit}",
-                dst = d.is_private("dstaddr"),
-                w = within("start", 3600),
-            ),
-            Detection::VpnBruteForce => {
+        let (table, condition, order) = self.evidence_parts(d, t, &literal(subject), &literal(target), &within);
+        format!(
+            "SELECT * FROM {table} WHERE {condition} ORDER BY {order} LIMIT {limit}",
+            limit = t.evidence_rows
+        )
+    }
+
+    /// The records behind every finding of one run of the detection, in one query (one pass
+    /// over the table, not one per finding): each record with `netaudit_finding`, the index of
+    /// its finding in `keys`, and `netaudit_rank`, its place in that finding's evidence.
+    fn evidence_batch_sql(self, t: &Thresholds, keys: &[(String, String, i64)]) -> String {
+        let within =
+            |column: &str, window: i64| format!("{column} >= k.window_start AND {column} < k.window_start + {window}");
+        let (table, condition, order) = self.evidence_parts(Dialect::DataFusion, t, "k.subject", "k.target", &within);
+        let values: Vec<String> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, (subject, target, window_start))| {
                 format!(
-                "SELECT * FROM vpn_connections WHERE device_ip = {s} AND connection_attempt_status = 'failed' AND {w} \
-                 ORDER BY connection_start_time LIMIT {limit}",
-                w = within("coalesce(connection_start_time, connection_last_update_time)", t.vpn_window),
-            )
-            }
-            Detection::TunnelFlapping => format!(
-                "SELECT * FROM tunnel_events WHERE concat(vpn_connection_id, ' ', tunnel_outside_ip) = {s} AND {w} \
-                 ORDER BY event_time_ms LIMIT {limit}",
-                w = within("event_time", t.tunnel_window),
+                    "({i}, {}, {}, CAST({window_start} AS BIGINT))",
+                    literal(subject),
+                    literal(target)
+                )
+            })
+            .collect();
+        format!(
+            "SELECT * FROM (SELECT e.*, k.finding AS netaudit_finding, \
+             row_number() OVER (PARTITION BY k.finding ORDER BY {order}) AS netaudit_rank \
+             FROM {table} AS e JOIN (VALUES {values}) AS k(finding, subject, target, window_start) ON {condition}) \
+             AS ranked WHERE netaudit_rank <= {limit} ORDER BY netaudit_finding, netaudit_rank",
+            values = values.join(", "),
+            limit = t.evidence_rows
+        )
+    }
+
+    /// The table the evidence is in, the condition a record meets for a finding (its subject and
+    /// target as SQL expressions, `within(column, seconds)` its window), and the records' order.
+    fn evidence_parts(
+        self,
+        d: Dialect,
+        t: &Thresholds,
+        s: &str,
+        target: &str,
+        within: &dyn Fn(&str, i64) -> String,
+    ) -> (&'static str, String, &'static str) {
+        match self {
+            Detection::PortScan => (
+                "flows",
+                format!(
+                    "srcaddr = {s} AND dstaddr = {target} AND {w}",
+                    w = within("start", t.port_scan_window)
+                ),
+                "start, dstport",
+            ),
+            Detection::LateralMovement => (
+                "flows",
+                format!(
+                    "srcaddr = {s} AND {dst} AND {w}",
+                    dst = d.is_private("dstaddr"),
+                    w = within("start", t.lateral_window),
+                ),
+                "start, dstaddr",
+            ),
+            Detection::BruteForce => (
+                "flows",
+                format!(
+                    "srcaddr = {s} AND dstaddr = {target} AND dstport IN (22, 3389) AND {w}",
+                    w = within("start", t.brute_force_window),
+                ),
+                "start, srcport",
+            ),
+            Detection::Exfiltration | Detection::OffHoursEgress => (
+                "flows",
+                format!(
+                    "srcaddr = {s} AND NOT {dst} AND action = 'ACCEPT' AND {w}",
+                    dst = d.is_private("dstaddr"),
+                    w = within("start", 3600),
+                ),
+                "bytes DESC, start",
+            ),
+            Detection::VpnBruteForce => (
+                "vpn_connections",
+                format!(
+                    "device_ip = {s} AND connection_attempt_status = 'failed' AND {w}",
+                    w = within(
+                        "coalesce(connection_start_time, connection_last_update_time)",
+                        t.vpn_window
+                    ),
+                ),
+                "connection_start_time",
+            ),
+            Detection::TunnelFlapping => (
+                "tunnel_events",
+                format!(
+                    "concat(vpn_connection_id, ' ', tunnel_outside_ip) = {s} AND {w}",
+                    w = within("event_time", t.tunnel_window),
+                ),
+                "event_time_ms",
             ),
         }
     }
@@ -525,12 +586,27 @@ pub fn run(session: &LogSession, detections: &[Detection], t: &Thresholds) -> Re
     for detection in detections {
         let optional = OptionalColumns::of(session.flow_columns());
         let result = session.query(&detection.sql(Dialect::DataFusion, t, optional))?;
-        for row in rows_as_json(&result.schema, &result.batches)? {
-            let (subject, target, window_start) = row_key(&row);
-            let evidence_rows =
-                session.query(&detection.evidence_sql(Dialect::DataFusion, t, &subject, &target, window_start))?;
-            let records = rows_as_json(&evidence_rows.schema, &evidence_rows.batches)?;
-            findings.push(finding(*detection, &row, Some(records)));
+        let rows = rows_as_json(&result.schema, &result.batches)?;
+        if rows.is_empty() {
+            continue;
+        }
+        // Every finding's records in one more pass over the table.
+        let keys: Vec<(String, String, i64)> = rows.iter().map(row_key).collect();
+        let evidence = session.query(&detection.evidence_batch_sql(t, &keys))?;
+        let mut records: Vec<Vec<serde_json::Map<String, serde_json::Value>>> = vec![vec![]; rows.len()];
+        for record in rows_as_json(&evidence.schema, &evidence.batches)? {
+            let finding = record.get("netaudit_finding").and_then(serde_json::Value::as_u64);
+            // Rebuilt rather than removed from: removal would reorder a map that keeps insertion order.
+            let record: serde_json::Map<String, serde_json::Value> = record
+                .into_iter()
+                .filter(|(key, _)| key != "netaudit_finding" && key != "netaudit_rank")
+                .collect();
+            if let Some(list) = finding.and_then(|i| records.get_mut(usize::try_from(i).unwrap_or(usize::MAX))) {
+                list.push(record);
+            }
+        }
+        for (row, records) in rows.iter().zip(records) {
+            findings.push(finding(*detection, row, Some(records)));
         }
     }
     Ok(findings)
