@@ -9,7 +9,6 @@ use netaudit_aws::log_sources::{LogFetcher, StreamedLog};
 use netaudit_logs::answers::{self, canonical_ip, Dialect, OptionalColumns};
 use netaudit_logs::athena;
 use netaudit_logs::detect::{Detection, Thresholds};
-use netaudit_logs::fold::FoldedAnswer;
 use netaudit_logs::generate::{GenerateOptions, GeneratedFormat, Incident};
 use netaudit_logs::sources::{cloudwatch_window, list_files, parse_time, path_in_range};
 use netaudit_logs::{
@@ -531,33 +530,6 @@ fn run_question(
     finish_query(args, &session, &issues, fetcher.as_ref(), &sql, false)
 }
 
-/// A flow answer that is folded as the records are parsed when the sources allow it, and asked
-/// in SQL otherwise: the same rows either way.
-fn run_folded(
-    args: &SourceArgs,
-    what: &str,
-    answer: impl FnOnce(OptionalColumns) -> (FoldedAnswer, String),
-) -> Result<u8, Failure> {
-    if let Some(engine) = athena(args)? {
-        let (_, sql) = answer(athena_optional_columns(args)?);
-        let result = engine.builtin(&sql)?;
-        return finish_result(args, &result, None, false);
-    }
-    require(args, what, &[Table::Flows])?;
-    query_format(args)?;
-    let (session, issues, fetcher) = session(args)?;
-    let (answer, sql) = answer(OptionalColumns::of(session.flow_columns()));
-    let result = match session
-        .folded(answer, &sql)
-        .map_err(|e| Failure::Usage(e.to_string()))?
-    {
-        Some(result) => result,
-        None => session.query(&sql).map_err(|e| Failure::Usage(e.to_string()))?,
-    };
-    print_stats(args, fetcher.as_ref());
-    finish_result(args, &result, Some(&issues), false)
-}
-
 /// The Athena engine with `--engine athena` (local sources are then a usage error); `None` on the
 /// local engine (where Athena's options are one).
 fn athena(args: &SourceArgs) -> Result<Option<AthenaEngine>, Failure> {
@@ -699,15 +671,10 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             let ip = canonical_ip(&ip).ok_or_else(|| Failure::Usage(format!("{ip:?} is not an IP address")))?;
             run_question(sources, "talked-to", &flows, |_| answers::talked_to(d, &ip))
         }
-        LogsCommand::TopTalkers { limit } => run_folded(sources, "top-talkers", |_| {
-            (FoldedAnswer::TopTalkers { limit }, answers::top_talkers(d, limit))
-        }),
-        LogsCommand::Rejects { limit } => run_folded(sources, "rejects", |optional| {
-            (
-                FoldedAnswer::Rejects { limit, optional },
-                answers::rejects(d, limit, optional),
-            )
-        }),
+        LogsCommand::TopTalkers { limit } => {
+            run_question(sources, "top-talkers", &flows, |_| answers::top_talkers(d, limit))
+        }
+        LogsCommand::Rejects { limit } => run_question(sources, "rejects", &flows, |o| answers::rejects(d, limit, o)),
         LogsCommand::Vpn { command } => {
             let vpn = [Table::VpnConnections];
             match command {

@@ -2,6 +2,10 @@
 //! or grouping by strings: addresses are kept as integers (IPv4 pairs as one `u64`), and each
 //! worker thread folds into its own tables, merged at the end.
 //!
+//! Not yet what the command line runs: on the 10 M-record benchmark the fold takes more CPU than
+//! DataFusion's vectorised aggregation (random access into tables of ~3 M groups), so the answers
+//! stay on SQL until the fold partitions its groups to fit the caches (BENCHMARKS.md).
+//!
 //! The answer is the same as the SQL of [`crate::answers`] over the `flows` table, row for row:
 //! same columns and types (taken from planning that SQL), same NULL rules (`sum` of nothing is
 //! NULL, `count(DISTINCT …)` skips NULLs), same order (`DESC` puts NULLs first, `ASC` last;

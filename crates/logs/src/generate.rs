@@ -641,7 +641,7 @@ impl TreeWriter {
             }
             let file = io::BufWriter::with_capacity(1 << 18, std::fs::File::create(&path)?);
             let mut out = if self.gzip {
-                TreeFile::Gzip(flate2::write::GzEncoder::new(file, flate2::Compression::fast()))
+                TreeFile::Gzip(Box::new(flate2::write::GzEncoder::new(file, flate2::Compression::fast())))
             } else {
                 TreeFile::Plain(file)
             };
@@ -659,7 +659,7 @@ impl TreeWriter {
 
 enum TreeFile {
     Plain(io::BufWriter<std::fs::File>),
-    Gzip(flate2::write::GzEncoder<io::BufWriter<std::fs::File>>),
+    Gzip(Box<flate2::write::GzEncoder<io::BufWriter<std::fs::File>>>),
 }
 
 impl TreeFile {
