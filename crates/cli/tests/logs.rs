@@ -1017,7 +1017,7 @@ fn s3_flows_larger_than_the_buffer_budget_are_streamed_within_it() {
     assert_eq!(big["fetch_requests"], 2 * OBJECTS);
     assert!(big["bytes_fetched"] >= stored, "{big:?}");
 
-    // The folded answers read the same streams, within the same budget.
+    // A built-in answer reads the same streams, within the same budget.
     let top = ["top-talkers", "--limit", "5", "--format", "csv", "--stats"];
     let (local_top, stderr, code) = run(&mut logs(
         &[&top[..], &["--flows", dir.path().to_str().unwrap()]].concat(),
