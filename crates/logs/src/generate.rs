@@ -641,7 +641,10 @@ impl TreeWriter {
             }
             let file = io::BufWriter::with_capacity(1 << 18, std::fs::File::create(&path)?);
             let mut out = if self.gzip {
-                TreeFile::Gzip(Box::new(flate2::write::GzEncoder::new(file, flate2::Compression::fast())))
+                TreeFile::Gzip(Box::new(flate2::write::GzEncoder::new(
+                    file,
+                    flate2::Compression::fast(),
+                )))
             } else {
                 TreeFile::Plain(file)
             };
