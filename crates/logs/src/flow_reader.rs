@@ -122,74 +122,57 @@ fn strip_export_timestamp(line: &[u8]) -> &[u8] {
     line
 }
 
-/// Where a checked record goes: Arrow builders for SQL, or a built-in answer's running fold.
-pub(crate) trait RecordSink {
-    /// The format of the records that follow.
-    fn set_format(&mut self, format: &FlowFormat);
-    /// One checked record in range: its text, the byte span of each field, and per format position
-    /// the parsed value of each numeric field (`None`: `-`, or not numeric).
-    fn append(&mut self, text: &str, spans: &[(usize, usize)], numbers: &[Option<i64>]);
-}
-
-/// Whether a line holds nothing but blanks. Records start with a value, so only a line that
-/// starts with a blank can be blank.
-#[inline]
-fn is_blank(line: &[u8]) -> bool {
-    line.first().is_none_or(|b| *b == b' ' || *b == b'\t') && line.iter().all(|b| *b == b' ' || *b == b'\t')
-}
-
-/// The format a text starts with: its first non-blank line when that is a header, `default`
-/// when it is a record; `None` when `text` has no non-blank line.
-pub(crate) fn leading_format(text: &[u8], default: &FlowFormat) -> Option<FlowFormat> {
-    for raw in text.split(|b| *b == b'\n') {
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if !is_blank(line) {
-            return Some(FlowFormat::from_header(line).unwrap_or_else(|| default.clone()));
-        }
-    }
-    None
-}
-
-/// Checks the lines of one text source and hands each good record to a [`RecordSink`]. Knows
-/// nothing of files: it is fed lines.
-pub(crate) struct LineParser {
+/// Parses one text source into batches. Knows nothing of files: it is fed bytes.
+struct LineParser {
     source: String,
     options: FlowReadOptions,
+    schema: SchemaRef,
+    /// Per output column, its index in the table's columns; `None` in `format_to_column` skips a
+    /// position.
+    columns: Vec<usize>,
+    builders: Vec<ColumnBuilder>,
     format: Option<FlowFormat>,
-    /// Whether the sink has been told the current format.
-    format_told: bool,
+    /// Per format position: the output column it feeds.
+    format_to_column: Vec<Option<usize>>,
+    /// Output columns the format does not carry (all null).
+    missing_columns: Vec<bool>,
     start_position: Option<usize>,
     end_position: Option<usize>,
     /// Per format position: the numeric kind of a documented numeric field. Every one is parsed
-    /// and checked, whichever columns a sink uses, so what counts as a bad line never depends on
+    /// and checked, whichever columns are built, so what counts as a bad line never depends on
     /// the query.
     number_kind: Vec<Option<FieldKind>>,
     spans: Vec<(usize, usize)>,
     numbers: Vec<Option<i64>>,
-    /// Lines seen so far (the next line is `line_number + 1`).
-    pub(crate) line_number: u64,
+    rows: usize,
+    line_number: u64,
     issues: Issues,
     /// Skip everything up to the first newline (a byte range that starts mid-line).
     skip_partial_first_line: bool,
 }
 
 impl LineParser {
-    pub(crate) fn new(
-        source: String,
-        options: FlowReadOptions,
-        issues: Issues,
-        header_format: Option<FlowFormat>,
-    ) -> LineParser {
+    fn new(source: String, options: FlowReadOptions, issues: Issues, header_format: Option<FlowFormat>) -> LineParser {
+        let columns = options.projected_columns();
+        let builders = columns
+            .iter()
+            .map(|i| ColumnBuilder::new(options.columns.kind(*i), options.batch_size))
+            .collect();
         let mut parser = LineParser {
             source,
+            schema: options.schema(),
+            columns,
+            builders,
             options,
             format: None,
-            format_told: false,
+            format_to_column: vec![],
+            missing_columns: vec![],
             start_position: None,
             end_position: None,
             number_kind: vec![],
             spans: Vec::with_capacity(64),
             numbers: vec![],
+            rows: 0,
             line_number: 0,
             issues,
             skip_partial_first_line: false,
@@ -201,6 +184,17 @@ impl LineParser {
     }
 
     fn set_format(&mut self, format: FlowFormat) {
+        self.format_to_column = format
+            .names
+            .iter()
+            .map(|name| {
+                let column = self.options.columns.index_of(name)?;
+                self.columns.iter().position(|c| *c == column)
+            })
+            .collect();
+        self.missing_columns = (0..self.columns.len())
+            .map(|column| !self.format_to_column.contains(&Some(column)))
+            .collect();
         self.start_position = format.position_of("start");
         self.end_position = format.position_of("end");
         self.number_kind = format
@@ -210,7 +204,6 @@ impl LineParser {
             .collect();
         self.numbers = vec![None; format.len()];
         self.format = Some(format);
-        self.format_told = false;
     }
 
     fn issue(&self, line: Option<u64>, message: String) -> Result<(), LogError> {
@@ -226,14 +219,15 @@ impl LineParser {
         Ok(())
     }
 
-    /// One line without its newline. Returns true when a record went to the sink.
-    pub(crate) fn line(&mut self, raw: &[u8], sink: &mut impl RecordSink) -> Result<bool, LogError> {
+    /// One line without its newline. Returns true when a batch is full.
+    fn line(&mut self, raw: &[u8]) -> Result<bool, LogError> {
         self.line_number += 1;
         let mut line = raw;
         if let [rest @ .., b'\r'] = line {
             line = rest;
         }
-        if is_blank(line) {
+        // Records start with a value; only a line that starts with a blank can be blank.
+        if line.first().is_none_or(|b| *b == b' ' || *b == b'\t') && line.iter().all(|b| *b == b' ' || *b == b'\t') {
             return Ok(false);
         }
         if self.format.is_none() {
@@ -246,23 +240,13 @@ impl LineParser {
             };
             self.set_format(format);
         }
-        if !self.format_told {
-            if let Some(format) = &self.format {
-                sink.set_format(format);
-            }
-            self.format_told = true;
-        }
         let line = strip_export_timestamp(line);
         let Ok(text) = std::str::from_utf8(line) else {
             self.issue(Some(self.line_number), "the line is not UTF-8".into())?;
             return Ok(false);
         };
         match self.record(text) {
-            Ok(true) => {
-                sink.append(text, &self.spans, &self.numbers);
-                Ok(true)
-            }
-            Ok(false) => Ok(false),
+            Ok(appended) => Ok(appended && self.rows >= self.options.batch_size),
             Err(message) => {
                 self.issue(Some(self.line_number), message)?;
                 Ok(false)
@@ -270,7 +254,7 @@ impl LineParser {
         }
     }
 
-    /// Check one record; `Ok(false)` when the time range filters it out.
+    /// Check and append one record; `Ok(false)` when the time range filters it out.
     #[inline]
     fn record(&mut self, text: &str) -> Result<bool, String> {
         let Some(format) = &self.format else {
@@ -296,6 +280,7 @@ impl LineParser {
                 format.names.join(" ")
             ));
         }
+        // Numbers first: a bad one rejects the line before anything is appended.
         for (position, &(a, b)) in self.spans.iter().enumerate() {
             let Some(kind) = self.number_kind[position] else {
                 continue;
@@ -330,46 +315,28 @@ impl LineParser {
                 return Ok(false);
             }
         }
-        Ok(true)
-    }
-}
-
-/// Builds the `flows` columns a scan projects, batch by batch.
-struct ArrowSink {
-    schema: SchemaRef,
-    columns: FlowColumns,
-    /// Per output column, its index in the table's columns.
-    projected: Vec<usize>,
-    builders: Vec<ColumnBuilder>,
-    /// Per format position: the output column it feeds.
-    format_to_column: Vec<Option<usize>>,
-    /// Output columns the format does not carry (all null).
-    missing_columns: Vec<bool>,
-    rows: usize,
-    batch_size: usize,
-}
-
-impl ArrowSink {
-    fn new(options: &FlowReadOptions) -> ArrowSink {
-        let projected = options.projected_columns();
-        let builders = projected
-            .iter()
-            .map(|i| ColumnBuilder::new(options.columns.kind(*i), options.batch_size))
-            .collect();
-        ArrowSink {
-            schema: options.schema(),
-            columns: options.columns.clone(),
-            projected,
-            builders,
-            format_to_column: vec![],
-            missing_columns: vec![],
-            rows: 0,
-            batch_size: options.batch_size,
+        for (position, &(a, b)) in self.spans.iter().enumerate() {
+            let Some(column) = self.format_to_column[position] else {
+                continue;
+            };
+            match &mut self.builders[column] {
+                // Checked above to fit.
+                ColumnBuilder::Int32(builder) => {
+                    builder.append_option(self.numbers[position].and_then(|n| i32::try_from(n).ok()))
+                }
+                ColumnBuilder::Int64(builder) => builder.append_option(self.numbers[position]),
+                ColumnBuilder::Text(builder) => {
+                    let value = &text[a..b];
+                    if value == "-" {
+                        builder.append_null();
+                    } else {
+                        builder.append_value(value);
+                    }
+                }
+            }
         }
-    }
-
-    fn full(&self) -> bool {
-        self.rows >= self.batch_size
+        self.rows += 1;
+        Ok(true)
     }
 
     fn take_batch(&mut self) -> Result<Option<RecordBatch>, LogError> {
@@ -400,50 +367,9 @@ impl ArrowSink {
     }
 }
 
-impl RecordSink for ArrowSink {
-    fn set_format(&mut self, format: &FlowFormat) {
-        self.format_to_column = format
-            .names
-            .iter()
-            .map(|name| {
-                let column = self.columns.index_of(name)?;
-                self.projected.iter().position(|c| *c == column)
-            })
-            .collect();
-        self.missing_columns = (0..self.projected.len())
-            .map(|column| !self.format_to_column.contains(&Some(column)))
-            .collect();
-    }
-
-    fn append(&mut self, text: &str, spans: &[(usize, usize)], numbers: &[Option<i64>]) {
-        for (position, &(a, b)) in spans.iter().enumerate() {
-            let Some(column) = self.format_to_column.get(position).copied().flatten() else {
-                continue;
-            };
-            match &mut self.builders[column] {
-                // Checked by the parser to fit.
-                ColumnBuilder::Int32(builder) => {
-                    builder.append_option(numbers[position].and_then(|n| i32::try_from(n).ok()))
-                }
-                ColumnBuilder::Int64(builder) => builder.append_option(numbers[position]),
-                ColumnBuilder::Text(builder) => {
-                    let value = &text[a..b];
-                    if value == "-" {
-                        builder.append_null();
-                    } else {
-                        builder.append_value(value);
-                    }
-                }
-            }
-        }
-        self.rows += 1;
-    }
-}
-
 /// A source of flow records: text bytes (maybe gzip) from a file, an S3 object or a log stream.
 pub struct FlowTextReader {
     parser: LineParser,
-    sink: ArrowSink,
     input: Box<dyn Read + Send>,
     buffer: Vec<u8>,
     filled: usize,
@@ -502,7 +428,6 @@ impl FlowTextReader {
         limit: Option<u64>,
     ) -> FlowTextReader {
         FlowTextReader {
-            sink: ArrowSink::new(&options),
             parser: LineParser::new(source, options, issues, header),
             input,
             buffer: vec![0; 1 << 20],
@@ -600,12 +525,12 @@ impl FlowTextReader {
                     self.done = true;
                     break;
                 }
-                let appended = {
+                let full = {
                     let (parser, buffer) = (&mut self.parser, &self.buffer);
-                    parser.line(&buffer[line_start..line_end], &mut self.sink)?
+                    parser.line(&buffer[line_start..line_end])?
                 };
-                if appended && self.sink.full() {
-                    return self.sink.take_batch();
+                if full {
+                    return self.parser.take_batch();
                 }
             }
             if self.done {
@@ -620,7 +545,7 @@ impl FlowTextReader {
                         && self.limit.is_none_or(|limit| self.offset < limit)
                     {
                         let (parser, buffer) = (&mut self.parser, &self.buffer);
-                        parser.line(&buffer[self.consumed..self.filled], &mut self.sink)?;
+                        parser.line(&buffer[self.consumed..self.filled])?;
                         self.consumed = self.filled;
                     }
                 }
@@ -633,7 +558,7 @@ impl FlowTextReader {
                 }
             }
         }
-        self.sink.take_batch()
+        self.parser.take_batch()
     }
 }
 

@@ -7,8 +7,7 @@
 //!   tunnel message matched to the [`catalogue`].
 //! - [`sources`]: local files and S3-layout directory trees with time-range pruning from the path.
 //! - [`session`]: the tables `flows`, `vpn_connections`, `tunnel_events` and the IP helpers in [`udf`].
-//! - [`answers`]: the built-in questions, and [`fold`]: the flow answers folded as records are
-//!   parsed, on every core, without SQL; [`detect`]: detections whose rows become
+//! - [`answers`]: the built-in questions; [`detect`]: detections whose rows become
 //!   [`netaudit_checks::Finding`]s; [`athena`]: the same in Athena's SQL; [`generate`]: a deterministic
 //!   generator of realistic flow logs with planted incidents.
 //!
@@ -20,11 +19,9 @@
 pub mod answers;
 pub mod athena;
 pub mod catalogue;
-mod chunks;
 pub mod detect;
 pub mod flow_format;
 pub mod flow_reader;
-pub mod fold;
 pub mod generate;
 mod issues;
 pub mod render;

@@ -163,9 +163,6 @@ pub struct LogSession {
     formats: Vec<(String, FlowFormat)>,
     issues: Issues,
     notes: Vec<String>,
-    /// The flow sources that could be opened, and how to read them (for folded answers).
-    flow_inputs: Vec<Input>,
-    flow_options: FlowReadOptions,
 }
 
 impl std::fmt::Debug for LogSession {
@@ -244,7 +241,7 @@ impl LogSession {
             Table::Flows.name(),
             Arc::new(FlowsTable {
                 units,
-                options: options.clone(),
+                options,
                 issues: issues.clone(),
                 partitions,
             }),
@@ -256,8 +253,6 @@ impl LogSession {
             formats,
             issues,
             notes,
-            flow_inputs: readable,
-            flow_options: options,
         })
     }
 
@@ -295,19 +290,6 @@ impl LogSession {
         read.sort();
         read.dedup();
         Ok(read)
-    }
-
-    /// The flow sources and how they are read.
-    pub(crate) fn flow_sources(&self) -> (&[Input], &FlowReadOptions) {
-        (&self.flow_inputs, &self.flow_options)
-    }
-
-    /// The columns a statement answers with, from planning it (nothing is read).
-    pub(crate) fn planned_schema(&self, sql: &str) -> Result<SchemaRef, LogError> {
-        self.runtime.block_on(async {
-            let frame = self.ctx.sql(sql).await.map_err(|e| self.explain(e))?;
-            Ok(Arc::new(frame.schema().as_arrow().clone()) as SchemaRef)
-        })
     }
 
     /// Run one SQL statement and collect its result. A failing query reports its first error.
@@ -557,7 +539,7 @@ fn unreadable_stream(input: &Input, e: LogError) -> LogError {
 }
 
 /// [`unreadable_stream`] reported: the partition goes on with its next input.
-pub(crate) fn report_unreadable(input: &Input, e: LogError, strict: bool, issues: &Issues) -> Result<(), LogError> {
+fn report_unreadable(input: &Input, e: LogError, strict: bool, issues: &Issues) -> Result<(), LogError> {
     match unreadable_stream(input, e) {
         LogError::BadInput(issue) if !strict => {
             issues.report(issue);
