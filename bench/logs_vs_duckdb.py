@@ -20,6 +20,7 @@ import argparse
 import csv
 import io
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -138,6 +139,8 @@ def main():
                             "--format", "csv"]
                 else:
                     argv = [python, "-c", script, path, sql.format(ts="epoch_ts")]
+                shown = argv if engine != "duckdb" else [python, "-c", "<DuckDB script>", path, argv[-1]]
+                print("  $ " + " ".join(shlex.quote(a) for a in shown), file=sys.stderr)
                 runs = [measure(argv) for _ in range(args.runs)]
                 out, wall, cpu, rss = min(runs, key=lambda r: r[1])
                 best[engine] = (wall, cpu, rss)
