@@ -12,7 +12,8 @@ use netaudit_logs::detect::{Detection, Thresholds};
 use netaudit_logs::generate::{GenerateOptions, GeneratedFormat, Incident};
 use netaudit_logs::sources::{cloudwatch_window, list_files, parse_time, path_in_range};
 use netaudit_logs::{
-    EndpointScope, FlowFormat, FlowReadOptions, Input, Issues, LogSession, LogSources, OpenInput, Table, TimeRange,
+    EndpointScope, FlowFormat, FlowReadOptions, FoldedQuestion, Input, Issues, LogSession, LogSources, OpenInput,
+    Table, TimeRange,
 };
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -530,6 +531,24 @@ fn run_question(
     finish_query(args, &session, &issues, fetcher.as_ref(), &sql, false)
 }
 
+/// A question over every flow record: folded as the records are read on the local engine (the
+/// rows of its SQL), its SQL on Athena.
+fn run_folded(args: &SourceArgs, what: &str, question: FoldedQuestion, d: Dialect) -> Result<u8, Failure> {
+    if args.engine.engine == Engine::Athena {
+        return run_question(args, what, &[Table::Flows], |optional| match question {
+            FoldedQuestion::TopTalkers { limit } => answers::top_talkers(d, limit),
+            FoldedQuestion::Rejects { limit } => answers::rejects(d, limit, optional),
+        });
+    }
+    athena(args)?;
+    require(args, what, &[Table::Flows])?;
+    query_format(args)?;
+    let (session, issues, fetcher) = session(args)?;
+    let result = session.fold(question).map_err(|e| Failure::Usage(e.to_string()))?;
+    print_stats(args, fetcher.as_ref());
+    finish_result(args, &result, Some(&issues), false)
+}
+
 /// The Athena engine with `--engine athena` (local sources are then a usage error); `None` on the
 /// local engine (where Athena's options are one).
 fn athena(args: &SourceArgs) -> Result<Option<AthenaEngine>, Failure> {
@@ -672,9 +691,9 @@ pub fn run(args: LogsArgs) -> Result<u8, Failure> {
             run_question(sources, "talked-to", &flows, |_| answers::talked_to(d, &ip))
         }
         LogsCommand::TopTalkers { limit } => {
-            run_question(sources, "top-talkers", &flows, |_| answers::top_talkers(d, limit))
+            run_folded(sources, "top-talkers", FoldedQuestion::TopTalkers { limit }, d)
         }
-        LogsCommand::Rejects { limit } => run_question(sources, "rejects", &flows, |o| answers::rejects(d, limit, o)),
+        LogsCommand::Rejects { limit } => run_folded(sources, "rejects", FoldedQuestion::Rejects { limit }, d),
         LogsCommand::Vpn { command } => {
             let vpn = [Table::VpnConnections];
             match command {

@@ -6,6 +6,8 @@
 //! a bad line never leaves half a row behind.
 
 use crate::flow_format::{FieldKind, FlowColumns, FlowFormat, FIELDS};
+use crate::fold::scan::RecordLayout;
+use crate::fold::LineSink;
 use crate::issues::{Issue, Issues};
 use crate::LogError;
 use datafusion::arrow::array::{
@@ -392,12 +394,17 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Wrap a reader in a gzip decoder when it starts with the gzip magic bytes.
 pub fn maybe_gunzip(input: Box<dyn Read + Send>) -> std::io::Result<Box<dyn Read + Send>> {
+    Ok(gunzip_if_gzip(input)?.0)
+}
+
+/// [`maybe_gunzip`], and whether it was gzip.
+fn gunzip_if_gzip(input: Box<dyn Read + Send>) -> std::io::Result<(Box<dyn Read + Send>, bool)> {
     let mut buffered = BufReader::with_capacity(1 << 16, input);
     let head = buffered.fill_buf()?;
     if head.starts_with(&GZIP_MAGIC) {
-        Ok(Box::new(flate2::read::MultiGzDecoder::new(buffered)))
+        Ok((Box::new(flate2::read::MultiGzDecoder::new(buffered)), true))
     } else {
-        Ok(Box::new(buffered))
+        Ok((Box::new(buffered), false))
     }
 }
 
@@ -409,14 +416,15 @@ impl FlowTextReader {
         options: FlowReadOptions,
         issues: Issues,
     ) -> std::io::Result<FlowTextReader> {
-        Ok(FlowTextReader::plain(
-            source.into(),
-            maybe_gunzip(input)?,
-            options,
-            issues,
-            None,
-            None,
-        ))
+        let (input, gzip) = gunzip_if_gzip(input)?;
+        // Inflating gzip takes a core: done ahead on a thread of its own, the lines are parsed
+        // beside it rather than after it.
+        let input = if gzip {
+            crate::read_ahead::read_ahead(input)
+        } else {
+            input
+        };
+        Ok(FlowTextReader::plain(source.into(), input, options, issues, None, None))
     }
 
     fn plain(
@@ -506,8 +514,13 @@ impl FlowTextReader {
         }
     }
 
-    /// The next batch, or `None` at the end of the input.
-    pub fn next_batch(&mut self) -> Result<Option<RecordBatch>, LogError> {
+    /// Feed each line (without its newline) to `each` until it asks for a stop (`Ok(true)`) or
+    /// the input ends; `Ok(true)` when it stopped early. Lines are numbered for issues as the
+    /// general reader numbers them, whoever reads them.
+    fn drive<F>(&mut self, mut each: F) -> Result<bool, LogError>
+    where
+        F: FnMut(&mut LineParser, &[u8]) -> Result<bool, LogError>,
+    {
         while !self.done {
             // Complete lines in the buffer.
             while let Some(newline) = memchr::memchr(b'\n', &self.buffer[self.consumed..self.filled]) {
@@ -525,12 +538,8 @@ impl FlowTextReader {
                     self.done = true;
                     break;
                 }
-                let full = {
-                    let (parser, buffer) = (&mut self.parser, &self.buffer);
-                    parser.line(&buffer[line_start..line_end])?
-                };
-                if full {
-                    return self.parser.take_batch();
+                if each(&mut self.parser, &self.buffer[line_start..line_end])? {
+                    return Ok(true);
                 }
             }
             if self.done {
@@ -544,9 +553,9 @@ impl FlowTextReader {
                         && !self.parser.skip_partial_first_line
                         && self.limit.is_none_or(|limit| self.offset < limit)
                     {
-                        let (parser, buffer) = (&mut self.parser, &self.buffer);
-                        parser.line(&buffer[self.consumed..self.filled])?;
+                        let last = self.consumed..self.filled;
                         self.consumed = self.filled;
+                        each(&mut self.parser, &self.buffer[last])?;
                     }
                 }
                 Ok(_) => {}
@@ -558,7 +567,44 @@ impl FlowTextReader {
                 }
             }
         }
+        Ok(false)
+    }
+
+    /// The next batch, or `None` at the end of the input.
+    pub fn next_batch(&mut self) -> Result<Option<RecordBatch>, LogError> {
+        self.drive(|parser, line| parser.line(line))?;
         self.parser.take_batch()
+    }
+
+    /// Read every line: the sink's fast path takes a line the way the general reader would read
+    /// it, or declines it (given the layout of the format in force, once there is one); a declined
+    /// line is read by the general reader (issues and all), and its records reach the sink in
+    /// batches.
+    pub(crate) fn fold_lines<S: LineSink>(&mut self, sink: &mut S) -> Result<(), LogError> {
+        // The layout follows the parser's format: known from the start for a byte range, from
+        // the first line otherwise (a header line is the parser's to read).
+        let mut layout: Option<Option<RecordLayout>> = None;
+        self.drive(|parser, line| {
+            if layout.is_none() {
+                layout = parser.format.as_ref().map(RecordLayout::of);
+            }
+            if let Some(Some(layout)) = &layout {
+                if sink.fast(line, layout) {
+                    parser.line_number += 1;
+                    return Ok(false);
+                }
+            }
+            if parser.line(line)? {
+                if let Some(batch) = parser.take_batch()? {
+                    sink.slow(batch)?;
+                }
+            }
+            Ok(false)
+        })?;
+        if let Some(batch) = self.parser.take_batch()? {
+            sink.slow(batch)?;
+        }
+        Ok(())
     }
 }
 

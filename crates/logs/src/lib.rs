@@ -7,7 +7,8 @@
 //!   tunnel message matched to the [`catalogue`].
 //! - [`sources`]: local files and S3-layout directory trees with time-range pruning from the path.
 //! - [`session`]: the tables `flows`, `vpn_connections`, `tunnel_events` and the IP helpers in [`udf`].
-//! - [`answers`]: the built-in questions; [`detect`]: detections whose rows become
+//! - [`answers`]: the built-in questions, and [`fold`]: the two that read every record, folded as
+//!   the records are read; [`detect`]: detections whose rows become
 //!   [`netaudit_checks::Finding`]s; [`athena`]: the same in Athena's SQL; [`generate`]: a deterministic
 //!   generator of realistic flow logs with planted incidents.
 //!
@@ -22,8 +23,10 @@ pub mod catalogue;
 pub mod detect;
 pub mod flow_format;
 pub mod flow_reader;
+pub mod fold;
 pub mod generate;
 mod issues;
+mod read_ahead;
 pub mod render;
 pub mod session;
 pub mod sources;
@@ -32,6 +35,7 @@ pub mod vpn;
 
 pub use flow_format::{FlowColumns, FlowFormat, DEFAULT_FORMAT, FIELDS};
 pub use flow_reader::{FlowReadOptions, FlowTextReader};
+pub use fold::FoldedQuestion;
 pub use issues::{Issue, Issues};
 pub use session::{EndpointScope, LogSession, LogSources, QueryResult, Table};
 pub use sources::{Input, OpenInput, TimeRange};

@@ -8,8 +8,10 @@
 //! Files (and byte ranges of large plain-text files) are spread over one partition per core;
 //! memory stays bounded by the batches in flight and whatever the query itself keeps.
 
+use crate::answers::OptionalColumns;
 use crate::flow_format::{column_name, field_index, FlowColumns, FlowFormat};
 use crate::flow_reader::{maybe_gunzip, parquet_format, read_parquet, FlowReadOptions, FlowTextReader};
+use crate::fold::FoldedQuestion;
 use crate::issues::{Issue, Issues};
 use crate::sources::Input;
 use crate::udf;
@@ -125,7 +127,7 @@ impl QueryResult {
 
 /// One piece of flow input a partition reads.
 #[derive(Debug, Clone)]
-enum FlowUnit {
+pub(crate) enum FlowUnit {
     Whole(Input),
     Range {
         path: std::path::PathBuf,
@@ -160,6 +162,11 @@ pub struct LogSession {
     runtime: tokio::runtime::Runtime,
     ctx: SessionContext,
     columns: FlowColumns,
+    /// The flow inputs in readable pieces, largest first, with their sizes.
+    units: Vec<(u64, FlowUnit)>,
+    /// How `flows` reads them (every column).
+    flow_options: FlowReadOptions,
+    partitions: usize,
     formats: Vec<(String, FlowFormat)>,
     issues: Issues,
     notes: Vec<String>,
@@ -240,8 +247,8 @@ impl LogSession {
         ctx.register_table(
             Table::Flows.name(),
             Arc::new(FlowsTable {
-                units,
-                options,
+                units: units.clone(),
+                options: options.clone(),
                 issues: issues.clone(),
                 partitions,
             }),
@@ -250,6 +257,9 @@ impl LogSession {
             runtime,
             ctx,
             columns,
+            units,
+            flow_options: options,
+            partitions,
             formats,
             issues,
             notes,
@@ -299,6 +309,30 @@ impl LogSession {
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
             let batches = frame.collect().await.map_err(|e| self.explain(e))?;
             Ok(QueryResult { schema, batches })
+        })
+    }
+
+    /// A built-in answer folded as the records are read ([`crate::fold`]): the rows of its SQL,
+    /// in the columns of its SQL's plan, with the same issues reported.
+    pub fn fold(&self, question: FoldedQuestion) -> Result<QueryResult, LogError> {
+        let sql = question.sql(OptionalColumns::of(&self.columns));
+        // The plan gives the columns, and the same error as the SQL for a column no source has.
+        let schema: SchemaRef = self.runtime.block_on(async {
+            let frame = self.ctx.sql(&sql).await.map_err(|e| self.explain(e))?;
+            Ok::<SchemaRef, LogError>(Arc::new(frame.schema().as_arrow().clone()))
+        })?;
+        let groups = unit_groups(&self.units, self.partitions, self.flow_options.strict);
+        let batch = crate::fold::answer(
+            question,
+            groups,
+            &self.flow_options,
+            &self.issues,
+            self.partitions,
+            schema.clone(),
+        )?;
+        Ok(QueryResult {
+            schema,
+            batches: vec![batch],
         })
     }
 
@@ -485,25 +519,10 @@ impl TableProvider for FlowsTable {
         let mut options = self.options.clone();
         options.projection = projection.cloned();
         let schema = options.schema();
-        let groups: Vec<(u64, Vec<FlowUnit>)> = if options.strict {
-            // Strict: one reader, sources in name order, so the error is the first bad line.
-            let mut units: Vec<FlowUnit> = self.units.iter().map(|(_, unit)| unit.clone()).collect();
-            units.sort_by_key(FlowUnit::order);
-            vec![(0, units)]
-        } else {
-            // Each unit to the least loaded partition.
-            let mut groups = vec![(0, vec![]); self.partitions.max(1)];
-            for (size, unit) in &self.units {
-                if let Some(group) = groups.iter_mut().min_by_key(|g| g.0) {
-                    group.0 += size;
-                    group.1.push(unit.clone());
-                }
-            }
-            groups
-        };
+        let groups = unit_groups(&self.units, self.partitions, options.strict);
         let partitions = groups
             .into_iter()
-            .map(|(_, units)| {
+            .map(|units| {
                 Arc::new(FlowPartition {
                     schema: schema.clone(),
                     units,
@@ -515,6 +534,39 @@ impl TableProvider for FlowsTable {
         let exec = StreamingTableExec::try_new(schema, partitions, None, Vec::<LexOrdering>::new(), false, limit)?;
         Ok(Arc::new(exec))
     }
+}
+
+/// The units each reader takes: strict, one reader with the sources in name order (so that the
+/// error is the first bad line); otherwise each unit to the least loaded reader.
+fn unit_groups(units: &[(u64, FlowUnit)], partitions: usize, strict: bool) -> Vec<Vec<FlowUnit>> {
+    if strict {
+        let mut units: Vec<FlowUnit> = units.iter().map(|(_, unit)| unit.clone()).collect();
+        units.sort_by_key(FlowUnit::order);
+        return vec![units];
+    }
+    let mut groups: Vec<(u64, Vec<FlowUnit>)> = vec![(0, vec![]); partitions.max(1)];
+    for (size, unit) in units {
+        if let Some(group) = groups.iter_mut().min_by_key(|g| g.0) {
+            group.0 += size;
+            group.1.push(unit.clone());
+        }
+    }
+    groups.into_iter().map(|(_, units)| units).collect()
+}
+
+/// Read `units` one after the other with `read`; a streamed input's fetch starts while the one
+/// before it is read: at most two per reader.
+pub(crate) fn for_each_unit<R>(units: &[FlowUnit], mut read: R) -> Result<(), LogError>
+where
+    R: FnMut(&FlowUnit, Option<Result<Box<dyn std::io::Read + Send>, LogError>>) -> Result<(), LogError>,
+{
+    let mut next_opened = None;
+    for (i, unit) in units.iter().enumerate() {
+        let opened = next_opened.take().or_else(|| unit.open_stream());
+        next_opened = units.get(i + 1).and_then(FlowUnit::open_stream);
+        read(unit, opened)?;
+    }
+    Ok(())
 }
 
 fn is_gzip(path: &std::path::Path) -> Result<bool, LogError> {
@@ -539,7 +591,7 @@ fn unreadable_stream(input: &Input, e: LogError) -> LogError {
 }
 
 /// [`unreadable_stream`] reported: the partition goes on with its next input.
-fn report_unreadable(input: &Input, e: LogError, strict: bool, issues: &Issues) -> Result<(), LogError> {
+pub(crate) fn report_unreadable(input: &Input, e: LogError, strict: bool, issues: &Issues) -> Result<(), LogError> {
     match unreadable_stream(input, e) {
         LogError::BadInput(issue) if !strict => {
             issues.report(issue);
@@ -630,17 +682,11 @@ impl PartitionStream for FlowPartition {
         let options = self.options.clone();
         let issues = self.issues.clone();
         builder.spawn_blocking(move || {
-            // A streamed input's fetch starts while the one before it is read: at most two per partition.
-            let mut next_opened = None;
-            for (i, unit) in units.iter().enumerate() {
-                let opened = next_opened.take().or_else(|| unit.open_stream());
-                next_opened = units.get(i + 1).and_then(FlowUnit::open_stream);
-                let mut send = |batch: RecordBatch| sender.blocking_send(Ok(batch)).is_ok();
-                if let Err(e) = FlowPartition::read_unit(unit, opened, &options, &issues, &mut send) {
-                    return Err(DataFusionError::External(Box::new(e)));
-                }
-            }
-            Ok(())
+            let mut send = |batch: RecordBatch| sender.blocking_send(Ok(batch)).is_ok();
+            for_each_unit(&units, |unit, opened| {
+                FlowPartition::read_unit(unit, opened, &options, &issues, &mut send)
+            })
+            .map_err(|e| DataFusionError::External(Box::new(e)))
         });
         builder.build()
     }
