@@ -72,6 +72,21 @@ def measure(argv):
     return out.decode(), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def best_run(argv, runs, shown=None):
+    """Print the command line, run it `runs` times; return the run with the least wall time."""
+    print("  $ " + " ".join(shlex.quote(a) for a in shown or argv), file=sys.stderr)
+    return min((measure(argv) for _ in range(runs)), key=lambda r: r[1])
+
+
+def netaudit_argv(netaudit, subcommand, flows):
+    return [netaudit, "logs"] + subcommand + ["--flows", flows, "--format", "csv"]
+
+
+def duckdb_argv(python, script, source, sql):
+    """The DuckDB run, and the command line to show (the script itself is long)."""
+    return [python, "-c", script, source, sql], [python, "-c", "<DuckDB script>", source, sql]
+
+
 def rows(text):
     return [tuple(r) for r in csv.reader(io.StringIO(text, newline=''))][1:]
 
@@ -132,17 +147,14 @@ def main():
             best = {}
             answers = {}
             for engine in ("netaudit", "duckdb", "nsql"):
+                shown = None
                 if engine == "netaudit":
-                    argv = [args.netaudit, "logs"] + answer + ["--flows", path, "--format", "csv"]
+                    argv = netaudit_argv(args.netaudit, answer, path)
                 elif engine == "nsql":
-                    argv = [args.netaudit, "logs", "sql", sql.format(ts="to_timestamp_seconds"), "--flows", path,
-                            "--format", "csv"]
+                    argv = netaudit_argv(args.netaudit, ["sql", sql.format(ts="to_timestamp_seconds")], path)
                 else:
-                    argv = [python, "-c", script, path, sql.format(ts="epoch_ts")]
-                shown = argv if engine != "duckdb" else [python, "-c", "<DuckDB script>", path, argv[-1]]
-                print("  $ " + " ".join(shlex.quote(a) for a in shown), file=sys.stderr)
-                runs = [measure(argv) for _ in range(args.runs)]
-                out, wall, cpu, rss = min(runs, key=lambda r: r[1])
+                    argv, shown = duckdb_argv(python, script, path, sql.format(ts="epoch_ts"))
+                out, wall, cpu, rss = best_run(argv, args.runs, shown)
                 best[engine] = (wall, cpu, rss)
                 answers[engine] = rows(out)
                 print(f"{label:<6} {question:<18} {engine:<9} {wall:>8.2f} {cpu:>8.2f} {rss:>9.0f} "
