@@ -14,13 +14,28 @@ os.wait4. Every engine uses every core. The answers are compared row by row. Duc
 
     python3 bench/logs_vs_duckdb.py --netaudit target/release/netaudit [--records 10000000] [--runs 3]
 
+With --tree-records N it also measures a tree in the key layout AWS delivers flow logs to S3 in
+(`netaudit logs generate --records N --gzip --s3-layout --files-per-hour K`, K from --files-per-hour,
+default 4), for throughput and peak memory at a size the single file does not reach: parsing alone
+(`SELECT count(*) FROM flows`) and both questions, netaudit's answers with `--flows TREE` (no nsql
+rows), DuckDB with `read_csv('TREE/**/*.log.gz')` and the same SQL. The tree is generated once into
+--tree-dir ($NETAUDIT_CACHE or ~/.cache/netaudit, bench-trees) and kept; a file beside it records its
+file count, gzip and text sizes and records, and marks it complete, so later runs reuse it. Rows add
+records/s, and MB/s counts the uncompressed text. The documented run:
+
+    python3 bench/logs_vs_duckdb.py --netaudit target/release/netaudit --tree-records 100000000 --runs 1
+
 Not run by the tests.
 """
 import argparse
 import csv
+import glob
+import gzip
 import io
+import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,6 +58,8 @@ QUESTIONS = {
                           "FROM flows WHERE action = 'REJECT' GROUP BY srcaddr "
                           "ORDER BY distinct_dst_ports DESC, rejected_records DESC, srcaddr LIMIT 1000000"),
 }
+# Parsing alone, for the tree: every record is read and none is kept.
+PARSE_ONLY_SQL = "SELECT count(*) FROM flows"
 
 
 def duckdb_python(cache):
@@ -70,6 +87,21 @@ def measure(argv):
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{argv[0]} failed ({status}):\n{err.decode(errors='replace')}")
     return out.decode(), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def best_run(argv, runs, shown=None):
+    """Print the command line, run it `runs` times; return the run with the least wall time."""
+    print("  $ " + " ".join(shlex.quote(a) for a in shown or argv), file=sys.stderr)
+    return min((measure(argv) for _ in range(runs)), key=lambda r: r[1])
+
+
+def netaudit_argv(netaudit, subcommand, flows):
+    return [netaudit, "logs"] + subcommand + ["--flows", flows, "--format", "csv"]
+
+
+def duckdb_argv(python, script, source, sql):
+    """The DuckDB run, and the command line to show (the script itself is long)."""
+    return [python, "-c", script, source, sql], [python, "-c", "<DuckDB script>", source, sql]
 
 
 def rows(text):
@@ -102,12 +134,87 @@ def duckdb_columns():
     return ", ".join(parts)
 
 
+def s3_tree(netaudit, root, records, files_per_hour):
+    """Generate the S3-layout tree once and describe it: {files, gzip_bytes, text_bytes, records}.
+
+    The description is written next to the tree (not in it, where it would be read as flow logs) only
+    after generation and measurement succeed, so a tree left by an interrupted run is written again.
+    """
+    tree = os.path.join(root, f"flows-{records}-{files_per_hour}-per-hour")
+    marker = tree + ".complete.json"
+    if os.path.exists(marker):
+        with open(marker) as f:
+            return tree, json.load(f)
+    if os.path.exists(tree):
+        shutil.rmtree(tree)
+    os.makedirs(root, exist_ok=True)
+    argv = [netaudit, "logs", "generate", "--records", str(records), "--gzip", "--s3-layout",
+            "--files-per-hour", str(files_per_hour), "-o", tree]
+    print("  $ " + " ".join(shlex.quote(a) for a in argv), file=sys.stderr)
+    subprocess.run(argv, check=True, stderr=subprocess.DEVNULL)
+    files = glob.glob(os.path.join(tree, "**", "*.log.gz"), recursive=True)
+    # The text size and line count, by streaming each file through gzip once.
+    text_bytes = lines = 0
+    for path in files:
+        with gzip.open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                text_bytes += len(chunk)
+                lines += chunk.count(b"\n")
+    info = {"files": len(files), "gzip_bytes": sum(os.path.getsize(p) for p in files),
+            "text_bytes": text_bytes, "records": lines}
+    with open(marker + ".tmp", "w") as f:
+        json.dump(info, f)
+    os.replace(marker + ".tmp", marker)
+    return tree, info
+
+
+def tree_benchmark(args, python, script, tree, info):
+    """Parsing alone and both questions over the tree: netaudit's answers against DuckDB's glob."""
+    label = f"tree ({info['records']:,} records, {info['files']} files)"
+    duckdb_source = os.path.join(tree, "**", "*.log.gz")
+    questions = {"parse-only": (["sql", PARSE_ONLY_SQL], PARSE_ONLY_SQL)} | QUESTIONS
+    width = len(label)
+    print()
+    print(f"{label}: gzip {info['gzip_bytes'] / 2**20:,.0f} MiB, text {info['text_bytes'] / 1e6:,.0f} MB; "
+          f"in {tree}")
+    print(f"{'source':<{width}} {'question':<18} {'engine':<9} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} "
+          f"{'Mrec/s':>8} {'MB/s':>8}")
+    ratios = []
+    for question, (answer, sql) in questions.items():
+        best = {}
+        answers = {}
+        for engine in ("netaudit", "duckdb"):
+            shown = None
+            if engine == "netaudit":
+                argv = netaudit_argv(args.netaudit, answer, tree)
+            else:
+                argv, shown = duckdb_argv(python, script, duckdb_source, sql.format(ts="epoch_ts"))
+            out, wall, cpu, rss = best_run(argv, args.runs, shown)
+            best[engine] = (wall, rss)
+            answers[engine] = rows(out)
+            print(f"{label} {question:<18} {engine:<9} {wall:>8.2f} {cpu:>8.2f} {rss:>9.0f} "
+                  f"{info['records'] / 1e6 / wall:>8.2f} {info['text_bytes'] / 1e6 / wall:>8.0f}")
+        ratios.append((question, best["duckdb"][0] / best["netaudit"][0], best["netaudit"][1] / best["duckdb"][1],
+                       answers["netaudit"] == answers["duckdb"]))
+    print()
+    print(f"{'source':<{width}} {'question':<18} {'duckdb/netaudit wall':>21} {'netaudit/duckdb peak':>21} "
+          f"{'same answer':>12}")
+    for question, wall_ratio, mem_ratio, same in ratios:
+        print(f"{label} {question:<18} {wall_ratio:>21.2f} {mem_ratio:>21.2f} {str(same):>12}")
+    print("(Mrec/s and MB/s count the records and the uncompressed text)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--netaudit", default="target/release/netaudit")
     parser.add_argument("--records", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=3, help="runs per engine and question; the best is kept")
     parser.add_argument("--dir", help="where to write the generated files (default: a temporary folder)")
+    parser.add_argument("--tree-records", type=int, default=0,
+                        help="also measure a tree of this many records in the S3 layout (0: no tree)")
+    parser.add_argument("--files-per-hour", type=int, default=4, help="files per hour of records in the tree")
+    parser.add_argument("--tree-dir", help="where the tree is generated and kept for later runs "
+                        "(default: $NETAUDIT_CACHE or ~/.cache/netaudit, bench-trees)")
     args = parser.parse_args()
 
     cache = os.environ.get("NETAUDIT_CACHE", os.path.expanduser("~/.cache/netaudit"))
@@ -132,17 +239,14 @@ def main():
             best = {}
             answers = {}
             for engine in ("netaudit", "duckdb", "nsql"):
+                shown = None
                 if engine == "netaudit":
-                    argv = [args.netaudit, "logs"] + answer + ["--flows", path, "--format", "csv"]
+                    argv = netaudit_argv(args.netaudit, answer, path)
                 elif engine == "nsql":
-                    argv = [args.netaudit, "logs", "sql", sql.format(ts="to_timestamp_seconds"), "--flows", path,
-                            "--format", "csv"]
+                    argv = netaudit_argv(args.netaudit, ["sql", sql.format(ts="to_timestamp_seconds")], path)
                 else:
-                    argv = [python, "-c", script, path, sql.format(ts="epoch_ts")]
-                shown = argv if engine != "duckdb" else [python, "-c", "<DuckDB script>", path, argv[-1]]
-                print("  $ " + " ".join(shlex.quote(a) for a in shown), file=sys.stderr)
-                runs = [measure(argv) for _ in range(args.runs)]
-                out, wall, cpu, rss = min(runs, key=lambda r: r[1])
+                    argv, shown = duckdb_argv(python, script, path, sql.format(ts="epoch_ts"))
+                out, wall, cpu, rss = best_run(argv, args.runs, shown)
                 best[engine] = (wall, cpu, rss)
                 answers[engine] = rows(out)
                 print(f"{label:<6} {question:<18} {engine:<9} {wall:>8.2f} {cpu:>8.2f} {rss:>9.0f} "
@@ -158,6 +262,10 @@ def main():
     for label, question, wall_ratio, mem_ratio, sql_ratio, same in ratios:
         print(f"{label:<6} {question:<18} {wall_ratio:>21.2f} {mem_ratio:>21.2f} {sql_ratio:>17.2f} {str(same):>12}")
     print(f"(plain MB/s counts the uncompressed bytes; files kept in {work})")
+    if args.tree_records:
+        tree, info = s3_tree(args.netaudit, args.tree_dir or os.path.join(cache, "bench-trees"),
+                             args.tree_records, args.files_per_hour)
+        tree_benchmark(args, python, script, tree, info)
 
 
 if __name__ == "__main__":
