@@ -156,7 +156,7 @@ impl AthenaEngine {
             .session
             .run(&request, self.poll)
             .map_err(|e| Failure::Query(e.to_string()))?;
-        eprintln!(
+        note!(
             "netaudit: athena query {}: {} bytes scanned, about ${:.6}",
             answer.query_id,
             answer.data_scanned_bytes,

@@ -608,7 +608,7 @@ fn measure_sample(path: &Path, log_format: Option<&str>) -> Result<Volume, Failu
         }
     }
     if issues.count() > 0 {
-        eprintln!(
+        note!(
             "netaudit: warning: --flows {}: {} line(s) could not be read and are left out of the record counts (first: {})",
             path.display(),
             issues.count(),

@@ -184,15 +184,18 @@ pub fn read_exceptions_file(path: &Path, catalogue: &Catalogue) -> Result<Vec<ne
 pub fn apply_and_warn(exceptions: &[netaudit_checks::Exception], findings: &mut [Finding]) -> ExceptionsSummary {
     let summary = netaudit_checks::apply_exceptions(findings, exceptions, netaudit_checks::Date::today());
     for e in &summary.expired {
-        eprintln!(
+        note!(
             "netaudit: warning: EXPIRED exception {} ({} {}, owner {}, ticket {}) ended {}: {} result(s) it matches FAIL again",
             e.source, e.control, e.resource, e.owner, e.ticket, e.expires, e.matched
         );
     }
     for e in &summary.stale {
-        eprintln!(
+        note!(
             "netaudit: warning: stale exception {} ({} {}, owner {}): it matches no failing result",
-            e.source, e.control, e.resource, e.owner
+            e.source,
+            e.control,
+            e.resource,
+            e.owner
         );
     }
     summary
@@ -410,7 +413,7 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
                     };
                     let text = serde_json::to_string_pretty(template).map_err(|e| Failure::Internal(e.to_string()))?;
                     crate::output::write_to(Some(file), |out| writeln!(out, "{text}"))?;
-                    eprintln!("netaudit: wrote 1 template to {}", file.display());
+                    note!("netaudit: wrote 1 template to {}", file.display());
                 }
                 Some(dir) => {
                     std::fs::create_dir_all(dir)
@@ -421,7 +424,7 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
                         std::fs::write(&path, text + "\n")
                             .map_err(|e| Failure::Usage(format!("--output {}: {e}", path.display())))?;
                     }
-                    eprintln!("netaudit: wrote {} template(s) to {}", templates.len(), dir.display());
+                    note!("netaudit: wrote {} template(s) to {}", templates.len(), dir.display());
                 }
                 None => {
                     let all: serde_json::Map<String, serde_json::Value> = templates.into_iter().collect();
@@ -432,7 +435,7 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
         }
     }
     if !plan.unreadable.is_empty() {
-        eprintln!(
+        note!(
             "netaudit: {} result(s) could not be read, so nothing is planned for them: the plan lists them",
             plan.unreadable.len()
         );
@@ -495,7 +498,7 @@ pub fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         return Ok(EXIT_CLEAN);
     }
     if !args.dry_run && !args.yes && !confirm(&plan)? {
-        eprintln!("netaudit: not applied");
+        note!("netaudit: not applied");
         return Ok(EXIT_CLEAN);
     }
     let calls = if args.verbose {
@@ -515,7 +518,7 @@ pub fn apply(args: &ApplyArgs) -> Result<u8, Failure> {
         .map_err(|gap| Failure::Usage(format!("cannot start: {gap}")))?;
     if args.stats {
         for (api, n) in calls.counts() {
-            eprintln!("  {n:>6}  {api}");
+            note!("  {n:>6}  {api}");
         }
     }
     let verification = after.map(|inventory| verify(&plan, &inventory));
@@ -736,7 +739,7 @@ pub fn diff(
     d.retain_statuses(&filter.statuses);
     let hidden = unfiltered_new.saturating_sub(d.new_count());
     if hidden > 0 {
-        eprintln!("netaudit: {hidden} new open result(s) are outside the filter (and do not count in the exit code)");
+        note!("netaudit: {hidden} new open result(s) are outside the filter (and do not count in the exit code)");
     }
     output.write(|out| {
         if json {

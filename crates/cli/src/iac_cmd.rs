@@ -54,7 +54,7 @@ pub fn applicable(selected: Vec<&Control>) -> Vec<&Control> {
         selected.into_iter().partition(|c| c.before_deploy().is_ok());
     for c in left_out {
         let reason = c.before_deploy().err().unwrap_or_default();
-        eprintln!("netaudit: note: {} is left out of IaC scans: {reason}", c.id());
+        note!("netaudit: note: {} is left out of IaC scans: {reason}", c.id());
     }
     kept
 }

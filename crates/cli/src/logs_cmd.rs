@@ -413,7 +413,7 @@ fn session(args: &SourceArgs) -> Result<(LogSession, Issues, Option<LogFetcher>)
     let issues = Issues::new();
     let session = LogSession::new(sources, issues.clone()).map_err(|e| Failure::Usage(e.to_string()))?;
     for note in session.notes() {
-        eprintln!("netaudit: note: {note}");
+        note!("netaudit: note: {note}");
     }
     Ok((session, issues, fetcher))
 }
@@ -475,7 +475,7 @@ fn print_stats(args: &SourceArgs, fetcher: Option<&LogFetcher>) {
     }
     let counts = fetcher.map(LogFetcher::counts).unwrap_or_default();
     let rss = peak_rss_bytes().map_or_else(|| "unknown".to_owned(), |b| b.to_string());
-    eprintln!(
+    note!(
         "netaudit: stats: list_requests={} objects_listed={} folders_pruned={} fetch_requests={} objects_read={} \
          bytes_fetched={} peak_buffered_bytes={} buffer_budget_bytes={} peak_rss_bytes={rss}",
         counts.list_requests,
@@ -502,14 +502,14 @@ fn report_issues(issues: &Issues) -> bool {
     const SHOWN: usize = 20;
     let list = issues.list();
     for issue in list.iter().take(SHOWN) {
-        eprintln!("netaudit: bad input: {issue}");
+        note!("netaudit: bad input: {issue}");
     }
     let count = issues.count();
     if count > SHOWN as u64 {
-        eprintln!("netaudit: … {} more bad lines", count - SHOWN as u64);
+        note!("netaudit: … {} more bad lines", count - SHOWN as u64);
     }
     if count > 0 {
-        eprintln!("netaudit: {count} bad line(s) skipped; --strict makes them fatal");
+        note!("netaudit: {count} bad line(s) skipped; --strict makes them fatal");
     }
     count > 0
 }
@@ -641,7 +641,7 @@ fn finish_result(
             .map_err(|e| Failure::Internal(e.to_string()))?;
         let ambiguous = rows.iter().filter(|r| r["matched_by"] == "ambiguous").count();
         if ambiguous > 0 {
-            eprintln!(
+            note!(
                 "netaudit: {ambiguous} row(s) match sessions of several Client VPN endpoints that gave the same \
                  client IP at the same time; --vpn-endpoint ENDPOINT=vpc-…|eni-… says which traffic is whose"
             );
@@ -981,7 +981,7 @@ fn detect_report(
 ) -> Result<u8, Failure> {
     for (detection, why) in not_run {
         let message = format!("{} was not run: {why}", detection.id());
-        eprintln!("netaudit: {message}");
+        note!("netaudit: {message}");
         errors.push(message);
         incomplete = true;
     }
@@ -1130,11 +1130,11 @@ fn generate(
                     tree.finish()
                 })
                 .map_err(|e| Failure::Usage(format!("{}: {e}", output.display())))?;
-            eprintln!("netaudit: wrote {written} files under {}", output.display());
+            note!("netaudit: wrote {written} files under {}", output.display());
         }
     }
     for p in planted {
-        eprintln!(
+        note!(
             "netaudit: planted {} from {} {} at {}",
             p.detection.id(),
             p.subject,

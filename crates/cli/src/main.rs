@@ -2,6 +2,15 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// A line on standard error. A closed or full standard error (`netaudit … 2>&1 | head`) loses the
+/// line rather than ending the run: `eprintln!` would panic.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod athena_engine;
 mod cost_cmd;
 mod explain;
@@ -497,15 +506,15 @@ fn main() -> ExitCode {
     match settings::apply(&mut cli, &matches).and_then(|()| run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(Failure::Usage(message)) => {
-            eprintln!("netaudit: error: {message}");
+            note!("netaudit: error: {message}");
             ExitCode::from(EXIT_USAGE)
         }
         Err(Failure::Query(message)) => {
-            eprintln!("netaudit: error: {message}");
+            note!("netaudit: error: {message}");
             ExitCode::from(EXIT_QUERY_FAILED)
         }
         Err(Failure::Internal(message)) => {
-            eprintln!("netaudit: internal error: {message}");
+            note!("netaudit: internal error: {message}");
             ExitCode::from(EXIT_INTERNAL)
         }
     }
@@ -664,7 +673,7 @@ fn catalogue(dirs: &[PathBuf]) -> Result<(Catalogue, Vec<String>), Failure> {
 
 fn report_errors(errors: &[String]) {
     for e in errors {
-        eprintln!("netaudit: error: {e}");
+        note!("netaudit: error: {e}");
     }
 }
 
@@ -702,7 +711,7 @@ impl RegionProgress {
 fn verbose_call_log() -> netaudit_aws::CallLog {
     netaudit_aws::CallLog::with_observer(|c| {
         let status = c.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
-        eprintln!(
+        note!(
             "netaudit: {} {} {status} {} ms",
             c.api,
             c.region.as_deref().unwrap_or("-"),
@@ -751,15 +760,15 @@ fn collect_live_with(
         .filter(|a| a.account_id == netaudit_aws::UNKNOWN_ACCOUNT)
     {
         if let Err(gap) = &account.regions {
-            eprintln!("netaudit: warning: an account could not be identified; its coverage is UNKNOWN: {gap}");
+            note!("netaudit: warning: an account could not be identified; its coverage is UNKNOWN: {gap}");
         }
     }
     if stats {
         let counts = calls.counts();
         let total: usize = counts.values().sum();
-        eprintln!("netaudit: {total} API calls");
+        note!("netaudit: {total} API calls");
         for (api, n) in counts {
-            eprintln!("  {n:>6}  {api}");
+            note!("  {n:>6}  {api}");
         }
     }
     Ok(inventory)
@@ -872,7 +881,7 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
     if let Some(source) = &offline {
         args.live.refuse_live_only(source)?;
         if args.stats || args.verbose {
-            eprintln!("netaudit: no API calls: {source} is read offline");
+            note!("netaudit: no API calls: {source} is read offline");
         }
     }
     let (inventory, evidence_errors) = match &args.evidence {
@@ -901,7 +910,7 @@ fn scan(args: ScanArgs) -> Result<u8, Failure> {
         let written = netaudit_evidence::write_dir(&inventory, dir)
             .map_err(|e| Failure::Usage(format!("--save-evidence: {e}")))?;
         if args.verbose {
-            eprintln!("netaudit: wrote {written} evidence files to {}", dir.display());
+            note!("netaudit: wrote {written} evidence files to {}", dir.display());
         }
     }
     let mut exceptions = match &args.exceptions {

@@ -51,13 +51,16 @@ fn import(args: &ImportArgs) -> Result<u8, Failure> {
             region.failed.len() + region.not_sent
         );
         for failed in &region.failed {
-            eprintln!(
+            note!(
                 "netaudit: error: Security Hub {} refused finding {}: {}: {}",
-                region.region, failed.id, failed.code, failed.message
+                region.region,
+                failed.id,
+                failed.code,
+                failed.message
             );
         }
         for error in &region.errors {
-            eprintln!("netaudit: error: {error}");
+            note!("netaudit: error: {error}");
         }
         complete &= region.is_complete();
     }

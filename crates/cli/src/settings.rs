@@ -77,7 +77,7 @@ impl ConfigParams {
                 Some(control) => control,
                 // `fix plan` plans for the built-in controls; one of `checks_dir` is not an error there.
                 None if of_builtin_only => {
-                    eprintln!("netaudit: note: {origin}: [parameters] for {id} unused here: only built-in controls are planned");
+                    note!("netaudit: note: {origin}: [parameters] for {id} unused here: only built-in controls are planned");
                     continue;
                 }
                 None => {
@@ -157,7 +157,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Failure> {
         _ => false,
     };
     if let (true, Some(file)) = (verbose, &settings.file) {
-        eprintln!("netaudit: settings read from {}", file.display());
+        note!("netaudit: settings read from {}", file.display());
     }
     match &mut cli.command {
         Command::Scan(args) => {

@@ -94,3 +94,32 @@ fn a_closed_pipe_ends_every_command_quietly_with_the_code_its_result_deserves() 
         assert_eq!(code, expected, "netaudit {}: {stderr}", args.join(" "));
     }
 }
+
+/// `netaudit … 2>&1 | head`: standard error closed too. What goes there (warnings, the bad-input
+/// summary) is lost, and the run still ends with the code its result deserves, not a panic.
+#[test]
+fn a_closed_standard_error_loses_the_notes_not_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let flows = dir.path().join("flows.log");
+    std::fs::write(
+        &flows,
+        "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 40 1718000000 1718000060 ACCEPT OK\nnot a record\n",
+    )
+    .unwrap();
+    let flows = flows.display().to_string();
+    for (args, expected) in [
+        (vec!["logs", "top-talkers", "--flows", flows.as_str()], 2),
+        (vec!["scan", "--evidence", "examples/estate"], 3),
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let status = Command::new(assert_cmd::cargo::cargo_bin("netaudit"))
+            .args(&args)
+            .current_dir(root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(writer))
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(expected), "netaudit {}", args.join(" "));
+    }
+}

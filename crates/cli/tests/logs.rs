@@ -1791,3 +1791,43 @@ fn athena_iam_policy_allows_the_engine_s_calls_only_when_asked() {
         assert!(allowed.contains(&action), "{action}\n{out}");
     }
 }
+
+/// The README's walk through every answer on the Athena engine against the emulator, run as it is
+/// written (the emulator's address and the binary put in): each command exits 0, and the emulator
+/// received each query.
+#[test]
+fn the_readme_runs_every_answer_on_athena_against_the_emulator() {
+    let moto = Moto::start();
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    let intro = "Every answer also runs against the moto emulator";
+    let after = &readme[readme.find(intro).expect("the README's emulator walk")..];
+    let block = after.split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
+    let mut lines = block.lines();
+    assert!(lines.next().unwrap().contains("moto_server -p 5000 &"), "{block}");
+    let script = format!(
+        "set -e\nnetaudit() {{ \"$NETAUDIT_BIN\" \"$@\"; }}\n{}\n",
+        lines
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace("http://127.0.0.1:5000", &moto.url())
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .env("NETAUDIT_BIN", assert_cmd::cargo::cargo_bin("netaudit"))
+        .env("SOURCE_DATE_EPOCH", "1764748800")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // `create` and the eleven answers (detect runs several queries).
+    let queried = athena_query_ids(&stderr).len();
+    let executions = moto.athena_executions();
+    assert!(
+        queried >= 11 && executions.len() >= queried,
+        "{queried} / {} queries: {stderr}",
+        executions.len()
+    );
+    assert!(executions
+        .iter()
+        .any(|e| e["query"].as_str().unwrap().starts_with("CREATE EXTERNAL TABLE")));
+}

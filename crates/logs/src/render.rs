@@ -74,6 +74,65 @@ pub fn rows_as_json(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<M
         .collect())
 }
 
+/// The cells of one column as table or CSV text, with the column's formatter (timestamps and other
+/// types JSON has no form for) made once, not once a cell.
+struct ColumnText<'a> {
+    array: &'a dyn Array,
+    formatter: Option<ArrayFormatter<'a>>,
+}
+
+impl<'a> ColumnText<'a> {
+    fn new(array: &'a dyn Array) -> Result<ColumnText<'a>, LogError> {
+        let formatter = match array.data_type() {
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
+            | DataType::Float32
+            | DataType::Float64
+            | DataType::Boolean
+            | DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::List(_)
+            | DataType::LargeList(_) => None,
+            _ => Some(ArrayFormatter::try_new(array, &FormatOptions::default())?),
+        };
+        Ok(ColumnText { array, formatter })
+    }
+
+    /// The text of `row`: what [`text`] makes of its [`cell`].
+    fn text(&self, row: usize) -> Result<String, LogError> {
+        match &self.formatter {
+            Some(_) if self.array.is_null(row) => Ok(String::new()),
+            Some(formatter) => Ok(formatter.value(row).to_string()),
+            None => Ok(text(&cell(self.array, row)?)),
+        }
+    }
+}
+
+/// Every row of `batches` as the text of its cells, one row at a time.
+fn for_each_text_row(
+    batches: &[RecordBatch],
+    mut each: impl FnMut(Vec<String>) -> Result<(), LogError>,
+) -> Result<(), LogError> {
+    for batch in batches {
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|column| ColumnText::new(column.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows() {
+            each(columns.iter().map(|c| c.text(row)).collect::<Result<_, _>>()?)?;
+        }
+    }
+    Ok(())
+}
+
 /// A cell as table or CSV text: null is empty, lists are `a,b,c`.
 fn text(value: &Value) -> String {
     match value {
@@ -105,11 +164,10 @@ pub fn write_csv(schema: &SchemaRef, batches: &[RecordBatch], out: &mut dyn Writ
         header.push(csv_field(f.name()));
     }
     writeln!(out, "{}", header.join(",")).map_err(write_error)?;
-    for row in rows_as_cells(batches)? {
-        let line: Vec<String> = row.iter().map(|v| csv_field(&text(v))).collect();
-        writeln!(out, "{}", line.join(",")).map_err(write_error)?;
-    }
-    Ok(())
+    for_each_text_row(batches, |row| {
+        let line: Vec<String> = row.iter().map(|t| csv_field(t)).collect();
+        writeln!(out, "{}", line.join(",")).map_err(write_error)
+    })
 }
 
 fn csv_field(text: &str) -> String {
@@ -128,12 +186,11 @@ pub fn write_table(
     max_width: usize,
 ) -> Result<(), LogError> {
     let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let rows: Vec<Vec<String>> = rows_as_cells(batches)?
-        .iter()
-        .map(|row| {
-            row.iter()
-                .map(|v| {
-                    let t = text(v);
+    let mut rows: Vec<Vec<String>> = vec![];
+    for_each_text_row(batches, |row| {
+        rows.push(
+            row.into_iter()
+                .map(|t| {
                     if t.chars().count() > max_width {
                         let cut: String = t.chars().take(max_width.saturating_sub(1)).collect();
                         format!("{cut}…")
@@ -141,9 +198,10 @@ pub fn write_table(
                         t
                     }
                 })
-                .collect()
-        })
-        .collect();
+                .collect(),
+        );
+        Ok(())
+    })?;
     let widths: Vec<usize> = headers
         .iter()
         .enumerate()

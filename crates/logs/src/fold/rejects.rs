@@ -178,18 +178,37 @@ impl Fold for RejectSums {
         }
     }
 
-    fn merge(states: Vec<RejectSums>, _threads: usize) -> RejectSums {
+    fn merge(states: Vec<RejectSums>, threads: usize) -> RejectSums {
         let mut states = states.into_iter();
         let mut merged = states.next().unwrap_or_else(RejectSums::new);
         for state in states {
-            merged.sources.merge(&state.sources, SourceTotals::merge);
-            merged.ports.merge(&state.ports, |_, _| {});
-            merged.hosts.merge(&state.hosts, |_, _| {});
-            for (source, totals) in state.other_sources {
-                merged.other_sources.entry(source).or_default().merge(&totals);
+            let RejectSums {
+                sources,
+                ports,
+                hosts,
+                other_sources,
+                other_ports,
+                other_hosts,
+            } = &mut merged;
+            let mut merge_sets = || {
+                ports.merge(&state.ports, |_, _| {});
+                hosts.merge(&state.hosts, |_, _| {});
+            };
+            // The tables are independent: merged side by side when there are cores for it.
+            if threads > 1 {
+                std::thread::scope(|scope| {
+                    scope.spawn(merge_sets);
+                    sources.merge(&state.sources, SourceTotals::merge);
+                });
+            } else {
+                merge_sets();
+                sources.merge(&state.sources, SourceTotals::merge);
             }
-            merged.other_ports.extend(state.other_ports);
-            merged.other_hosts.extend(state.other_hosts);
+            for (source, totals) in state.other_sources {
+                other_sources.entry(source).or_default().merge(&totals);
+            }
+            other_ports.extend(state.other_ports);
+            other_hosts.extend(state.other_hosts);
         }
         merged
     }
