@@ -76,17 +76,34 @@ def duckdb_python(cache):
     return python, probe.stdout.strip()
 
 
+GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+
+
 def measure(argv):
-    """Run argv; return (stdout, wall seconds, cpu seconds, peak RSS MiB)."""
+    """Run argv; return (stdout, wall seconds, cpu seconds, peak RSS MiB).
+
+    CPU time and peak RSS come from GNU time around the child when it is installed: Linux carries a
+    process's memory high-water mark across fork and exec, so a child of this script (which holds
+    the previous answers) would report at least this script's own size through wait4.
+    """
+    report = tempfile.NamedTemporaryFile(prefix="netaudit-bench-time-", delete=False)
+    report.close()
+    wrapped = [GNU_TIME, "-f", "%U %S %M", "-o", report.name] + argv if GNU_TIME else argv
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(wrapped, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = proc.stdout.read()
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{argv[0]} failed ({status}):\n{err.decode(errors='replace')}")
-    return out.decode(), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    cpu, peak_mib = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    if GNU_TIME:
+        with open(report.name) as f:
+            user, system, peak_kib = f.read().split()[-3:]
+        cpu, peak_mib = float(user) + float(system), int(peak_kib) / 1024
+    os.unlink(report.name)
+    return out.decode(), wall, cpu, peak_mib
 
 
 def best_run(argv, runs, shown=None):
