@@ -17,20 +17,25 @@ struct ReadAhead {
     done: bool,
 }
 
-/// Fill `block` from `input` up to its capacity; empty at the end of the input.
-fn fill(input: &mut dyn Read, block: &mut Vec<u8>) -> io::Result<()> {
+/// Fill `block` from `input` up to its capacity (empty at the end of the input); the error that
+/// stopped it, if one did, after the bytes read before it.
+fn fill(input: &mut dyn Read, block: &mut Vec<u8>) -> Option<io::Error> {
     block.resize(BLOCK_BYTES, 0);
     let mut filled = 0;
+    let mut failed = None;
     while filled < block.len() {
         match input.read(&mut block[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
         }
     }
     block.truncate(filled);
-    Ok(())
+    failed
 }
 
 /// `input`, read ahead on a thread of its own; `input` itself when no thread can be started.
@@ -47,10 +52,19 @@ pub(crate) fn read_ahead(input: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
             };
             loop {
                 let mut block = spare_blocks.try_recv().unwrap_or_default();
-                let filled = fill(&mut *input, &mut block);
-                let end = matches!(&filled, Ok(()) if block.is_empty()) || filled.is_err();
-                // A send fails once the consumer is gone: nothing more to do.
-                if block_sender.send(filled.map(|()| block)).is_err() || end {
+                let failed = fill(&mut *input, &mut block);
+                let end = block.is_empty();
+                // What was read before an error is delivered first, as a reader without the
+                // thread would. A send fails once the consumer is gone: nothing more to do.
+                if !end && block_sender.send(Ok(block)).is_err() {
+                    return;
+                }
+                if let Some(e) = failed {
+                    let _ = block_sender.send(Err(e));
+                    return;
+                }
+                if end {
+                    let _ = block_sender.send(Ok(vec![]));
                     return;
                 }
             }
@@ -160,8 +174,9 @@ mod tests {
         let mut got = vec![];
         let error = reader.read_to_end(&mut got).err();
         assert_eq!(error.map(|e| e.to_string()).as_deref(), Some("cut off"));
-        // The full block before the failing one was delivered.
-        assert!(got.len() >= BLOCK_BYTES && expected.starts_with(&got));
+        // Every byte before the failure was delivered, the part block too.
+        assert_eq!(got.len(), expected.len());
+        assert!(got == expected);
     }
 
     #[test]
