@@ -591,7 +591,7 @@ fn unreadable_stream(input: &Input, e: LogError) -> LogError {
 }
 
 /// [`unreadable_stream`] reported: the partition goes on with its next input.
-pub(crate) fn report_unreadable(input: &Input, e: LogError, strict: bool, issues: &Issues) -> Result<(), LogError> {
+fn report_unreadable(input: &Input, e: LogError, strict: bool, issues: &Issues) -> Result<(), LogError> {
     match unreadable_stream(input, e) {
         LogError::BadInput(issue) if !strict => {
             issues.report(issue);
@@ -619,54 +619,73 @@ impl FlowPartition {
         issues: &Issues,
         send: &mut dyn FnMut(RecordBatch) -> bool,
     ) -> Result<(), LogError> {
-        match unit {
-            FlowUnit::Range { path, start, end } => {
-                let reader = FlowTextReader::byte_range(path, *start, *end, options.clone(), issues.clone())?;
-                for batch in reader {
+        match open_unit(unit, opened, options, issues)? {
+            Some(UnitReader::Text(reader)) => {
+                for batch in *reader {
                     if !send(batch?) {
-                        return Ok(());
+                        break;
                     }
                 }
             }
-            FlowUnit::Whole(input) if input.is_parquet() => {
-                let bytes = match input.bytes() {
-                    Ok(bytes) => bytes,
-                    Err(e) => return report_unreadable(input, e, options.strict, issues),
-                };
-                let batches = match read_parquet(&input.name(), bytes, options, issues) {
-                    Ok(batches) => batches,
-                    // One unreadable file is reported; the rest are read.
-                    Err(LogError::BadInput(issue)) if !options.strict => {
-                        issues.report(issue);
-                        return Ok(());
-                    }
-                    Err(e) => return Err(e),
-                };
+            Some(UnitReader::Batches(batches)) => {
                 for batch in batches {
                     if !send(batch) {
-                        return Ok(());
+                        break;
                     }
                 }
             }
-            FlowUnit::Whole(input) => {
-                let opened = opened.unwrap_or_else(|| input.open()).and_then(|r| {
-                    FlowTextReader::new(input.name(), r, options.clone(), issues.clone()).map_err(|e| LogError::Io {
-                        path: input.name(),
-                        source: e,
-                    })
-                });
-                let reader = match opened {
-                    Ok(reader) => reader,
-                    Err(e) => return report_unreadable(input, e, options.strict, issues),
-                };
-                for batch in reader {
-                    if !send(batch?) {
-                        return Ok(());
-                    }
-                }
-            }
+            None => {}
         }
         Ok(())
+    }
+}
+
+/// A flow unit opened: text read line by line, or a Parquet file's batches.
+pub(crate) enum UnitReader {
+    Text(Box<FlowTextReader>),
+    Batches(Vec<RecordBatch>),
+}
+
+/// Open `unit` (`opened`: its stream, already opened and fetching). `None`: it could not be read,
+/// and that was reported as bad input; the reader goes on with its next unit.
+pub(crate) fn open_unit(
+    unit: &FlowUnit,
+    opened: Option<Result<Box<dyn std::io::Read + Send>, LogError>>,
+    options: &FlowReadOptions,
+    issues: &Issues,
+) -> Result<Option<UnitReader>, LogError> {
+    match unit {
+        FlowUnit::Range { path, start, end } => {
+            let reader = FlowTextReader::byte_range(path, *start, *end, options.clone(), issues.clone())?;
+            Ok(Some(UnitReader::Text(Box::new(reader))))
+        }
+        FlowUnit::Whole(input) if input.is_parquet() => {
+            let bytes = match input.bytes() {
+                Ok(bytes) => bytes,
+                Err(e) => return report_unreadable(input, e, options.strict, issues).map(|()| None),
+            };
+            match read_parquet(&input.name(), bytes, options, issues) {
+                Ok(batches) => Ok(Some(UnitReader::Batches(batches))),
+                // One unreadable file is reported; the rest are read.
+                Err(LogError::BadInput(issue)) if !options.strict => {
+                    issues.report(issue);
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        FlowUnit::Whole(input) => {
+            let opened = opened.unwrap_or_else(|| input.open()).and_then(|r| {
+                FlowTextReader::new(input.name(), r, options.clone(), issues.clone()).map_err(|e| LogError::Io {
+                    path: input.name(),
+                    source: e,
+                })
+            });
+            match opened {
+                Ok(reader) => Ok(Some(UnitReader::Text(Box::new(reader)))),
+                Err(e) => report_unreadable(input, e, options.strict, issues).map(|()| None),
+            }
+        }
     }
 }
 

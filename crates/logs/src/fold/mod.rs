@@ -17,12 +17,13 @@ pub(crate) mod scan;
 pub(crate) mod table;
 
 use crate::answers::{self, Dialect, OptionalColumns};
-use crate::flow_reader::{read_parquet, FlowReadOptions, FlowTextReader};
+use crate::flow_reader::FlowReadOptions;
 use crate::issues::Issues;
-use crate::session::{for_each_unit, report_unreadable, FlowUnit};
+use crate::session::{for_each_unit, open_unit, FlowUnit, UnitReader};
 use crate::LogError;
-use datafusion::arrow::array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, Int32Array, Int64Array, PrimitiveArray, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::ArrowPrimitiveType;
 use datafusion::arrow::datatypes::SchemaRef;
 use scan::{FastRecord, RecordLayout};
 use std::net::Ipv4Addr;
@@ -122,6 +123,13 @@ fn text_at(column: Option<&StringArray>, row: usize) -> Option<&str> {
     column.filter(|c| c.is_valid(row)).map(|c| c.value(row))
 }
 
+fn number_at<T: ArrowPrimitiveType>(column: Option<&PrimitiveArray<T>>, row: usize) -> Option<i64>
+where
+    T::Native: Into<i64>,
+{
+    column.filter(|c| c.is_valid(row)).map(|c| c.value(row).into())
+}
+
 impl<'a> Rows<'a> {
     fn of(batch: &'a RecordBatch) -> Rows<'a> {
         let text = |name: &str| batch.column_by_name(name)?.as_any().downcast_ref::<StringArray>();
@@ -159,31 +167,27 @@ impl<'a> Rows<'a> {
     }
 
     pub fn bytes(&self, row: usize) -> Option<i64> {
-        self.bytes.filter(|c| c.is_valid(row)).map(|c| c.value(row))
+        number_at(self.bytes, row)
     }
 
     pub fn packets(&self, row: usize) -> Option<i64> {
-        self.packets.filter(|c| c.is_valid(row)).map(|c| c.value(row))
+        number_at(self.packets, row)
     }
 
     pub fn start(&self, row: usize) -> Option<i64> {
-        self.start.filter(|c| c.is_valid(row)).map(|c| c.value(row))
+        number_at(self.start, row)
     }
 
     pub fn end(&self, row: usize) -> Option<i64> {
-        self.end.filter(|c| c.is_valid(row)).map(|c| c.value(row))
+        number_at(self.end, row)
     }
 
     pub fn dstport(&self, row: usize) -> Option<i64> {
-        self.dstport
-            .filter(|c| c.is_valid(row))
-            .map(|c| i64::from(c.value(row)))
+        number_at(self.dstport, row)
     }
 
     pub fn tcp_flags(&self, row: usize) -> Option<i64> {
-        self.tcp_flags
-            .filter(|c| c.is_valid(row))
-            .map(|c| i64::from(c.value(row)))
+        number_at(self.tcp_flags, row)
     }
 }
 
@@ -248,37 +252,10 @@ fn fold_unit<F: Fold>(
         until: options.until,
         record: FastRecord::default(),
     };
-    match unit {
-        FlowUnit::Range { path, start, end } => {
-            FlowTextReader::byte_range(path, *start, *end, options.clone(), issues.clone())?.fold_lines(&mut sink)
-        }
-        FlowUnit::Whole(input) if input.is_parquet() => {
-            let bytes = match input.bytes() {
-                Ok(bytes) => bytes,
-                Err(e) => return report_unreadable(input, e, options.strict, issues),
-            };
-            match read_parquet(&input.name(), bytes, options, issues) {
-                Ok(batches) => batches.into_iter().try_for_each(|batch| sink.slow(batch)),
-                // One unreadable file is reported; the rest are read.
-                Err(LogError::BadInput(issue)) if !options.strict => {
-                    issues.report(issue);
-                    Ok(())
-                }
-                Err(e) => Err(e),
-            }
-        }
-        FlowUnit::Whole(input) => {
-            let opened = opened.unwrap_or_else(|| input.open()).and_then(|r| {
-                FlowTextReader::new(input.name(), r, options.clone(), issues.clone()).map_err(|e| LogError::Io {
-                    path: input.name(),
-                    source: e,
-                })
-            });
-            match opened {
-                Ok(mut reader) => reader.fold_lines(&mut sink),
-                Err(e) => report_unreadable(input, e, options.strict, issues),
-            }
-        }
+    match open_unit(unit, opened, options, issues)? {
+        Some(UnitReader::Text(mut reader)) => reader.fold_lines(&mut sink),
+        Some(UnitReader::Batches(batches)) => batches.into_iter().try_for_each(|batch| sink.slow(batch)),
+        None => Ok(()),
     }
 }
 

@@ -11,7 +11,6 @@ use crate::fold::scan::FastRecord;
 use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, TimestampSecondArray};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 /// The totals of one source.
@@ -232,7 +231,7 @@ impl Fold for RejectSums {
         let mut rows: Vec<(Option<String>, SourceTotals)> = self
             .sources
             .iter()
-            .map(|(source, totals)| (Some(Ipv4Addr::from(source as u32).to_string()), *totals))
+            .map(|(source, totals)| (Address::V4(source as u32).text(), *totals))
             .chain(
                 self.other_sources
                     .iter()
