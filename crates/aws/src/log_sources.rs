@@ -23,6 +23,9 @@ pub const MAX_OPEN_FETCHES: usize = 4;
 /// reader is reading and the one its fetch is filling: 4 × (4 + 2) × 256 KiB = 6 MiB. On top of
 /// it come the readers' own buffers (each flow reader's 1 MiB line buffer and its record batches)
 /// and, for a Parquet object, the whole object (its footer is at the end).
+/// What a look for a header line fetches of an S3 object: a header line is a few hundred bytes, and
+/// gzip's first block of it is far smaller than this.
+pub const HEAD_BYTES: u64 = 64 << 10;
 pub const BUFFER_BUDGET_BYTES: u64 = (MAX_OPEN_FETCHES * (CHANNEL_CHUNKS + 2) * CHUNK_BYTES) as u64;
 
 /// Why a log source could not be read: the API, what was asked, and the service's error.
@@ -198,6 +201,8 @@ struct ChannelReader {
     current: Option<Chunk>,
     position: usize,
     finished: bool,
+    /// Whether the fetch is of the whole object or stream (its end counts it as read).
+    whole: bool,
 }
 
 impl Read for ChannelReader {
@@ -222,7 +227,9 @@ impl Read for ChannelReader {
                 }
                 Ok(Message::End) => {
                     self.finished = true;
-                    FetchStats::count(&self.stats.objects_read, 1);
+                    if self.whole {
+                        FetchStats::count(&self.stats.objects_read, 1);
+                    }
                 }
                 Ok(Message::Failed(message)) => {
                     self.finished = true;
@@ -262,8 +269,9 @@ impl Drop for Fetcher {
 }
 
 impl Fetcher {
-    /// Start `fetch` on the runtime once a turn is free; the reader gets what it feeds.
-    fn start<F, Fut>(self: &Arc<Self>, name: &str, fetch: F) -> Box<dyn Read + Send>
+    /// Start `fetch` (of the `whole` object or stream, or not) on the runtime once a turn is
+    /// free; the reader gets what it feeds.
+    fn start<F, Fut>(self: &Arc<Self>, name: &str, whole: bool, fetch: F) -> Box<dyn Read + Send>
     where
         F: FnOnce(Arc<Fetcher>, Feed) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -288,6 +296,7 @@ impl Fetcher {
             current: None,
             position: 0,
             finished: false,
+            whole,
         })
     }
 }
@@ -352,11 +361,22 @@ impl StreamedLog {
     /// runtime; a failure, at the start or part-way, is an error from `read()` naming the API and
     /// the object.
     pub fn open(&self) -> Box<dyn Read + Send> {
+        self.fetch(None)
+    }
+
+    /// A reader of the first [`HEAD_BYTES`] of an S3 object (a ranged GetObject), enough to look
+    /// for a header line without fetching the rest; a log stream is read whole.
+    pub fn open_head(&self) -> Box<dyn Read + Send> {
+        self.fetch(Some(HEAD_BYTES))
+    }
+
+    fn fetch(&self, head: Option<u64>) -> Box<dyn Read + Send> {
         let what = self.what.clone();
         let name = self.name.clone();
-        self.fetcher.start(&self.name, move |fetcher, feed| async move {
+        let whole = head.is_none() || self.is_log_stream();
+        self.fetcher.start(&self.name, whole, move |fetcher, feed| async move {
             match what {
-                Fetch::S3 { bucket, key } => fetch_object(&fetcher, &bucket, &key, &name, feed).await,
+                Fetch::S3 { bucket, key } => fetch_object(&fetcher, &bucket, &key, head, &name, feed).await,
                 Fetch::LogStream {
                     group,
                     stream,
@@ -369,9 +389,12 @@ impl StreamedLog {
     }
 }
 
-async fn fetch_object(fetcher: &Fetcher, bucket: &str, key: &str, name: &str, mut feed: Feed) {
+/// The object, or its first `head` bytes.
+async fn fetch_object(fetcher: &Fetcher, bucket: &str, key: &str, head: Option<u64>, name: &str, mut feed: Feed) {
     FetchStats::count(&fetcher.stats.fetch_requests, 1);
-    let object = match fetcher.s3.get_object().bucket(bucket).key(key).send().await {
+    let range = head.map(|bytes| format!("bytes=0-{}", bytes.saturating_sub(1)));
+    let request = fetcher.s3.get_object().bucket(bucket).key(key).set_range(range);
+    let object = match request.send().await {
         Ok(object) => object,
         Err(e) => {
             let e = error("s3:GetObject", name, aws_sdk_s3::error::DisplayErrorContext(e));

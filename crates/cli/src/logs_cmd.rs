@@ -292,6 +292,10 @@ impl OpenInput for Fetched {
         Ok(self.0.open())
     }
 
+    fn open_head(&self) -> io::Result<Box<dyn io::Read + Send>> {
+        Ok(self.0.open_head())
+    }
+
     fn may_have_header(&self) -> bool {
         !self.0.is_log_stream()
     }

@@ -156,6 +156,9 @@ impl FlowUnit {
 
 /// Plain-text files past this size are read as several byte ranges at once.
 const SPLIT_BYTES: u64 = 32 << 20;
+/// A large file is split into this many ranges per reader, none smaller than [`MIN_RANGE_BYTES`].
+const RANGES_PER_READER: u64 = 4;
+const MIN_RANGE_BYTES: u64 = 16 << 20;
 
 /// A session over one set of sources.
 pub struct LogSession {
@@ -321,10 +324,9 @@ impl LogSession {
             let frame = self.ctx.sql(&sql).await.map_err(|e| self.explain(e))?;
             Ok::<SchemaRef, LogError>(Arc::new(frame.schema().as_arrow().clone()))
         })?;
-        let groups = unit_groups(&self.units, self.partitions, self.flow_options.strict);
         let batch = crate::fold::answer(
             question,
-            groups,
+            &self.unit_queue(),
             &self.flow_options,
             &self.issues,
             self.partitions,
@@ -426,7 +428,7 @@ fn source_format(input: &Input, options: &FlowReadOptions) -> Result<FlowFormat,
         return Ok(options.format.clone());
     }
     // A source that cannot be opened or decompressed here is reported when it is read.
-    let Ok(reader) = input.open().and_then(|r| {
+    let Ok(reader) = input.open_head().and_then(|r| {
         maybe_gunzip(r).map_err(|e| LogError::Io {
             path: input.name(),
             source: e,
@@ -459,8 +461,13 @@ fn flow_units(inputs: &[Input], partitions: usize) -> Result<Vec<(u64, FlowUnit)
             Input::File(path) if !input.is_parquet() => {
                 let size = std::fs::metadata(path).map_err(|e| LogError::io(path, e))?.len();
                 if size > SPLIT_BYTES && partitions > 1 && !is_gzip(path)? {
-                    let step = size.div_ceil(partitions as u64);
-                    for i in 0..partitions as u64 {
+                    // Several ranges per reader, so that a reader that is done early takes
+                    // another rather than waiting (see UnitQueue).
+                    let ranges = (partitions as u64 * RANGES_PER_READER)
+                        .min(size / MIN_RANGE_BYTES)
+                        .max(2);
+                    let step = size.div_ceil(ranges);
+                    for i in 0..ranges {
                         let (start, end) = (i * step, ((i + 1) * step).min(size));
                         if start < end {
                             units.push((
@@ -552,6 +559,60 @@ fn unit_groups(units: &[(u64, FlowUnit)], partitions: usize, strict: bool) -> Ve
         }
     }
     groups.into_iter().map(|(_, units)| units).collect()
+}
+
+/// Flow units that readers take one at a time as each finishes the one before, so that none waits
+/// while another still has several to read.
+#[derive(Debug)]
+pub(crate) struct UnitQueue {
+    units: Vec<FlowUnit>,
+    next: std::sync::atomic::AtomicUsize,
+    /// How many readers take from it.
+    pub readers: usize,
+}
+
+impl UnitQueue {
+    fn claim(&self) -> Option<&FlowUnit> {
+        self.units
+            .get(self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+impl LogSession {
+    /// The flow units in a queue: largest first over every core, or strict, one reader with the
+    /// sources in name order (so that the error is the first bad line).
+    fn unit_queue(&self) -> UnitQueue {
+        let mut units: Vec<FlowUnit> = self.units.iter().map(|(_, unit)| unit.clone()).collect();
+        let readers = if self.flow_options.strict {
+            units.sort_by_key(FlowUnit::order);
+            1
+        } else {
+            self.partitions.max(1)
+        };
+        UnitQueue {
+            units,
+            next: std::sync::atomic::AtomicUsize::new(0),
+            readers,
+        }
+    }
+}
+
+/// Take units from `queue` and read each with `read` until none is left. A streamed input's
+/// fetch starts while the one before it is read: at most two per reader.
+pub(crate) fn for_each_claimed_unit<R>(queue: &UnitQueue, mut read: R) -> Result<(), LogError>
+where
+    R: FnMut(&FlowUnit, Option<Result<Box<dyn std::io::Read + Send>, LogError>>) -> Result<(), LogError>,
+{
+    let claim = || queue.claim().map(|unit| (unit, unit.open_stream()));
+    let mut ahead = None;
+    while let Some((unit, opened)) = ahead.take().or_else(claim) {
+        // A file is claimed only when it is to be read; a stream's successor is fetched ahead.
+        if opened.is_some() {
+            ahead = claim();
+        }
+        read(unit, opened)?;
+    }
+    Ok(())
 }
 
 /// Read `units` one after the other with `read`; a streamed input's fetch starts while the one

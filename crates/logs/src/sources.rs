@@ -12,6 +12,12 @@ pub trait OpenInput: Send + Sync + std::fmt::Debug {
     /// A fresh reader from the start. A failure part-way is an error from `read()`, naming the source.
     fn open(&self) -> std::io::Result<Box<dyn std::io::Read + Send>>;
 
+    /// A reader of the input's beginning, at least its first 64 KiB (or all of it): what a look
+    /// for a header line needs. The whole input unless the caller can fetch less.
+    fn open_head(&self) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+        self.open()
+    }
+
     /// Whether the input may start with a header line naming its flow log fields (an S3 object);
     /// when not (CloudWatch Logs events are records), it is not opened just to look.
     fn may_have_header(&self) -> bool {
@@ -86,6 +92,15 @@ impl Input {
             Input::File(path) => Ok(Box::new(std::fs::File::open(path).map_err(|e| LogError::io(path, e))?)),
             Input::Stream { source, .. } => source.open().map_err(|e| self.io_error(e)),
             Input::Memory { bytes, .. } => Ok(Box::new(std::io::Cursor::new(bytes.clone()))),
+        }
+    }
+
+    /// A reader of the input's beginning, at least its first 64 KiB (or all of it), for a look at
+    /// its first line: a streamed input fetches no more than that when it can.
+    pub fn open_head(&self) -> Result<Box<dyn std::io::Read + Send>, LogError> {
+        match self {
+            Input::Stream { source, .. } => source.open_head().map_err(|e| self.io_error(e)),
+            Input::File(_) | Input::Memory { .. } => self.open(),
         }
     }
 

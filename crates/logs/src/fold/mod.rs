@@ -7,11 +7,14 @@
 //! - a line in the usual shape is read by [`scan`] straight into integers (addresses included);
 //!   any other line (IPv6, `-`, a bad line, a header) goes through the general reader, and its rows
 //!   are folded from Arrow;
-//! - the top talkers' groups are spread over partitions by hash and gathered a batch at a time, so
-//!   each partition's table stays in the caches while it is filled ([`pairs`]);
-//! - each reader folds into its own state; the states are merged at the end.
+//! - groups are spread over partitions by hash, shared by every reader, and gathered a batch at a
+//!   time, so each partition's table stays in the caches while it is filled ([`partitioned`]);
+//! - readers take the units (files, objects, ranges of a large file) from one queue as each is
+//!   done, so none idles while another has several left;
+//! - what little each reader keeps for itself (addresses that are not IPv4) is merged at the end.
 
 mod pairs;
+mod partitioned;
 mod rejects;
 pub(crate) mod scan;
 pub(crate) mod table;
@@ -19,7 +22,7 @@ pub(crate) mod table;
 use crate::answers::{self, Dialect, OptionalColumns};
 use crate::flow_reader::FlowReadOptions;
 use crate::issues::Issues;
-use crate::session::{for_each_unit, open_unit, FlowUnit, UnitReader};
+use crate::session::{for_each_claimed_unit, open_unit, FlowUnit, UnitQueue, UnitReader};
 use crate::LogError;
 use datafusion::arrow::array::{Array, ArrayRef, Int32Array, Int64Array, PrimitiveArray, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
@@ -61,17 +64,23 @@ const COLUMNS: &[&str] = &[
     "tcp_flags",
 ];
 
-/// One answer's running state: each reader has its own, merged at the end.
+/// One answer's running state: the tables every reader adds to, and each reader's own part.
 pub(crate) trait Fold: Send + Sized {
-    fn new() -> Self;
+    /// What every reader adds to.
+    type Shared: Sync;
+    fn shared() -> Self::Shared;
+    /// A reader's own part.
+    fn new(shared: &Self::Shared) -> Self;
     /// A record of the fast path, inside the time range.
-    fn record(&mut self, record: &FastRecord);
+    fn record(&mut self, shared: &Self::Shared, record: &FastRecord);
     /// Rows of the general reader (already inside the time range).
-    fn rows(&mut self, rows: &Rows<'_>);
-    /// Every reader's state as one, with `threads` to do it.
-    fn merge(states: Vec<Self>, threads: usize) -> Self;
+    fn rows(&mut self, shared: &Self::Shared, rows: &Rows<'_>);
+    /// The reader has read its last record: what it holds for the shared tables goes there.
+    fn done_reading(&mut self, shared: &Self::Shared);
+    /// Every reader's part as one.
+    fn merge(states: Vec<Self>, shared: &Self::Shared) -> Self;
     /// The answer's columns, in the order of its SQL.
-    fn finish(self, limit: usize, tcp_flags: bool) -> Vec<ArrayRef>;
+    fn finish(self, shared: Self::Shared, limit: usize, tcp_flags: bool, threads: usize) -> Vec<ArrayRef>;
 }
 
 /// An address as a group key: canonical IPv4 text as its integer, any other text as itself.
@@ -199,8 +208,9 @@ pub(crate) trait LineSink {
     fn slow(&mut self, batch: RecordBatch) -> Result<(), LogError>;
 }
 
-struct FoldSink<'a, F> {
+struct FoldSink<'a, F: Fold> {
     state: &'a mut F,
+    shared: &'a F::Shared,
     since: Option<i64>,
     until: Option<i64>,
     record: FastRecord,
@@ -221,13 +231,13 @@ impl<F: Fold> LineSink for FoldSink<'_, F> {
             .until
             .is_some_and(|until| record.start.is_some_and(|start| start >= until));
         if !before && !after {
-            self.state.record(record);
+            self.state.record(self.shared, record);
         }
         true
     }
 
     fn slow(&mut self, batch: RecordBatch) -> Result<(), LogError> {
-        self.state.rows(&Rows::of(&batch));
+        self.state.rows(self.shared, &Rows::of(&batch));
         Ok(())
     }
 }
@@ -245,9 +255,11 @@ fn fold_unit<F: Fold>(
     options: &FlowReadOptions,
     issues: &Issues,
     state: &mut F,
+    shared: &F::Shared,
 ) -> Result<(), LogError> {
     let mut sink = FoldSink {
         state,
+        shared,
         since: options.since,
         until: options.until,
         record: FastRecord::default(),
@@ -259,24 +271,25 @@ fn fold_unit<F: Fold>(
     }
 }
 
-/// Fold `groups` (one reader each) into one state.
-fn fold_groups<F: Fold>(
-    groups: Vec<Vec<FlowUnit>>,
+/// Fold the units of `queue` into one state, with as many readers as it asks for.
+fn fold_units<F: Fold>(
+    queue: &UnitQueue,
     options: &FlowReadOptions,
     issues: &Issues,
-    threads: usize,
-) -> Result<F, LogError> {
+) -> Result<(F, F::Shared), LogError> {
     let options = fold_options(options);
+    let shared = F::shared();
     let states: Vec<Result<F, LogError>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = groups
-            .iter()
-            .map(|units| {
-                let options = &options;
+        let workers: Vec<_> = (0..queue.readers)
+            .map(|_| {
+                let (options, shared) = (&options, &shared);
                 scope.spawn(move || {
-                    let mut state = F::new();
-                    for_each_unit(units, |unit, opened| {
-                        fold_unit(unit, opened, options, issues, &mut state)
+                    let mut state = F::new(shared);
+                    for_each_claimed_unit(queue, |unit, opened| {
+                        fold_unit(unit, opened, options, issues, &mut state, shared)
                     })?;
+                    // What the reader still holds goes to the shared tables now, beside the others.
+                    state.done_reading(shared);
                     Ok(state)
                 })
             })
@@ -291,14 +304,15 @@ fn fold_groups<F: Fold>(
             .collect()
     });
     let states = states.into_iter().collect::<Result<Vec<F>, LogError>>()?;
-    Ok(F::merge(states, threads))
+    let merged = F::merge(states, &shared);
+    Ok((merged, shared))
 }
 
-/// The answer to `question` over `groups` of flow units (one reader each), in `schema` (the
-/// columns of the question's SQL plan).
+/// The answer to `question` over the flow units of `queue`, in `schema` (the columns of the
+/// question's SQL plan).
 pub(crate) fn answer(
     question: FoldedQuestion,
-    groups: Vec<Vec<FlowUnit>>,
+    queue: &UnitQueue,
     options: &FlowReadOptions,
     issues: &Issues,
     threads: usize,
@@ -307,10 +321,12 @@ pub(crate) fn answer(
     let tcp_flags = options.columns.has("tcp-flags");
     let columns = match question {
         FoldedQuestion::TopTalkers { limit } => {
-            fold_groups::<pairs::PairSums>(groups, options, issues, threads)?.finish(limit, tcp_flags)
+            let (sums, shared) = fold_units::<pairs::PairSums>(queue, options, issues)?;
+            sums.finish(shared, limit, tcp_flags, threads)
         }
         FoldedQuestion::Rejects { limit } => {
-            fold_groups::<rejects::RejectSums>(groups, options, issues, threads)?.finish(limit, tcp_flags)
+            let (sums, shared) = fold_units::<rejects::RejectSums>(queue, options, issues)?;
+            sums.finish(shared, limit, tcp_flags, threads)
         }
     };
     if columns.len() != schema.fields().len() {

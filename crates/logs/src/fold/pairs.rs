@@ -1,24 +1,18 @@
 //! The top talkers, folded: bytes, packets and records per (source, destination) pair of the
 //! records whose `log-status` is `OK`.
 //!
-//! Pairs of IPv4 addresses (nearly all of them) are one integer. A busy estate has millions of
-//! pairs, so a table of them is far larger than the caches, and each record would wait on memory.
-//! Instead each record goes to one of [`PARTITIONS`] buffers by the hash of its pair, and a full
-//! set of buffers is added to the partitions' tables one partition at a time: a partition's table
-//! is small enough to stay in the caches while its buffer is added. Memory is the tables (the
-//! answer's groups) and a fixed [`BUFFERED`] records.
+//! Pairs of IPv4 addresses (nearly all of them) are one integer, summed in partitioned tables all
+//! readers share ([`super::partitioned`]). The answer's few rows are found on every core at once,
+//! each taking the candidates of its partitions in one pass ([`TopCandidates`]).
 
-use super::table::{mix, IntMap};
+use super::partitioned::{partition_of, Buffers, SharedTables, PARTITIONS};
+use super::table::IntMap;
 use super::{Address, Fold, Rows};
 use crate::fold::scan::FastRecord;
 use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
-
-const PARTITIONS: usize = 256;
-/// Records held in the buffers before they are added to the tables.
-const BUFFERED: usize = 1 << 18;
 
 const BYTES_VALUED: u64 = 1 << 63;
 const PACKETS_VALUED: u64 = 1 << 62;
@@ -85,74 +79,127 @@ fn pair_key(src: u32, dst: u32) -> u64 {
     (u64::from(src) << 32) | u64::from(dst)
 }
 
-#[inline(always)]
-fn partition_of(key: u64) -> usize {
-    // The low bits pick the partition; the tables use the high bits of the same hash.
-    (mix(key) as usize) & (PARTITIONS - 1)
+/// One record with both sums, on its way to its partition.
+type PairRecord = (u64, i64, i64);
+
+fn add_record(table: &mut IntMap<PairTotals>, &(key, bytes, packets): &PairRecord) {
+    table.entry(key).add_both(bytes, packets);
 }
 
+/// One reader's part of the top talkers.
 #[derive(Debug)]
 pub(crate) struct PairSums {
-    /// Per partition: pairs with both sums, not yet in its table.
-    buffers: Vec<Vec<(u64, i64, i64)>>,
-    buffered: usize,
-    tables: Vec<IntMap<PairTotals>>,
+    buffers: Buffers<PairRecord>,
+    /// IPv4 pairs of records where bytes or packets is null, or from the general reader: few.
+    partial: IntMap<PairTotals>,
     /// Pairs where either address is not canonical IPv4 (or is null).
     others: HashMap<(Address, Address), PairTotals>,
 }
 
 impl PairSums {
-    fn flush(&mut self) {
-        for (buffer, table) in self.buffers.iter_mut().zip(&mut self.tables) {
-            for &(key, bytes, packets) in buffer.iter() {
-                table.entry(key).add_both(bytes, packets);
-            }
-            buffer.clear();
-        }
-        self.buffered = 0;
-    }
-
     fn add(&mut self, src: Address, dst: Address, bytes: Option<i64>, packets: Option<i64>) {
         match (src, dst) {
-            (Address::V4(src), Address::V4(dst)) => {
-                let key = pair_key(src, dst);
-                self.tables[partition_of(key)].entry(key).add(bytes, packets);
-            }
+            (Address::V4(src), Address::V4(dst)) => self.partial.entry(pair_key(src, dst)).add(bytes, packets),
             pair => self.others.entry(pair).or_default().add(bytes, packets),
         }
     }
-}
 
-/// Partition `p` of every state's tables, merged; partitions spread over `threads`.
-fn merge_partitions(states: Vec<Vec<IntMap<PairTotals>>>, threads: usize) -> Vec<IntMap<PairTotals>> {
-    let mut by_partition: Vec<Vec<IntMap<PairTotals>>> = (0..PARTITIONS).map(|_| vec![]).collect();
-    for tables in states {
-        for (p, table) in tables.into_iter().enumerate() {
-            if let Some(list) = by_partition.get_mut(p) {
-                list.push(table);
+    /// Everything this reader holds, into the shared tables.
+    fn flush_all(&mut self, shared: &SharedTables<PairTotals>) {
+        self.buffers.flush(shared, add_record);
+        let mut by_partition: Vec<Vec<(u64, PairTotals)>> = (0..PARTITIONS).map(|_| vec![]).collect();
+        for (key, totals) in self.partial.iter() {
+            if let Some(list) = by_partition.get_mut(partition_of(key)) {
+                list.push((key, *totals));
             }
         }
-    }
-    let merge = |tables: Vec<IntMap<PairTotals>>| -> IntMap<PairTotals> {
-        let mut tables = tables.into_iter();
-        let mut merged = tables.next().unwrap_or_else(IntMap::new);
-        for table in tables {
-            merged.merge(&table, PairTotals::merge);
+        for (p, list) in by_partition.into_iter().enumerate() {
+            if list.is_empty() {
+                continue;
+            }
+            if let Some(mut table) = shared.lock(p) {
+                for (key, totals) in list {
+                    table.entry(key).merge(&totals);
+                }
+            }
         }
-        merged
-    };
-    let threads = threads.clamp(1, PARTITIONS);
-    let chunk = PARTITIONS.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut lists = by_partition.into_iter();
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                let part: Vec<Vec<IntMap<PairTotals>>> = lists.by_ref().take(chunk).collect();
-                scope.spawn(move || part.into_iter().map(merge).collect::<Vec<_>>())
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
-    })
+        self.partial = IntMap::new();
+    }
+}
+
+/// The entries that can be among the `limit` highest ranks of those offered: every entry whose
+/// rank reaches the `limit`-th highest, ties included. Taken in one pass: an entry is kept when it
+/// reaches the running `limit`-th highest rank, which only rises.
+#[derive(Debug)]
+struct TopCandidates<T> {
+    limit: usize,
+    /// The `limit` highest ranks so far, the lowest on top.
+    highest: BinaryHeap<Reverse<i128>>,
+    kept: Vec<(i128, T)>,
+}
+
+impl<T> TopCandidates<T> {
+    fn new(limit: usize) -> TopCandidates<T> {
+        TopCandidates {
+            limit,
+            highest: BinaryHeap::with_capacity(limit.min(1 << 20) + 1),
+            kept: vec![],
+        }
+    }
+
+    /// The lowest rank an entry of the answer can have, as far as is known.
+    fn threshold(&self) -> i128 {
+        match self.highest.peek() {
+            Some(Reverse(least)) if self.highest.len() >= self.limit => *least,
+            _ => i128::MIN,
+        }
+    }
+
+    fn offer(&mut self, rank: i128, entry: impl FnOnce() -> T) {
+        if self.limit == 0 {
+            return;
+        }
+        if self.highest.len() < self.limit {
+            self.highest.push(Reverse(rank));
+        } else {
+            let least = self.threshold();
+            if rank < least {
+                return;
+            }
+            if rank > least {
+                self.highest.pop();
+                self.highest.push(Reverse(rank));
+            }
+        }
+        self.kept.push((rank, entry()));
+        // Entries fallen below the threshold are dropped now and then, so that input in rising
+        // order does not keep every entry.
+        if self.kept.len() > 2 * self.limit + 1024 {
+            let threshold = self.threshold();
+            self.kept.retain(|(rank, _)| *rank >= threshold);
+        }
+    }
+
+    fn into_kept(mut self) -> Vec<(i128, T)> {
+        let threshold = self.threshold();
+        self.kept.retain(|(rank, _)| *rank >= threshold);
+        self.kept
+    }
+}
+
+/// The candidates of every shared table for the `limit` highest ranks, the tables spread over
+/// `threads`.
+fn table_candidates(shared: &SharedTables<PairTotals>, limit: usize, threads: usize) -> Vec<(i128, (u64, PairTotals))> {
+    let found = shared.visit_in_parallel(
+        threads,
+        || TopCandidates::new(limit),
+        |top, table| {
+            for (key, totals) in table.iter() {
+                top.offer(totals.rank(), || (key, *totals));
+            }
+        },
+    );
+    found.into_iter().flat_map(TopCandidates::into_kept).collect()
 }
 
 /// A pair's addresses as the answer shows them.
@@ -172,34 +219,37 @@ fn by_text(a: &PairText, b: &PairText) -> Ordering {
 }
 
 impl Fold for PairSums {
-    fn new() -> PairSums {
+    type Shared = SharedTables<PairTotals>;
+
+    fn shared() -> SharedTables<PairTotals> {
+        SharedTables::new()
+    }
+
+    fn new(shared: &SharedTables<PairTotals>) -> PairSums {
         PairSums {
-            buffers: (0..PARTITIONS).map(|_| Vec::new()).collect(),
-            buffered: 0,
-            tables: (0..PARTITIONS).map(|_| IntMap::new()).collect(),
+            buffers: Buffers::new(shared),
+            partial: IntMap::new(),
             others: HashMap::new(),
         }
     }
 
     #[inline]
-    fn record(&mut self, record: &FastRecord) {
+    fn record(&mut self, shared: &SharedTables<PairTotals>, record: &FastRecord) {
         if !record.ok {
             return;
         }
         let key = pair_key(record.src, record.dst);
         match (record.bytes, record.packets) {
             (Some(bytes), Some(packets)) => {
-                self.buffers[partition_of(key)].push((key, bytes, packets));
-                self.buffered += 1;
-                if self.buffered >= BUFFERED {
-                    self.flush();
+                if self.buffers.push(partition_of(key), (key, bytes, packets)) {
+                    self.buffers.flush(shared, add_record);
                 }
             }
-            (bytes, packets) => self.tables[partition_of(key)].entry(key).add(bytes, packets),
+            (bytes, packets) => self.partial.entry(key).add(bytes, packets),
         }
     }
 
-    fn rows(&mut self, rows: &Rows<'_>) {
+    fn rows(&mut self, _shared: &SharedTables<PairTotals>, rows: &Rows<'_>) {
         for row in 0..rows.len {
             if rows.ok(row) {
                 let src = Address::of(rows.srcaddr(row));
@@ -209,64 +259,38 @@ impl Fold for PairSums {
         }
     }
 
-    fn merge(mut states: Vec<PairSums>, threads: usize) -> PairSums {
-        for state in &mut states {
-            state.flush();
-        }
+    fn done_reading(&mut self, shared: &SharedTables<PairTotals>) {
+        self.flush_all(shared);
+    }
+
+    fn merge(states: Vec<PairSums>, shared: &SharedTables<PairTotals>) -> PairSums {
         let mut others: HashMap<(Address, Address), PairTotals> = HashMap::new();
-        let mut tables = vec![];
-        for state in states {
+        for mut state in states {
+            // Nothing is left to flush unless a reader stopped early.
+            state.flush_all(shared);
             for (pair, totals) in state.others {
                 others.entry(pair).or_default().merge(&totals);
             }
-            tables.push(state.tables);
         }
-        PairSums {
-            buffers: (0..PARTITIONS).map(|_| Vec::new()).collect(),
-            buffered: 0,
-            tables: merge_partitions(tables, threads),
-            others,
-        }
+        let mut merged = PairSums::new(shared);
+        merged.others = others;
+        merged
     }
 
-    fn finish(self, limit: usize, _tcp_flags: bool) -> Vec<ArrayRef> {
-        let fast = self
-            .tables
-            .iter()
-            .flat_map(|t| t.iter())
-            .map(|(_, totals)| totals.rank());
-        let all_ranks = fast.chain(self.others.values().map(PairTotals::rank));
-        // The limit-th largest rank: every row of the answer ranks at least that.
-        let mut smallest_kept: BinaryHeap<Reverse<i128>> = BinaryHeap::with_capacity(limit.min(1 << 20) + 1);
-        for rank in all_ranks {
-            if smallest_kept.len() < limit {
-                smallest_kept.push(Reverse(rank));
-            } else if smallest_kept.peek().is_some_and(|Reverse(least)| rank > *least) {
-                smallest_kept.pop();
-                smallest_kept.push(Reverse(rank));
-            }
+    fn finish(self, shared: SharedTables<PairTotals>, limit: usize, _tcp_flags: bool, threads: usize) -> Vec<ArrayRef> {
+        let mut top: TopCandidates<(PairText, PairTotals)> = TopCandidates::new(limit);
+        for (rank, (key, totals)) in table_candidates(&shared, limit, threads) {
+            let (src, dst) = (Address::V4((key >> 32) as u32), Address::V4(key as u32));
+            top.offer(rank, || ((src.text(), dst.text()), totals));
         }
-        let threshold = if smallest_kept.len() < limit {
-            i128::MIN
-        } else {
-            smallest_kept.peek().map_or(i128::MIN, |Reverse(least)| *least)
-        };
-        let mut rows: Vec<(i128, PairText, PairTotals)> = vec![];
-        if limit > 0 {
-            for table in &self.tables {
-                for (key, totals) in table.iter() {
-                    if totals.rank() >= threshold {
-                        let (src, dst) = (Address::V4((key >> 32) as u32), Address::V4(key as u32));
-                        rows.push((totals.rank(), (src.text(), dst.text()), *totals));
-                    }
-                }
-            }
-            for ((src, dst), totals) in &self.others {
-                if totals.rank() >= threshold {
-                    rows.push((totals.rank(), (src.text(), dst.text()), *totals));
-                }
-            }
+        for ((src, dst), totals) in &self.others {
+            top.offer(totals.rank(), || ((src.text(), dst.text()), *totals));
         }
+        let mut rows: Vec<(i128, PairText, PairTotals)> = top
+            .into_kept()
+            .into_iter()
+            .map(|(rank, (text, totals))| (rank, text, totals))
+            .collect();
         rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| by_text(&a.1, &b.1)));
         rows.truncate(limit);
         let srcaddr: StringArray = rows.iter().map(|r| r.1 .0.as_deref()).collect();
@@ -281,5 +305,60 @@ impl Fold for PairSums {
             Arc::new(packets),
             Arc::new(records),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The entries whose rank reaches the `limit`-th highest, by sorting all of them.
+    fn by_sorting(ranks: &[i128], limit: usize) -> Vec<(i128, usize)> {
+        let mut sorted = ranks.to_vec();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        let threshold = match sorted.get(limit.wrapping_sub(1)) {
+            _ if limit == 0 => return vec![],
+            Some(rank) => *rank,
+            None => i128::MIN,
+        };
+        let mut kept: Vec<(i128, usize)> = ranks
+            .iter()
+            .enumerate()
+            .filter(|(_, rank)| **rank >= threshold)
+            .map(|(i, rank)| (*rank, i))
+            .collect();
+        kept.sort_unstable();
+        kept
+    }
+
+    #[test]
+    fn the_candidates_are_every_entry_that_reaches_the_limit_ties_included() {
+        let mut state = 11u64;
+        let mut random = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        // Few distinct ranks (many ties), rising, falling and random orders, and nulls' rank.
+        let shuffled: Vec<i128> = (0..20_000)
+            .map(|_| match random() % 50 {
+                0 => i128::MAX,
+                r => i128::from(r),
+            })
+            .collect();
+        let rising: Vec<i128> = (0..20_000).map(|i| i128::from(i / 3)).collect();
+        let falling: Vec<i128> = rising.iter().rev().copied().collect();
+        for ranks in [&shuffled, &rising, &falling] {
+            for limit in [0, 1, 10, 399, 5000, 30_000] {
+                let mut top = TopCandidates::new(limit);
+                for (i, rank) in ranks.iter().enumerate() {
+                    top.offer(*rank, || i);
+                }
+                let mut kept = top.into_kept();
+                kept.sort_unstable();
+                assert_eq!(kept, by_sorting(ranks, limit), "limit {limit}");
+            }
+        }
     }
 }

@@ -43,6 +43,7 @@ impl<V: Copy + Default> IntMap<V> {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len + usize::from(self.empty_key.is_some())
     }
@@ -79,7 +80,6 @@ impl<V: Copy + Default> IntMap<V> {
     }
 
     /// The value of `key`, if it is in the table.
-    #[cfg(test)]
     pub(crate) fn get(&self, key: u64) -> Option<&V> {
         if key == EMPTY {
             return self.empty_key.as_ref();
@@ -115,22 +115,6 @@ impl<V: Copy + Default> IntMap<V> {
             .map(|(k, v)| (*k, v))
             .chain(self.empty_key.iter().map(|v| (EMPTY, v)))
     }
-
-    /// Make room for `entries` in all without growing on the way.
-    fn reserve(&mut self, entries: usize) {
-        while (entries + 1) * 8 > self.slots.len() * MAX_LOAD_EIGHTHS {
-            self.grow();
-        }
-    }
-
-    /// Fold `other` into this table. The room is made first: keys come out of `other` in the
-    /// order of their slots, and a smaller table filled in that order would clump them together.
-    pub(crate) fn merge(&mut self, other: &IntMap<V>, mut combine: impl FnMut(&mut V, &V)) {
-        self.reserve(self.len() + other.len());
-        for (key, value) in other.iter() {
-            combine(self.entry(key), value);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -161,8 +145,5 @@ mod tests {
         assert_eq!(got, expected);
         assert_eq!(table.get(EMPTY), expected.get(&EMPTY));
         assert_eq!(table.get(123_456_789), None);
-        let mut doubled = table.clone();
-        doubled.merge(&table, |a, b| *a += *b);
-        assert!(doubled.iter().all(|(k, v)| *v == 2 * expected[&k]));
     }
 }
