@@ -246,6 +246,9 @@ def main():
             subprocess.run([args.netaudit, "logs", "generate", "--records", str(args.records), "-o", path] + extra,
                            check=True, stderr=subprocess.DEVNULL)
     script = DUCKDB_SCRIPT.replace("{columns}", duckdb_columns())
+    print("flags: " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+    print(f"netaudit {args.netaudit}; best of {args.runs} run(s) per engine and question; every engine uses every "
+          f"core; the same file and SQL for both")
     print(f"records: {args.records:,}; plain {os.path.getsize(plain) / 2**20:,.0f} MiB, "
           f"gzip {os.path.getsize(gz) / 2**20:,.0f} MiB; cores: {os.cpu_count()}; DuckDB {version}")
     print(f"{'file':<6} {'question':<18} {'engine':<9} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} {'MB/s':>8}")

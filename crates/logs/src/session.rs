@@ -165,11 +165,8 @@ pub struct LogSession {
     runtime: tokio::runtime::Runtime,
     ctx: SessionContext,
     columns: FlowColumns,
-    /// The flow inputs in readable pieces, largest first, with their sizes.
-    units: Vec<(u64, FlowUnit)>,
-    /// How `flows` reads them (every column).
-    flow_options: FlowReadOptions,
-    partitions: usize,
+    /// The `flows` table, also read by the folded answers.
+    flows: Arc<FlowsTable>,
     formats: Vec<(String, FlowFormat)>,
     issues: Issues,
     notes: Vec<String>,
@@ -247,22 +244,18 @@ impl LogSession {
         let mut options = sources.flow_options.clone();
         options.columns = columns.clone();
         options.projection = None;
-        ctx.register_table(
-            Table::Flows.name(),
-            Arc::new(FlowsTable {
-                units: units.clone(),
-                options: options.clone(),
-                issues: issues.clone(),
-                partitions,
-            }),
-        )?;
+        let flows = Arc::new(FlowsTable {
+            units,
+            options,
+            issues: issues.clone(),
+            partitions,
+        });
+        ctx.register_table(Table::Flows.name(), flows.clone())?;
         Ok(LogSession {
             runtime,
             ctx,
             columns,
-            units,
-            flow_options: options,
-            partitions,
+            flows,
             formats,
             issues,
             notes,
@@ -324,12 +317,13 @@ impl LogSession {
             let frame = self.ctx.sql(&sql).await.map_err(|e| self.explain(e))?;
             Ok::<SchemaRef, LogError>(Arc::new(frame.schema().as_arrow().clone()))
         })?;
+        let flows = &self.flows;
         let batch = crate::fold::answer(
             question,
-            &self.unit_queue(),
-            &self.flow_options,
-            &self.issues,
-            self.partitions,
+            &flows.unit_queue(),
+            &flows.options,
+            &flows.issues,
+            flows.partitions,
             schema.clone(),
         )?;
         Ok(QueryResult {
@@ -543,13 +537,20 @@ impl TableProvider for FlowsTable {
     }
 }
 
-/// The units each reader takes: strict, one reader with the sources in name order (so that the
-/// error is the first bad line); otherwise each unit to the least loaded reader.
+/// Strict runs read with one reader, the sources in name order, so that the error is the first
+/// bad line.
+fn in_name_order(units: &[(u64, FlowUnit)]) -> Vec<FlowUnit> {
+    let mut units: Vec<FlowUnit> = units.iter().map(|(_, unit)| unit.clone()).collect();
+    units.sort_by_key(FlowUnit::order);
+    units
+}
+
+/// The units each reader takes: strict, one reader in name order; otherwise each unit to the
+/// least loaded reader. Fixed groups, so that a partition reads the same units however often the
+/// plan runs it.
 fn unit_groups(units: &[(u64, FlowUnit)], partitions: usize, strict: bool) -> Vec<Vec<FlowUnit>> {
     if strict {
-        let mut units: Vec<FlowUnit> = units.iter().map(|(_, unit)| unit.clone()).collect();
-        units.sort_by_key(FlowUnit::order);
-        return vec![units];
+        return vec![in_name_order(units)];
     }
     let mut groups: Vec<(u64, Vec<FlowUnit>)> = vec![(0, vec![]); partitions.max(1)];
     for (size, unit) in units {
@@ -572,27 +573,29 @@ pub(crate) struct UnitQueue {
 }
 
 impl UnitQueue {
+    fn new(units: Vec<FlowUnit>, readers: usize) -> UnitQueue {
+        UnitQueue {
+            units,
+            next: std::sync::atomic::AtomicUsize::new(0),
+            readers,
+        }
+    }
+
     fn claim(&self) -> Option<&FlowUnit> {
         self.units
             .get(self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
     }
 }
 
-impl LogSession {
-    /// The flow units in a queue: largest first over every core, or strict, one reader with the
-    /// sources in name order (so that the error is the first bad line).
+impl FlowsTable {
+    /// The flow units in one queue for every reader: largest first over every core, or strict,
+    /// one reader in name order.
     fn unit_queue(&self) -> UnitQueue {
-        let mut units: Vec<FlowUnit> = self.units.iter().map(|(_, unit)| unit.clone()).collect();
-        let readers = if self.flow_options.strict {
-            units.sort_by_key(FlowUnit::order);
-            1
+        if self.options.strict {
+            UnitQueue::new(in_name_order(&self.units), 1)
         } else {
-            self.partitions.max(1)
-        };
-        UnitQueue {
-            units,
-            next: std::sync::atomic::AtomicUsize::new(0),
-            readers,
+            let units = self.units.iter().map(|(_, unit)| unit.clone()).collect();
+            UnitQueue::new(units, self.partitions.max(1))
         }
     }
 }
@@ -610,21 +613,6 @@ where
         if opened.is_some() {
             ahead = claim();
         }
-        read(unit, opened)?;
-    }
-    Ok(())
-}
-
-/// Read `units` one after the other with `read`; a streamed input's fetch starts while the one
-/// before it is read: at most two per reader.
-pub(crate) fn for_each_unit<R>(units: &[FlowUnit], mut read: R) -> Result<(), LogError>
-where
-    R: FnMut(&FlowUnit, Option<Result<Box<dyn std::io::Read + Send>, LogError>>) -> Result<(), LogError>,
-{
-    let mut next_opened = None;
-    for (i, unit) in units.iter().enumerate() {
-        let opened = next_opened.take().or_else(|| unit.open_stream());
-        next_opened = units.get(i + 1).and_then(FlowUnit::open_stream);
         read(unit, opened)?;
     }
     Ok(())
@@ -763,7 +751,9 @@ impl PartitionStream for FlowPartition {
         let issues = self.issues.clone();
         builder.spawn_blocking(move || {
             let mut send = |batch: RecordBatch| sender.blocking_send(Ok(batch)).is_ok();
-            for_each_unit(&units, |unit, opened| {
+            // The partition's own units, one after the other.
+            let queue = UnitQueue::new(units, 1);
+            for_each_claimed_unit(&queue, |unit, opened| {
                 FlowPartition::read_unit(unit, opened, &options, &issues, &mut send)
             })
             .map_err(|e| DataFusionError::External(Box::new(e)))

@@ -77,10 +77,20 @@ pub(crate) trait Fold: Send + Sized {
     fn rows(&mut self, shared: &Self::Shared, rows: &Rows<'_>);
     /// The reader has read its last record: what it holds for the shared tables goes there.
     fn done_reading(&mut self, shared: &Self::Shared);
-    /// Every reader's part as one.
-    fn merge(states: Vec<Self>, shared: &Self::Shared) -> Self;
-    /// The answer's columns, in the order of its SQL.
-    fn finish(self, shared: Self::Shared, limit: usize, tcp_flags: bool, threads: usize) -> Vec<ArrayRef>;
+    /// The answer's columns, in the order of its SQL, from the shared tables and what each reader
+    /// kept for itself.
+    fn finish(readers: Vec<Self>, shared: Self::Shared, limit: usize, tcp_flags: bool, threads: usize)
+        -> Vec<ArrayRef>;
+}
+
+/// The next of a deterministic pseudo-random sequence for the tests (a 64-bit linear congruential
+/// generator: use its high bits).
+#[cfg(test)]
+pub(crate) fn next_random(state: &mut u64) -> u64 {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    *state
 }
 
 /// An address as a group key: canonical IPv4 text as its integer, any other text as itself.
@@ -276,7 +286,7 @@ fn fold_units<F: Fold>(
     queue: &UnitQueue,
     options: &FlowReadOptions,
     issues: &Issues,
-) -> Result<(F, F::Shared), LogError> {
+) -> Result<(Vec<F>, F::Shared), LogError> {
     let options = fold_options(options);
     let shared = F::shared();
     let states: Vec<Result<F, LogError>> = std::thread::scope(|scope| {
@@ -304,8 +314,7 @@ fn fold_units<F: Fold>(
             .collect()
     });
     let states = states.into_iter().collect::<Result<Vec<F>, LogError>>()?;
-    let merged = F::merge(states, &shared);
-    Ok((merged, shared))
+    Ok((states, shared))
 }
 
 /// The answer to `question` over the flow units of `queue`, in `schema` (the columns of the
@@ -321,12 +330,12 @@ pub(crate) fn answer(
     let tcp_flags = options.columns.has("tcp-flags");
     let columns = match question {
         FoldedQuestion::TopTalkers { limit } => {
-            let (sums, shared) = fold_units::<pairs::PairSums>(queue, options, issues)?;
-            sums.finish(shared, limit, tcp_flags, threads)
+            let (readers, shared) = fold_units::<pairs::PairSums>(queue, options, issues)?;
+            pairs::PairSums::finish(readers, shared, limit, tcp_flags, threads)
         }
         FoldedQuestion::Rejects { limit } => {
-            let (sums, shared) = fold_units::<rejects::RejectSums>(queue, options, issues)?;
-            sums.finish(shared, limit, tcp_flags, threads)
+            let (readers, shared) = fold_units::<rejects::RejectSums>(queue, options, issues)?;
+            rejects::RejectSums::finish(readers, shared, limit, tcp_flags, threads)
         }
     };
     if columns.len() != schema.fields().len() {

@@ -5,7 +5,7 @@
 //! readers share ([`super::partitioned`]). The answer's few rows are found on every core at once,
 //! each taking the candidates of its partitions in one pass ([`TopCandidates`]).
 
-use super::partitioned::{partition_of, Buffers, SharedTables, PARTITIONS};
+use super::partitioned::{partition_of, Buffers, SharedTables};
 use super::table::IntMap;
 use super::{Address, Fold, Rows};
 use crate::fold::scan::FastRecord;
@@ -86,44 +86,28 @@ fn add_record(table: &mut IntMap<PairTotals>, &(key, bytes, packets): &PairRecor
     table.entry(key).add_both(bytes, packets);
 }
 
+fn add_totals(table: &mut IntMap<PairTotals>, (key, totals): &(u64, PairTotals)) {
+    table.entry(*key).merge(totals);
+}
+
 /// One reader's part of the top talkers.
 #[derive(Debug)]
 pub(crate) struct PairSums {
+    /// Records with both sums: nearly all, so kept small.
     buffers: Buffers<PairRecord>,
-    /// IPv4 pairs of records where bytes or packets is null, or from the general reader: few.
-    partial: IntMap<PairTotals>,
+    /// IPv4 pairs of records where bytes or packets is null, or from the general reader.
+    partial: Buffers<(u64, PairTotals)>,
     /// Pairs where either address is not canonical IPv4 (or is null).
     others: HashMap<(Address, Address), PairTotals>,
 }
 
 impl PairSums {
-    fn add(&mut self, src: Address, dst: Address, bytes: Option<i64>, packets: Option<i64>) {
-        match (src, dst) {
-            (Address::V4(src), Address::V4(dst)) => self.partial.entry(pair_key(src, dst)).add(bytes, packets),
-            pair => self.others.entry(pair).or_default().add(bytes, packets),
+    fn add(&mut self, shared: &SharedTables<PairTotals>, key: u64, bytes: Option<i64>, packets: Option<i64>) {
+        let mut totals = PairTotals::default();
+        totals.add(bytes, packets);
+        if self.partial.push(partition_of(key), (key, totals)) {
+            self.partial.flush(shared, add_totals);
         }
-    }
-
-    /// Everything this reader holds, into the shared tables.
-    fn flush_all(&mut self, shared: &SharedTables<PairTotals>) {
-        self.buffers.flush(shared, add_record);
-        let mut by_partition: Vec<Vec<(u64, PairTotals)>> = (0..PARTITIONS).map(|_| vec![]).collect();
-        for (key, totals) in self.partial.iter() {
-            if let Some(list) = by_partition.get_mut(partition_of(key)) {
-                list.push((key, *totals));
-            }
-        }
-        for (p, list) in by_partition.into_iter().enumerate() {
-            if list.is_empty() {
-                continue;
-            }
-            if let Some(mut table) = shared.lock(p) {
-                for (key, totals) in list {
-                    table.entry(key).merge(&totals);
-                }
-            }
-        }
-        self.partial = IntMap::new();
     }
 }
 
@@ -228,7 +212,7 @@ impl Fold for PairSums {
     fn new(shared: &SharedTables<PairTotals>) -> PairSums {
         PairSums {
             buffers: Buffers::new(shared),
-            partial: IntMap::new(),
+            partial: Buffers::new(shared),
             others: HashMap::new(),
         }
     }
@@ -245,45 +229,46 @@ impl Fold for PairSums {
                     self.buffers.flush(shared, add_record);
                 }
             }
-            (bytes, packets) => self.partial.entry(key).add(bytes, packets),
+            (bytes, packets) => self.add(shared, key, bytes, packets),
         }
     }
 
-    fn rows(&mut self, _shared: &SharedTables<PairTotals>, rows: &Rows<'_>) {
+    fn rows(&mut self, shared: &SharedTables<PairTotals>, rows: &Rows<'_>) {
         for row in 0..rows.len {
             if rows.ok(row) {
-                let src = Address::of(rows.srcaddr(row));
-                let dst = Address::of(rows.dstaddr(row));
-                self.add(src, dst, rows.bytes(row), rows.packets(row));
+                let (bytes, packets) = (rows.bytes(row), rows.packets(row));
+                match (Address::of(rows.srcaddr(row)), Address::of(rows.dstaddr(row))) {
+                    (Address::V4(src), Address::V4(dst)) => self.add(shared, pair_key(src, dst), bytes, packets),
+                    pair => self.others.entry(pair).or_default().add(bytes, packets),
+                }
             }
         }
     }
 
     fn done_reading(&mut self, shared: &SharedTables<PairTotals>) {
-        self.flush_all(shared);
+        self.buffers.flush(shared, add_record);
+        self.partial.flush(shared, add_totals);
     }
 
-    fn merge(states: Vec<PairSums>, shared: &SharedTables<PairTotals>) -> PairSums {
+    fn finish(
+        readers: Vec<PairSums>,
+        shared: SharedTables<PairTotals>,
+        limit: usize,
+        _tcp_flags: bool,
+        threads: usize,
+    ) -> Vec<ArrayRef> {
         let mut others: HashMap<(Address, Address), PairTotals> = HashMap::new();
-        for mut state in states {
-            // Nothing is left to flush unless a reader stopped early.
-            state.flush_all(shared);
-            for (pair, totals) in state.others {
+        for reader in readers {
+            for (pair, totals) in reader.others {
                 others.entry(pair).or_default().merge(&totals);
             }
         }
-        let mut merged = PairSums::new(shared);
-        merged.others = others;
-        merged
-    }
-
-    fn finish(self, shared: SharedTables<PairTotals>, limit: usize, _tcp_flags: bool, threads: usize) -> Vec<ArrayRef> {
         let mut top: TopCandidates<(PairText, PairTotals)> = TopCandidates::new(limit);
         for (rank, (key, totals)) in table_candidates(&shared, limit, threads) {
             let (src, dst) = (Address::V4((key >> 32) as u32), Address::V4(key as u32));
             top.offer(rank, || ((src.text(), dst.text()), totals));
         }
-        for ((src, dst), totals) in &self.others {
+        for ((src, dst), totals) in &others {
             top.offer(totals.rank(), || ((src.text(), dst.text()), *totals));
         }
         let mut rows: Vec<(i128, PairText, PairTotals)> = top
@@ -334,12 +319,7 @@ mod tests {
     #[test]
     fn the_candidates_are_every_entry_that_reaches_the_limit_ties_included() {
         let mut state = 11u64;
-        let mut random = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            state >> 33
-        };
+        let mut random = || crate::fold::next_random(&mut state) >> 33;
         // Few distinct ranks (many ties), rising, falling and random orders, and nulls' rank.
         let shuffled: Vec<i128> = (0..20_000)
             .map(|_| match random() % 50 {

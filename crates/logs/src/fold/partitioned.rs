@@ -75,30 +75,42 @@ impl<V: Copy + Default> SharedTables<V> {
     where
         V: Send,
     {
-        let threads = threads.clamp(1, PARTITIONS);
-        let chunk = PARTITIONS.div_ceil(threads);
-        let (start, visit) = (&start, &visit);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|worker| {
-                    scope.spawn(move || {
-                        let mut accumulator = start();
-                        for p in (worker * chunk..(worker + 1) * chunk).take_while(|p| *p < PARTITIONS) {
-                            if let Some(table) = self.lock(p) {
-                                visit(&mut accumulator, &table);
-                            }
-                        }
-                        accumulator
-                    })
-                })
-                .collect();
-            // A worker that panicked fails the answer rather than leaving its tables out.
-            workers
-                .into_iter()
-                .map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-                .collect()
+        partitions_in_parallel(threads, start, |accumulator, p| {
+            if let Some(table) = self.lock(p) {
+                visit(accumulator, &table);
+            }
         })
     }
+}
+
+/// Every partition number passed to `visit` with an accumulator, the partitions spread over
+/// `threads` with an accumulator each (made by `start`); the accumulators.
+pub(crate) fn partitions_in_parallel<R: Send>(
+    threads: usize,
+    start: impl Fn() -> R + Sync,
+    visit: impl Fn(&mut R, usize) + Sync,
+) -> Vec<R> {
+    let threads = threads.clamp(1, PARTITIONS);
+    let chunk = PARTITIONS.div_ceil(threads);
+    let (start, visit) = (&start, &visit);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|worker| {
+                scope.spawn(move || {
+                    let mut accumulator = start();
+                    for p in (worker * chunk..(worker + 1) * chunk).take_while(|p| *p < PARTITIONS) {
+                        visit(&mut accumulator, p);
+                    }
+                    accumulator
+                })
+            })
+            .collect();
+        // A worker that panicked fails the answer rather than leaving its partitions out.
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
 }
 
 /// One reader's records on their way to a [`SharedTables`]: `E` is what one record adds.

@@ -8,7 +8,7 @@
 //! partitioned by their source, so each partition's rows are counted on their own, on every core,
 //! and ordered as integers; only the answer's rows become text.
 
-use super::partitioned::{partition_of, Buffers, SharedTables};
+use super::partitioned::{partition_of, partitions_in_parallel, Buffers, SharedTables};
 use super::table::IntMap;
 use super::{Address, Fold, Rows};
 use crate::fold::scan::FastRecord;
@@ -166,12 +166,6 @@ impl RejectSums {
         }
     }
 
-    fn flush_all(&mut self, sets: &RejectSets) {
-        self.sources.flush(&sets.sources, add_source);
-        self.ports.flush(&sets.ports, insert);
-        self.hosts.flush(&sets.hosts, insert);
-    }
-
     fn add(&mut self, sets: &RejectSets, src: Address, dst: Option<&str>, row: &Rows<'_>, index: usize) {
         let (start, end, tcp_flags, port) = (
             row.start(index),
@@ -326,44 +320,42 @@ impl Fold for RejectSums {
     }
 
     fn done_reading(&mut self, sets: &RejectSets) {
-        self.flush_all(sets);
+        self.sources.flush(&sets.sources, add_source);
+        self.ports.flush(&sets.ports, insert);
+        self.hosts.flush(&sets.hosts, insert);
     }
 
-    fn merge(states: Vec<RejectSums>, sets: &RejectSets) -> RejectSums {
-        let mut merged = RejectSums::new(sets);
-        for mut state in states {
-            // Nothing is left to flush unless a reader stopped early.
-            state.flush_all(sets);
-            for (source, totals) in state.other_sources {
-                merged.other_sources.entry(source).or_default().merge(&totals);
-            }
-            merged.other_ports.extend(state.other_ports);
-            merged.other_hosts.extend(state.other_hosts);
-        }
-        merged
-    }
-
-    fn finish(self, sets: RejectSets, limit: usize, tcp_flags: bool, threads: usize) -> Vec<ArrayRef> {
-        // Hosts that are not IPv4 (or whose source is not), counted apart: few.
-        let mut extra_hosts: HashMap<u32, u64> = HashMap::new();
-        let mut other_rows: HashMap<Address, SourceRow> = self
-            .other_sources
-            .iter()
-            .map(|(source, totals)| {
-                let row = SourceRow {
-                    totals: *totals,
+    fn finish(
+        readers: Vec<RejectSums>,
+        sets: RejectSets,
+        limit: usize,
+        tcp_flags: bool,
+        threads: usize,
+    ) -> Vec<ArrayRef> {
+        // Sources that are not IPv4 (or null), and hosts that are not IPv4 (or whose source is
+        // not): few, kept by each reader apart.
+        let mut other_rows: HashMap<Address, SourceRow> = HashMap::new();
+        let mut other_ports: HashSet<(Address, i64)> = HashSet::new();
+        let mut other_hosts: HashSet<(Address, String)> = HashSet::new();
+        for reader in readers {
+            for (source, totals) in reader.other_sources {
+                let row = other_rows.entry(source).or_insert(SourceRow {
+                    totals: SourceTotals::default(),
                     ports: 0,
                     hosts: 0,
-                };
-                (source.clone(), row)
-            })
-            .collect();
-        for (source, _) in &self.other_ports {
+                });
+                row.totals.merge(&totals);
+            }
+            other_ports.extend(reader.other_ports);
+            other_hosts.extend(reader.other_hosts);
+        }
+        let mut extra_hosts: HashMap<u32, u64> = HashMap::new();
+        for (source, _) in &other_ports {
             if let Some(row) = other_rows.get_mut(source) {
                 row.ports += 1;
             }
         }
-        for (source, _) in &self.other_hosts {
+        for (source, _) in &other_hosts {
             match source {
                 Address::V4(source) => *extra_hosts.entry(*source).or_default() += 1,
                 other => {
@@ -375,26 +367,13 @@ impl Fold for RejectSums {
         }
         // The IPv4 sources' rows, counted partition by partition on every core, ordered by
         // integers (the address by its text's order), and only the answer's rows made text.
-        let parts: Vec<usize> = (0..super::partitioned::PARTITIONS).collect();
-        let chunk = parts.len().div_ceil(threads.max(1));
-        let extra_hosts = &extra_hosts;
-        let sets = &sets;
-        let mut v4_rows: Vec<(u32, SourceRow)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = parts
-                .chunks(chunk)
-                .map(|ps| {
-                    scope.spawn(move || {
-                        ps.iter()
-                            .flat_map(|p| partition_rows(sets, *p, extra_hosts))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-                .collect()
-        });
+        let (sets, extra_hosts) = (&sets, &extra_hosts);
+        let mut v4_rows: Vec<(u32, SourceRow)> = partitions_in_parallel(threads, Vec::new, |rows, p| {
+            rows.extend(partition_rows(sets, p, extra_hosts));
+        })
+        .into_iter()
+        .flatten()
+        .collect();
         let order_key =
             |(source, row): &(u32, SourceRow)| (Reverse(row.ports), Reverse(row.totals.records()), text_order(*source));
         if v4_rows.len() > limit {
@@ -452,9 +431,7 @@ mod tests {
         let mut state = 5u64;
         let mut addresses: Vec<u32> = (0..5000)
             .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                let state = crate::fold::next_random(&mut state);
                 // Small parts too, where one part's text is a prefix of another's.
                 let part = |shift: u32| [1u8, 10, 100, 2, 25, 255, 0][((state >> shift) % 7) as usize];
                 if state.is_multiple_of(3) {

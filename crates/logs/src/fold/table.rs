@@ -128,9 +128,7 @@ mod tests {
         let mut expected: HashMap<u64, u64> = HashMap::new();
         let mut state = 7u64;
         for i in 0..200_000u64 {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            let state = crate::fold::next_random(&mut state);
             // Many repeats, the empty marker and zero among the keys.
             let key = match i % 1000 {
                 0 => EMPTY,
